@@ -1,0 +1,83 @@
+/**
+ * Step 5 of TaskProcessingWorkflow: tell the assignee. POSTs to NOTIFY_WEBHOOK_URL when set (a non-2xx
+ * answer or a timeout is a failure, retried by the workflow's policy), otherwise records the notification
+ * in Redis. Both are idempotent: the webhook gets an Idempotency-Key that is the same on every retry, and
+ * the Redis record is keyed by the processing workflow, so a retry overwrites rather than duplicates.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Redis } from 'ioredis';
+import { activityCaller } from './caller';
+
+export interface NotifyDeps {
+  redis: Redis;
+  keyPrefix: string;
+  webhookUrl?: string;
+  timeoutMs: number;
+  /** Probability that an attempt fails on purpose (NOTIFY_FAILURE_RATE), for demos and drills. */
+  failureRate: number;
+  /** Source of randomness for failureRate; injectable so tests decide outcomes. */
+  random?: () => number;
+}
+
+export interface NotifyAssigneeInput {
+  task_id: string;
+  assignee: string;
+  title: string;
+}
+
+export interface NotifyAssigneeResult {
+  notified: true;
+  assignee: string;
+  notified_at: string;
+  channel: 'webhook' | 'redis';
+}
+
+/** Redis hash holding an assignee's notifications: field = processing workflow id, value = JSON. */
+export const notificationsKey = (prefix: string, assignee: string) => `${prefix}notifications:${assignee}`;
+
+export function createNotifyActivities(deps: NotifyDeps) {
+  const random = deps.random ?? Math.random;
+
+  return {
+    async notifyAssignee(input: NotifyAssigneeInput): Promise<NotifyAssigneeResult> {
+      const caller = activityCaller();
+      const notifiedAt = new Date().toISOString();
+      if (deps.failureRate > 0 && random() < deps.failureRate) {
+        throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}`, 'NotifyUnavailable');
+      }
+      const notification = { ...input, workflow_id: caller.workflowId, notified_at: notifiedAt };
+
+      if (deps.webhookUrl !== undefined) {
+        const response = await fetch(deps.webhookUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': caller.idempotencyKey,
+          },
+          body: JSON.stringify(notification),
+          signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), Context.current().cancellationSignal]),
+        }).catch((err: unknown) => {
+          throw ApplicationFailure.retryable(
+            `Notification service unavailable for ${input.assignee}: ${err instanceof Error ? err.message : String(err)}`,
+            'NotifyUnavailable',
+          );
+        });
+        await response.body?.cancel();
+        if (!response.ok) {
+          throw ApplicationFailure.retryable(
+            `Notification service unavailable for ${input.assignee}: webhook answered ${response.status}`,
+            'NotifyUnavailable',
+          );
+        }
+        return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'webhook' };
+      }
+
+      await deps.redis.hset(
+        notificationsKey(deps.keyPrefix, input.assignee),
+        caller.workflowId,
+        JSON.stringify(notification),
+      );
+      return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'redis' };
+    },
+  };
+}

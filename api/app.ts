@@ -1,0 +1,71 @@
+/**
+ * The HTTP API as an app factory: give it its dependencies, get a Hono app. api/main.ts serves it;
+ * tests build one against the real dev server and Redis. Routes live in api/routes/, one module per
+ * resource; errors go through one handler (api/errors.ts).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
+import type { Redis } from 'ioredis';
+import type { Config } from '../common/config';
+import type { Logger } from '../common/logger';
+import { fieldErrors } from '../common/schemas';
+import { ApiError, createErrorHandler, errorBody } from './errors';
+import { acceptJsonBodies } from './json-bodies';
+import { healthRoutes } from './routes/health';
+import { taskRoutes } from './routes/tasks';
+import { workflowRoutes } from './routes/workflows';
+
+export interface AppDeps {
+  config: Config;
+  client: Client;
+  redis: Redis;
+  logger: Logger;
+}
+
+export type AppEnv = { Variables: RequestIdVariables };
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    // Every schema failure (body, path, query) answers 422 with the list of bad fields.
+    defaultHook: (result) => {
+      if (!result.success) throw new ApiError(422, 'Request validation failed', fieldErrors(result.error));
+    },
+  });
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.logger.info(
+      { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(errorBody(`Request body is larger than ${deps.config.MAX_BODY_BYTES} bytes`, [{ field: 'body', message: 'too large' }]), 413),
+    }),
+  );
+  app.use(acceptJsonBodies);
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', taskRoutes(deps));
+  app.route('/', workflowRoutes(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'task-agent',
+      version: '0.1.0',
+      description: 'Stateful task agent on Temporal: processing workflow with saga compensation, task entities.',
+    },
+  });
+
+  app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,72 @@
+/**
+ * The one place that reads the environment. Every process (launcher, worker, API, tests) calls
+ * `loadConfig()` and passes the result down; nothing else touches `process.env` for settings.
+ * Each variable, its default and its meaning are listed in the README's configuration table.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+/** An unset or empty variable means "not configured". */
+const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+
+const ConfigSchema = z.object({
+  /** host:port of the Temporal frontend. Unset means "start the embedded dev server" for `npm start`. */
+  TEMPORAL_ADDRESS: z.string().trim().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TASK_QUEUE: z.string().trim().min(1).default('task-agent'),
+
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PORT: port.default(8000),
+  /** Largest request body the API reads, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+
+  REDIS_URL: z.string().trim().min(1).default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key this service writes, so several deployments (or test runs) share one Redis. */
+  REDIS_KEY_PREFIX: z.string().default('task-agent:'),
+
+  /** When set, notifications are POSTed here; otherwise they are recorded in Redis. */
+  NOTIFY_WEBHOOK_URL: optionalUrl,
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Probability (0..1) that a notification attempt fails on purpose, as the seed's 20% demo did. */
+  NOTIFY_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  // Launcher (`npm start`) only.
+  /** Path to a `temporal` CLI binary; otherwise PATH, then the cache, then a Go build. */
+  TEMPORAL_CLI: z.string().trim().min(1).optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Where the launcher keeps the dev server's database and a Redis it may start. */
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Defaults as the running processes see them: the launcher fills TEMPORAL_ADDRESS before it spawns them. */
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+export function temporalAddress(config: Config): string {
+  return config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
+}
+
+/** The names of every variable this service reads; deployment files are checked against this list. */
+export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of CONFIG_VARIABLES) {
+    const value = env[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(picked);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,17 @@
+/**
+ * Workflow ids of the service. Each kind of workflow has its own prefix, and the ids that follow the
+ * prefix come from `EntityIdSchema` (no separators outside [A-Za-z0-9._-]), so an id built for one kind
+ * can never name a workflow of another kind or another entity. Workflow-safe: pure functions only.
+ */
+export const PROCESSING_WORKFLOW_PREFIX = 'task-workflow-';
+export const TASK_ENTITY_PREFIX = 'task-entity-';
+
+export const processingWorkflowId = (taskId: string): string => `${PROCESSING_WORKFLOW_PREFIX}${taskId}`;
+export const taskEntityWorkflowId = (taskId: string): string => `${TASK_ENTITY_PREFIX}${taskId}`;
+
+/** The task id inside a processing workflow id, or undefined when the id is not one. */
+export function taskIdOfProcessingWorkflow(workflowId: string): string | undefined {
+  return workflowId.startsWith(PROCESSING_WORKFLOW_PREFIX)
+    ? workflowId.slice(PROCESSING_WORKFLOW_PREFIX.length)
+    : undefined;
+}

@@ -1,0 +1,92 @@
+/**
+ * The task's rules as pure functions: (state, input, now) -> new state, or a TaskRuleError naming why
+ * not. The entity workflow applies them; tests call them directly. Workflow-safe: no I/O, no clock
+ * (the caller passes `now`, which in a workflow is Temporal's deterministic time).
+ */
+import type { CreateTaskInput, SettableTaskStatus, Task, TaskStatus } from '../../common/schemas';
+
+export class TaskRuleError extends Error {
+  override name = 'TaskRuleError';
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Every change bumps `version` (the future ETag) and `updated_at`. */
+function change(task: Task, patch: Partial<Task>, now: number): Task {
+  return { ...task, ...patch, updated_at: iso(now), version: task.version + 1 };
+}
+
+function requireOpen(task: Task, action: string): void {
+  if (task.status === 'completed') {
+    throw new TaskRuleError(`Cannot ${action}: task ${task.task_id} is completed`);
+  }
+}
+
+/**
+ * Put-if-absent: creating a task that already exists with the same title and description changes nothing,
+ * so processing a task again (after a failed run, say) goes on from its current state.
+ */
+export function createTask(taskId: string, existing: Task | null, input: CreateTaskInput, now: number): Task {
+  if (existing !== null) {
+    if (existing.title === input.title && existing.description === input.description) return existing;
+    throw new TaskRuleError(`Task ${taskId} already exists with a different title or description`);
+  }
+  return {
+    task_id: taskId,
+    title: input.title,
+    description: input.description,
+    status: 'pending',
+    assignee: null,
+    deadline: null,
+    created_at: iso(now),
+    updated_at: iso(now),
+    version: 1,
+  };
+}
+
+/** A task past its deadline stays overdue whatever else changes, until a new deadline is set. */
+function statusAfterAssignmentChange(task: Task, assigned: boolean): TaskStatus {
+  if (task.status === 'overdue') return 'overdue';
+  return assigned ? 'assigned' : 'pending';
+}
+
+export function assignTask(task: Task, assignee: string, now: number): Task {
+  requireOpen(task, 'assign');
+  return change(task, { assignee, status: statusAfterAssignmentChange(task, true) }, now);
+}
+
+/** The saga's compensation: back to `pending` with no assignee. */
+export function unassignTask(task: Task, now: number): Task {
+  requireOpen(task, 'unassign');
+  if (task.assignee === null && task.status !== 'assigned' && task.status !== 'in_progress') return task;
+  return change(task, { assignee: null, status: statusAfterAssignmentChange(task, false) }, now);
+}
+
+export function updateStatus(task: Task, status: SettableTaskStatus, now: number): Task {
+  if (task.status === status) return task;
+  requireOpen(task, `change the status to ${status}`);
+  if ((status === 'assigned' || status === 'in_progress') && task.assignee === null) {
+    throw new TaskRuleError(`Cannot change the status to ${status}: task ${task.task_id} has no assignee`);
+  }
+  return change(task, { status }, now);
+}
+
+/** Replaces any earlier deadline. An overdue task with a new deadline is back in play. */
+export function setDeadline(task: Task, deadlineSeconds: number, now: number): Task {
+  requireOpen(task, 'set a deadline');
+  const status = task.status === 'overdue' ? (task.assignee === null ? 'pending' : 'assigned') : task.status;
+  return change(task, { deadline: iso(now + deadlineSeconds * 1000), status }, now);
+}
+
+/** The epoch ms at which the deadline timer must fire, or null when no timer should run. */
+export function pendingDeadline(task: Task | null): number | null {
+  if (task === null || task.deadline === null) return null;
+  if (task.status === 'completed' || task.status === 'overdue') return null;
+  return Date.parse(task.deadline);
+}
+
+/** What the deadline timer does when it fires. */
+export function markOverdue(task: Task, now: number): Task {
+  if (pendingDeadline(task) === null) return task;
+  return change(task, { status: 'overdue' }, now);
+}

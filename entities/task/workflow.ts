@@ -1,0 +1,205 @@
+/**
+ * TaskEntityWorkflow: the TaskActor on Temporal. One long-lived run per task (`task-entity-{task_id}`)
+ * that holds the task's state, applies mutations sent as updates or signals, answers `getTask`, and keeps
+ * the deadline as a durable timer that marks the task `overdue`.
+ *
+ * Handlers are synchronous on purpose: each mutation is validated and applied within one activation, so
+ * concurrent callers are serialised by the workflow itself and no mutex is needed (unlike handlers that
+ * await activities, as in the safe-message-handlers sample).
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import {
+  AssignTaskInputSchema,
+  CreateTaskInputSchema,
+  SetDeadlineInputSchema,
+  UpdateStatusInputSchema,
+  describeFieldErrors,
+  type Task,
+} from '../../common/schemas';
+import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
+import {
+  assignTaskSignal,
+  assignTaskUpdate,
+  createTaskUpdate,
+  getTaskQuery,
+  setDeadlineSignal,
+  setDeadlineUpdate,
+  unassignTaskSignal,
+  unassignTaskUpdate,
+  updateStatusSignal,
+  updateStatusUpdate,
+  type TaskEntityInput,
+} from './messages';
+import * as rules from './state';
+
+/** How many applied update ids are remembered for de-duplication (carried across continue-as-new). */
+const APPLIED_UPDATE_IDS_KEPT = 500;
+
+/** A mutation: parse the raw message input, then apply the task's rules. Throws TaskRuleError when refused. */
+type Mutation = (task: Task | null, input: unknown, now: number) => Task;
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new rules.TaskRuleError(`Invalid input: ${describeFieldErrors(result.error)}`);
+  return result.data;
+}
+
+function existing(task: Task | null, taskId: string): Task {
+  if (task === null) throw new rules.TaskRuleError(`Task ${taskId} does not exist`);
+  return task;
+}
+
+function mutations(taskId: string): Record<string, Mutation> {
+  return {
+    createTask: (task, input, now) => rules.createTask(taskId, task, parse(CreateTaskInputSchema, input), now),
+    assignTask: (task, input, now) =>
+      rules.assignTask(existing(task, taskId), parse(AssignTaskInputSchema, input).assignee, now),
+    unassignTask: (task, _input, now) => rules.unassignTask(existing(task, taskId), now),
+    updateStatus: (task, input, now) =>
+      rules.updateStatus(existing(task, taskId), parse(UpdateStatusInputSchema, input).status, now),
+    setDeadline: (task, input, now) =>
+      rules.setDeadline(existing(task, taskId), parse(SetDeadlineInputSchema, input).deadline_seconds, now),
+  };
+}
+
+class TaskEntity {
+  task: Task | null;
+  private readonly appliedUpdateIds: string[];
+  private readonly mutations: Record<string, Mutation>;
+
+  constructor(private readonly input: TaskEntityInput) {
+    this.task = input.task ?? null;
+    this.appliedUpdateIds = [...(input.applied_update_ids ?? [])];
+    this.mutations = mutations(input.task_id);
+  }
+
+  /** Update validator: refuses without writing anything to history. */
+  validate(name: string, input: unknown): void {
+    if (this.isDuplicateUpdate()) return;
+    this.mutations[name]!(this.task, input, Date.now());
+  }
+
+  /** Update handler. A refusal becomes an ApplicationFailure so the caller sees why, and the entity runs on. */
+  applyUpdate(name: string, input: unknown): Task {
+    const updateId = currentUpdateInfo()?.id;
+    if (this.isDuplicateUpdate()) return this.task!;
+    try {
+      this.commit(this.mutations[name]!(this.task, input, Date.now()));
+    } catch (err) {
+      if (err instanceof rules.TaskRuleError) throw ApplicationFailure.nonRetryable(err.message, 'TaskRuleError');
+      throw err;
+    }
+    if (updateId !== undefined) this.rememberUpdate(updateId);
+    return this.task!;
+  }
+
+  /** Signal handler: nobody waits for an answer, so a refusal is logged. */
+  applySignal(name: string, input: unknown): void {
+    try {
+      this.commit(this.mutations[name]!(this.task, input, Date.now()));
+    } catch (err) {
+      if (!(err instanceof rules.TaskRuleError)) throw err;
+      log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.input.task_id });
+    }
+  }
+
+  fireDeadline(): void {
+    log.info('Deadline reached', { task_id: this.input.task_id });
+    this.commit(rules.markOverdue(this.task!, Date.now()));
+  }
+
+  shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested) return true;
+    return this.input.history_limit !== undefined && info.historyLength >= this.input.history_limit;
+  }
+
+  snapshot(): TaskEntityInput {
+    return {
+      task_id: this.input.task_id,
+      task: this.task,
+      applied_update_ids: this.appliedUpdateIds,
+      history_limit: this.input.history_limit,
+    };
+  }
+
+  private isDuplicateUpdate(): boolean {
+    const updateId = currentUpdateInfo()?.id;
+    return updateId !== undefined && this.appliedUpdateIds.includes(updateId) && this.task !== null;
+  }
+
+  private rememberUpdate(updateId: string): void {
+    this.appliedUpdateIds.push(updateId);
+    if (this.appliedUpdateIds.length > APPLIED_UPDATE_IDS_KEPT) this.appliedUpdateIds.shift();
+  }
+
+  private commit(next: Task): void {
+    if (next === this.task) return;
+    this.task = next;
+    log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
+    publishState(next);
+  }
+}
+
+/** What the Web UI shows: searchable attributes and a one-line "where it stands". */
+function publishState(task: Task): void {
+  upsertSearchAttributes([
+    { key: TaskIdAttribute, value: task.task_id },
+    { key: TaskStatusAttribute, value: task.status },
+    { key: TaskAssigneeAttribute, value: task.assignee },
+  ]);
+  const parts = [`${task.title}: ${task.status}`];
+  if (task.assignee !== null) parts.push(`assigned to ${task.assignee}`);
+  if (task.deadline !== null) parts.push(`due ${task.deadline}`);
+  setCurrentDetails(parts.join(', '));
+}
+
+export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
+  const entity = new TaskEntity(input);
+
+  const register = (name: string) => ({
+    validator: (arg?: unknown) => entity.validate(name, arg),
+  });
+  setHandler(createTaskUpdate, (arg) => entity.applyUpdate('createTask', arg), register('createTask'));
+  setHandler(assignTaskUpdate, (arg) => entity.applyUpdate('assignTask', arg), register('assignTask'));
+  setHandler(unassignTaskUpdate, () => entity.applyUpdate('unassignTask', undefined), register('unassignTask'));
+  setHandler(updateStatusUpdate, (arg) => entity.applyUpdate('updateStatus', arg), register('updateStatus'));
+  setHandler(setDeadlineUpdate, (arg) => entity.applyUpdate('setDeadline', arg), register('setDeadline'));
+  setHandler(assignTaskSignal, (arg) => entity.applySignal('assignTask', arg));
+  setHandler(unassignTaskSignal, () => entity.applySignal('unassignTask', undefined));
+  setHandler(updateStatusSignal, (arg) => entity.applySignal('updateStatus', arg));
+  setHandler(setDeadlineSignal, (arg) => entity.applySignal('setDeadline', arg));
+  setHandler(getTaskQuery, () => entity.task);
+
+  if (entity.task !== null) publishState(entity.task);
+
+  // The deadline timer. Waiting on `condition` with a timeout is a durable timer that is replaced whenever
+  // the deadline changes (the updatable-timer pattern), and it survives worker and server restarts.
+  while (!entity.shouldContinueAsNew()) {
+    const due = rules.pendingDeadline(entity.task);
+    const changed = () => rules.pendingDeadline(entity.task) !== due || entity.shouldContinueAsNew();
+    if (due === null) {
+      await condition(changed);
+      continue;
+    }
+    const remaining = due - Date.now();
+    if (remaining > 0 && (await condition(changed, remaining))) continue;
+    entity.fireDeadline();
+  }
+
+  // Let in-flight handlers finish so no update is lost, then carry the state (and so the deadline) over.
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof TaskEntityWorkflow>(entity.snapshot());
+}

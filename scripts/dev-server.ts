@@ -1,0 +1,118 @@
+/**
+ * Starts `temporal server start-dev` (Temporal + Web UI) for the launcher and the tests: SQLite in WAL
+ * mode, the project's search attributes registered, and a wait until the namespace answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+
+export interface DevServerOptions {
+  cli: string;
+  /** SQLite file; the state survives restarts of the server. */
+  dbFile: string;
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  ip?: string;
+  namespace?: string;
+  /** Where the server's own output goes; by default it is discarded. */
+  logFile?: string;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL if it has not exited within the grace time. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function devServerArgs(options: DevServerOptions): string[] {
+  const args = [
+    'server', 'start-dev',
+    '--ip', options.ip ?? '127.0.0.1',
+    '--port', String(options.port),
+    '--db-filename', options.dbFile,
+    // WAL lets readers (visibility, the UI) proceed while the single writer commits; NORMAL sync is
+    // durable across process crashes, which is what a dev server needs.
+    '--sqlite-pragma', 'journal_mode=WAL',
+    '--sqlite-pragma', 'synchronous=NORMAL',
+    '--log-level', 'warn',
+  ];
+  args.push(...(options.uiPort !== undefined ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  return args;
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.ip && options.ip !== '0.0.0.0' ? options.ip : '127.0.0.1';
+  const address = `${host}:${options.port}`;
+  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const sink = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const collect = (chunk: Buffer) => {
+    if (output.length < 64 * 1024) output += chunk.toString();
+    sink?.write(chunk);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    sink?.end();
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`temporal server start-dev exited with code ${child.exitCode}:\n${output.slice(-4000)}`);
+    }
+    if (await namespaceReady(address, options.namespace ?? 'default')) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`temporal server start-dev did not become ready at ${address}:\n${output.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
+    process: child,
+    stop,
+  };
+}
+
+async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

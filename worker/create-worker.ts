@@ -1,0 +1,54 @@
+/**
+ * Builds the worker that runs every workflow and activity of the service on one task queue.
+ * Used by the worker process (worker/main.ts) and by the tests, which inject their own dependencies.
+ */
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import { createActivities, type Activities } from '../activities';
+import { temporalAddress, type Config } from '../common/config';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface CreateWorkerOptions {
+  config: Config;
+  /** Client the activities use to reach entities. */
+  client: Client;
+  redis: Redis;
+  /** Defaults to config.TASK_QUEUE. */
+  taskQueue?: string;
+  /** A prebuilt workflow bundle; otherwise the workflows are bundled at start (a few seconds). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Replaces activities, for tests of a workflow's own logic. */
+  activities?: Partial<Activities>;
+  /** Randomness for NOTIFY_FAILURE_RATE, injectable so tests decide outcomes. */
+  random?: () => number;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const { config } = options;
+  const taskQueue = options.taskQueue ?? config.TASK_QUEUE;
+  const connection = await NativeConnection.connect({ address: temporalAddress(config) });
+  const activities = {
+    ...createActivities({
+      client: options.client,
+      taskQueue,
+      redis: options.redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      webhookUrl: config.NOTIFY_WEBHOOK_URL,
+      timeoutMs: config.NOTIFY_TIMEOUT_MS,
+      failureRate: config.NOTIFY_FAILURE_RATE,
+      random: options.random,
+    }),
+    ...options.activities,
+  };
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    shutdownGraceTime: '10 seconds',
+  });
+  return { worker, connection };
+}

@@ -1,0 +1,57 @@
+/**
+ * Worker process: polls the task queue and runs TaskProcessingWorkflow, the entity workflows and their
+ * activities. Stops cleanly on SIGINT/SIGTERM (the SDK stops polling and lets running tasks finish).
+ */
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfig, temporalAddress } from '../common/config';
+import { createLogger } from '../common/logger';
+import { connectRedis } from '../common/redis';
+import { connectClient } from '../common/temporal';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  // Route the SDK's own logs (including workflow logs) through pino as JSON lines.
+  Runtime.install({
+    logger: new DefaultLogger(sdkLogLevel(config.LOG_LEVEL), (entry) => {
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      logger[level]({ ...entry.meta }, entry.message);
+    }),
+  });
+
+  const client = await connectClient(config);
+  const redis = connectRedis(config);
+  const { worker, connection } = await createWorker({ config, client, redis });
+  logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await client.connection.close();
+    redis.disconnect();
+    logger.info('worker stopped');
+  }
+}
+
+function sdkLogLevel(level: string): LogLevel {
+  switch (level) {
+    case 'trace':
+      return 'TRACE';
+    case 'debug':
+      return 'DEBUG';
+    case 'warn':
+      return 'WARN';
+    case 'error':
+    case 'fatal':
+    case 'silent':
+      return 'ERROR';
+    default:
+      return 'INFO';
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+/**
+ * Everything the worker's workflow bundle contains: the processing workflow and the entity workflows.
+ * Workflow type names are the export names (`TaskProcessingWorkflow`, `TaskEntityWorkflow`), as used by
+ * the Web UI and `temporal workflow start --type ...`.
+ */
+export { TaskProcessingWorkflow } from './task-processing';
+export { TaskEntityWorkflow } from '../entities/task/workflow';

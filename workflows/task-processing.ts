@@ -1,0 +1,124 @@
+/**
+ * TaskProcessingWorkflow (`task-workflow-{task_id}`): validate -> create task -> assign -> set deadline ->
+ * notify assignee, with saga compensation. Input and result are the seed's JSON shapes; the messages are
+ * the seed's too. Started by `POST /tasks/process` or `temporal workflow start --type TaskProcessingWorkflow`.
+ */
+import {
+  ApplicationFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  ProcessTaskRequestSchema,
+  describeFieldErrors,
+  type ProcessTaskRequest,
+  type TaskProcessingResult,
+} from '../common/schemas';
+import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
+import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
+import { Compensations, rootCauseMessage } from './saga';
+
+/** Steps that talk to the task entity: retried a few times, never when the entity refused. */
+const entitySteps = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: TASK_ENTITY_REFUSAL_TYPES,
+  },
+});
+
+/** The seed's policy for the notification: 3 attempts, 1 s apart at first, doubling. */
+const notifyStep = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+});
+
+/** Compensations must land, so they retry longer than forward steps. */
+const compensationSteps = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: TASK_ENTITY_REFUSAL_TYPES,
+  },
+});
+
+function progress(step: number, what: string): void {
+  setCurrentDetails(`Step ${step}/5: ${what}`);
+}
+
+export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Promise<TaskProcessingResult> {
+  // The API has already validated this; a start from the CLI or another client has not.
+  const parsed = ProcessTaskRequestSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.error)}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const { task_id, assignee } = input;
+  upsertSearchAttributes([
+    { key: TaskIdAttribute, value: task_id },
+    { key: TaskAssigneeAttribute, value: assignee },
+  ]);
+
+  progress(1, 'validating');
+  const validation = await entitySteps.validateTask.executeWithOptions(
+    { summary: 'Validate title and description' },
+    [{ task_id, title: input.title, description: input.description }],
+  );
+  if (!validation.is_valid) {
+    setCurrentDetails(`Rejected: ${validation.issues.join('; ')}`);
+    return { task_id, status: 'rejected', message: `Validation failed: ${validation.issues.join('; ')}` };
+  }
+
+  const compensations = new Compensations();
+  try {
+    progress(2, 'creating the task entity');
+    await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
+      { task_id, title: input.title, description: input.description },
+    ]);
+    // No compensation: a created but unassigned task is left `pending`, as in the seed.
+
+    progress(3, `assigning to ${assignee}`);
+    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [
+      { task_id, assignee },
+    ]);
+    compensations.add('unassignTask', () =>
+      compensationSteps.unassignTask.executeWithOptions({ summary: 'Compensation: unassign' }, [{ task_id }]),
+    );
+
+    progress(4, `setting the deadline reminder (${input.deadline_seconds}s)`);
+    await entitySteps.setDeadline.executeWithOptions(
+      { summary: `Deadline in ${input.deadline_seconds}s` },
+      [{ task_id, deadline_seconds: input.deadline_seconds }],
+    );
+
+    progress(5, `notifying ${assignee}`);
+    await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [
+      { task_id, assignee, title: input.title },
+    ]);
+  } catch (err) {
+    const reason = rootCauseMessage(err);
+    log.warn(`Processing failed, compensating: ${reason}`, { task_id });
+    setCurrentDetails(`Failed, compensating: ${reason}`);
+    const failedCompensations = await compensations.runAll();
+    if (isCancellation(err)) throw err;
+    setCurrentDetails(
+      failedCompensations.length === 0
+        ? `Failed and compensated: ${reason}`
+        : `Failed; compensations that also failed: ${failedCompensations.join(', ')}`,
+    );
+    return { task_id, status: 'failed', message: `Processing failed, compensation applied: ${reason}` };
+  }
+
+  setCurrentDetails(`Completed: assigned to ${assignee}`);
+  return { task_id, status: 'completed', message: `Task assigned to ${assignee} with deadline reminder` };
+}
