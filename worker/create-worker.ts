@@ -2,13 +2,18 @@
  * Builds the worker that runs every workflow and activity of the service on one task queue.
  * Used by the worker process (worker/main.ts) and by the tests, which inject their own dependencies.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities, type Activities } from '../activities';
 import { temporalAddress, type Config } from '../common/config';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Entry of the workflow bundle: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
+export const WORKFLOWS_PATH = ['index.ts', 'index.js']
+  .map((file) => resolve(__dirname, '../workflows', file))
+  .find((path) => existsSync(path))!;
 
 export interface CreateWorkerOptions {
   config: Config;

@@ -36,7 +36,9 @@ const entitySteps = proxyActivities<Activities>({
 
 /** The seed's policy for the notification: 3 attempts, 1 s apart at first, doubling. */
 const notifyStep = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
+  // Above NOTIFY_TIMEOUT_MS (5 s by default, at most 60 s is allowed but keep it below this), so the
+  // webhook's own timeout answers first; this one catches a worker that died mid-call.
+  startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 

@@ -1,0 +1,145 @@
+/**
+ * A test's slice of the real system: the shared dev server and Redis from global setup, its own task
+ * queue and Redis key prefix, a real worker (restartable) and the real API on an ephemeral port.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import type { Activities } from '../../activities';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../common/config';
+import { createWorker } from '../../worker/create-worker';
+
+export interface HarnessOptions {
+  /** Extra environment for loadConfig (e.g. NOTIFY_WEBHOOK_URL). */
+  env?: Record<string, string>;
+  /** Replacement activities, only for tests of a workflow's own logic. */
+  activities?: Partial<Activities>;
+  random?: () => number;
+  /** Start a worker right away (default true). */
+  worker?: boolean;
+  /** Serve the API (default true). */
+  api?: boolean;
+}
+
+export const uniqueId = (name: string) => `${name}-${inject('runId')}-${randomBytes(3).toString('hex')}`;
+
+export class Harness {
+  private running?: { worker: Worker; connection: NativeConnection; done: Promise<void> };
+  private server?: ServerType;
+  baseUrl = '';
+
+  private constructor(
+    readonly config: Config,
+    readonly client: Client,
+    readonly redis: Redis,
+    private readonly options: HarnessOptions,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: `${uniqueId('test')}:`,
+      TASK_QUEUE: uniqueId('tq'),
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    });
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const redis = new Redis(config.REDIS_URL);
+    const harness = new Harness(config, client, redis, options);
+    if (options.worker !== false) await harness.startWorker();
+    if (options.api !== false) await harness.serveApi();
+    return harness;
+  }
+
+  async startWorker(): Promise<void> {
+    if (this.running) return;
+    const { worker, connection } = await createWorker({
+      config: this.config,
+      client: this.client,
+      redis: this.redis,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: this.options.activities,
+      random: this.options.random,
+    });
+    const done = worker.run().finally(() => connection.close());
+    this.running = { worker, connection, done };
+  }
+
+  async stopWorker(): Promise<void> {
+    if (!this.running) return;
+    const { worker, done } = this.running;
+    this.running = undefined;
+    worker.shutdown();
+    await done;
+  }
+
+  private async serveApi(): Promise<void> {
+    const app = createApp({ config: this.config, client: this.client, redis: this.redis, logger: pino({ level: 'silent' }) });
+    await new Promise<void>((resolve) => {
+      this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
+        this.baseUrl = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+  }
+
+  fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, init);
+  }
+
+  /** POST a JSON body (a string is sent as is) and parse the JSON answer. */
+  async postJson(path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+    const res = await this.fetch(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async getJson(path: string) {
+    const res = await this.fetch(path);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
+    await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
+    const keys = await this.redis.keys(`${this.config.REDIS_KEY_PREFIX}*`);
+    if (keys.length > 0) await this.redis.del(...keys);
+    this.redis.disconnect();
+    await this.client.connection.close();
+  }
+}
+
+/** Polls `probe` until `accept` holds for its value, or fails with the last value seen. */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  { timeoutMs = 20_000, intervalMs = 200 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The seed's Test 1 body, with a unique task id. */
+export function seedTask(taskId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    task_id: taskId,
+    title: 'Review PR #42',
+    description: 'Review the authentication refactoring pull request',
+    assignee: 'alice@example.com',
+    deadline_seconds: 60,
+    ...overrides,
+  };
+}
