@@ -1,0 +1,38 @@
+/**
+ * Recorded histories (test/replay/histories, from `npm run record-histories`) replay against the current
+ * workflow code. A change that would break workflows already running in production fails here.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const dir = join(__dirname, 'replay', 'histories');
+const histories = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(dir, file), 'utf8')) }));
+
+async function replayErrors(options: ReplayWorkerOptions, only?: (id: string) => boolean) {
+  const errors: Record<string, string> = {};
+  const selected = histories.filter((h) => !only || only(h.workflowId));
+  for await (const result of Worker.runReplayHistories(options, selected)) {
+    if (result.error) errors[result.workflowId] = String(result.error);
+  }
+  return { replayed: selected.length, errors };
+}
+
+describe('replay of recorded histories', () => {
+  it('replays every recorded history against the current workflows', async () => {
+    const { replayed, errors } = await replayErrors({ workflowBundle: { codePath: inject('workflowBundlePath') } });
+    expect(replayed).toBeGreaterThanOrEqual(4);
+    expect(errors).toEqual({});
+  });
+
+  it('fails for a workflow whose commands changed (so the check above can fail)', async () => {
+    const { errors } = await replayErrors(
+      { workflowsPath: require.resolve('./workflows/reordered-processing.ts') },
+      (id) => id === 'processing-completed',
+    );
+    expect(errors['processing-completed']).toMatch(/[Nn]ondeterminism|DeterminismViolation/);
+  });
+});
