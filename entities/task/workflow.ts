@@ -74,6 +74,19 @@ function mutations(taskId: string): Record<string, Mutation> {
   };
 }
 
+/**
+ * A refused mutation becomes a non-retryable ApplicationFailure: the caller sees why, and the entity runs on
+ * (any other error thrown from an update handler would fail the workflow task and retry it forever).
+ */
+function asRefusal<T>(mutate: () => T): T {
+  try {
+    return mutate();
+  } catch (err) {
+    if (err instanceof rules.TaskRuleError) throw ApplicationFailure.nonRetryable(err.message, 'TaskRuleError');
+    throw err;
+  }
+}
+
 class TaskEntity {
   task: Task | null;
   private readonly appliedUpdateIds: string[];
@@ -88,19 +101,14 @@ class TaskEntity {
   /** Update validator: refuses without writing anything to history. */
   validate(name: string, input: unknown): void {
     if (this.isDuplicateUpdate()) return;
-    this.mutations[name]!(this.task, input, Date.now());
+    asRefusal(() => this.mutations[name]!(this.task, input, Date.now()));
   }
 
-  /** Update handler. A refusal becomes an ApplicationFailure so the caller sees why, and the entity runs on. */
+  /** Update handler: returns the new state. */
   applyUpdate(name: string, input: unknown): Task {
     const updateId = currentUpdateInfo()?.id;
     if (this.isDuplicateUpdate()) return this.task!;
-    try {
-      this.commit(this.mutations[name]!(this.task, input, Date.now()));
-    } catch (err) {
-      if (err instanceof rules.TaskRuleError) throw ApplicationFailure.nonRetryable(err.message, 'TaskRuleError');
-      throw err;
-    }
+    this.commit(asRefusal(() => this.mutations[name]!(this.task, input, Date.now())));
     if (updateId !== undefined) this.rememberUpdate(updateId);
     return this.task!;
   }

@@ -1,0 +1,60 @@
+/**
+ * The task entity's message interface, as the CLI and other services use it: updates answer with the
+ * new state or a clear refusal; signals are fire-and-forget; a refused signal leaves the entity running.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignTaskSignal, assignTaskUpdate, updateStatusSignal, updateStatusUpdate } from '../entities/task/messages';
+import { createEntity, entity, readTask } from './helpers/entity';
+import { Harness, eventually, uniqueId } from './helpers/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start({ api: false });
+});
+afterAll(() => h?.close());
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (err as WorkflowUpdateFailedError).cause as { message: string; type?: string; nonRetryable?: boolean };
+  expect(cause.type).toBe('TaskRuleError');
+  expect(cause.nonRetryable).toBe(true);
+  return cause.message;
+}
+
+describe('task entity messages', () => {
+  it('refuses impossible transitions and bad input with the reason', async () => {
+    const taskId = uniqueId('rules');
+    await createEntity(h, taskId);
+    expect(await refusal(entity(h, taskId).executeUpdate(updateStatusUpdate, { args: [{ status: 'in_progress' }] }))).toBe(
+      `Cannot change the status to in_progress: task ${taskId} has no assignee`,
+    );
+    expect(await refusal(entity(h, taskId).executeUpdate(updateStatusUpdate, { args: [{ status: 'overdue' as never }] }))).toMatch(
+      /^Invalid input: status: /,
+    );
+    expect(await refusal(entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{} as never] }))).toMatch(/^Invalid input: assignee: /);
+
+    await entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee: 'alice' }] });
+    const done = await entity(h, taskId).executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
+    expect(done).toMatchObject({ status: 'completed', version: 3 });
+    expect(await refusal(entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee: 'bob' }] }))).toBe(
+      `Cannot assign: task ${taskId} is completed`,
+    );
+    // Refused updates leave no trace: the state is unchanged.
+    expect(await readTask(h, taskId)).toMatchObject({ status: 'completed', assignee: 'alice', version: 3 });
+  });
+
+  it('applies signals, and a refused signal leaves the entity running', async () => {
+    const taskId = uniqueId('signals');
+    await createEntity(h, taskId);
+    await entity(h, taskId).signal(updateStatusSignal, { status: 'in_progress' }); // refused: no assignee
+    await entity(h, taskId).signal(assignTaskSignal, { assignee: 'bob' });
+    const task = await eventually(() => readTask(h, taskId), (t) => t.assignee === 'bob');
+    expect(task).toMatchObject({ status: 'assigned', version: 2 });
+    expect((await entity(h, taskId).describe()).status.name).toBe('RUNNING');
+  });
+});
