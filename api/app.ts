@@ -13,6 +13,9 @@ import type { Logger } from '../common/logger';
 import { fieldErrors } from '../common/schemas';
 import { ApiError, createErrorHandler, errorBody } from './errors';
 import { acceptJsonBodies } from './json-bodies';
+import type { EventSubscriber } from '../events/subscriber';
+import { chatRoutes } from './routes/chat';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { taskRoutes } from './routes/tasks';
 import { workflowRoutes } from './routes/workflows';
@@ -22,6 +25,8 @@ export interface AppDeps {
   client: Client;
   redis: Redis;
   logger: Logger;
+  /** The event subscriber this process runs, if any (its counters are served at /events/stats). */
+  subscriber?: EventSubscriber;
 }
 
 export type AppEnv = { Variables: RequestIdVariables };
@@ -55,6 +60,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', healthRoutes(deps));
   app.route('/', taskRoutes(deps));
   app.route('/', workflowRoutes(deps));
+  app.route('/', chatRoutes(deps));
+  app.route('/', eventRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -7,6 +7,7 @@ import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
+import { subscriberFromConfig } from '../events/subscriber';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const redis = connectRedis(config);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
-  const app = createApp({ config, client, redis, logger });
+  const subscriber = subscriberFromConfig(config, redis, logger);
+  subscriber?.start();
+  const app = createApp({ config, client, redis, logger, subscriber });
 
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ port: info.port, host: config.HOST }, 'api listening'),
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'api stopping');
     server.close(async () => {
+      await subscriber?.stop();
       await client.connection.close().catch(() => undefined);
       redis.disconnect();
       logger.info('api stopped');

@@ -30,6 +30,19 @@ const ConfigSchema = z.object({
   /** Probability (0..1) that a notification attempt fails on purpose, as the seed's 20% demo did. */
   NOTIFY_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
 
+  /** OpenAI-compatible chat-completions endpoint (e.g. https://api.openai.com/v1); with LLM_MODEL, chat replies come from it. */
+  LLM_BASE_URL: optionalUrl,
+  LLM_MODEL: z.string().trim().min(1).optional(),
+  LLM_API_KEY: z.string().trim().min(1).optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
+
+  /** Approximate cap on each event stream's length. */
+  EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
+  /** Consumer group of the API's event subscriber. */
+  EVENT_CONSUMER_GROUP: z.string().trim().min(1).default('task-agent'),
+  /** Whether the API process runs the event subscriber. */
+  EVENT_SUBSCRIBER: z.enum(['on', 'off']).default('on'),
+
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   // Launcher (`npm start`) only.
@@ -52,6 +65,12 @@ export function temporalAddress(config: Config): string {
 
 /** The names of every variable this service reads; deployment files are checked against this list. */
 export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+/** The model settings, or undefined when replies come from the rules. */
+export function llmSettings(config: Config) {
+  if (config.LLM_BASE_URL === undefined || config.LLM_MODEL === undefined) return undefined;
+  return { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

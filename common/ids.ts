@@ -5,9 +5,11 @@
  */
 export const PROCESSING_WORKFLOW_PREFIX = 'task-workflow-';
 export const TASK_ENTITY_PREFIX = 'task-entity-';
+export const CHAT_ENTITY_PREFIX = 'chat-entity-';
 
 export const processingWorkflowId = (taskId: string): string => `${PROCESSING_WORKFLOW_PREFIX}${taskId}`;
 export const taskEntityWorkflowId = (taskId: string): string => `${TASK_ENTITY_PREFIX}${taskId}`;
+export const chatEntityWorkflowId = (userId: string): string => `${CHAT_ENTITY_PREFIX}${userId}`;
 
 /** The task id inside a processing workflow id, or undefined when the id is not one. */
 export function taskIdOfProcessingWorkflow(workflowId: string): string | undefined {

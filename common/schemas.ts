@@ -128,6 +128,35 @@ export const SetDeadlineInputSchema = z.object({ deadline_seconds: DeadlineSecon
 export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Chat entity
+// ---------------------------------------------------------------------------------------------
+
+export const UserIdSchema = EntityIdSchema.meta({ description: 'User id', example: 'user-alice' });
+
+export const CHAT_CONTENT_MAX_LENGTH = 4000;
+export const ChatMessageRequestSchema = z
+  .object({
+    content: text(CHAT_CONTENT_MAX_LENGTH)
+      .refine((v) => v.trim().length > 0, 'must not be empty')
+      .meta({ example: 'What tasks do I have?' }),
+  })
+  .meta({ id: 'ChatMessageRequest' });
+export type ChatMessageRequest = z.infer<typeof ChatMessageRequestSchema>;
+
+export const ChatEntrySchema = z
+  .object({
+    role: z.enum(['user', 'assistant']),
+    content: z.string(),
+    timestamp: z.iso.datetime(),
+  })
+  .meta({ id: 'ChatEntry' });
+export type ChatEntry = z.infer<typeof ChatEntrySchema>;
+
+export const ChatHistorySchema = z
+  .object({ user_id: z.string(), messages: z.array(ChatEntrySchema) })
+  .meta({ id: 'ChatHistory' });
+
+// ---------------------------------------------------------------------------------------------
 // Errors: one shape everywhere
 // ---------------------------------------------------------------------------------------------
 

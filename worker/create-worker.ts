@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities, type Activities } from '../activities';
-import { temporalAddress, type Config } from '../common/config';
+import { llmSettings, temporalAddress, type Config } from '../common/config';
 
 /** Entry of the workflow bundle: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
 export const WORKFLOWS_PATH = ['index.ts', 'index.js']
@@ -44,6 +44,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
       timeoutMs: config.NOTIFY_TIMEOUT_MS,
       failureRate: config.NOTIFY_FAILURE_RATE,
       random: options.random,
+      streamMaxLength: config.EVENT_STREAM_MAXLEN,
+      llm: llmSettings(config),
     }),
     ...options.activities,
   };

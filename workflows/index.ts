@@ -5,3 +5,4 @@
  */
 export { TaskProcessingWorkflow } from './task-processing';
 export { TaskEntityWorkflow } from '../entities/task/workflow';
+export { ChatEntityWorkflow } from '../entities/chat/workflow';

@@ -12,6 +12,7 @@ import type {
   Task,
   UpdateStatusInput,
 } from '../../common/schemas';
+import type { CloudEvent } from '../../events/cloudevents';
 
 export const createTaskUpdate = defineUpdate<Task, [CreateTaskInput]>('createTask');
 export const assignTaskUpdate = defineUpdate<Task, [AssignTaskInput]>('assignTask');
@@ -33,6 +34,8 @@ export interface TaskEntityInput {
   task?: Task | null;
   /** Ids of recently applied updates, so a retried caller never applies a mutation twice across runs. */
   applied_update_ids?: string[];
+  /** Events not yet published, carried over by continue-as-new. */
+  outbox?: CloudEvent[];
   /** Continue-as-new once history has this many events (default: when Temporal suggests it). */
   history_limit?: number;
 }

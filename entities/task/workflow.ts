@@ -14,9 +14,11 @@ import {
   continueAsNew,
   currentUpdateInfo,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
@@ -29,6 +31,8 @@ import {
   type Task,
 } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
+import { EventOutbox } from '../../workflows/outbox';
+import { taskEvents } from './events';
 import {
   assignTaskSignal,
   assignTaskUpdate,
@@ -91,9 +95,11 @@ class TaskEntity {
   task: Task | null;
   private readonly appliedUpdateIds: string[];
   private readonly mutations: Record<string, Mutation>;
+  readonly outbox: EventOutbox;
 
   constructor(private readonly input: TaskEntityInput) {
     this.task = input.task ?? null;
+    this.outbox = new EventOutbox(input.outbox);
     this.appliedUpdateIds = [...(input.applied_update_ids ?? [])];
     this.mutations = mutations(input.task_id);
   }
@@ -139,6 +145,7 @@ class TaskEntity {
       task_id: this.input.task_id,
       task: this.task,
       applied_update_ids: this.appliedUpdateIds,
+      outbox: this.outbox.snapshot(),
       history_limit: this.input.history_limit,
     };
   }
@@ -155,6 +162,8 @@ class TaskEntity {
 
   private commit(next: Task): void {
     if (next === this.task) return;
+    // Entities that started before task events existed replay without them.
+    if (patched('task-events')) for (const event of taskEvents(this.task, next, uuid4)) this.outbox.add(event);
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
     publishState(next);
@@ -195,17 +204,20 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
 
   // The deadline timer. Waiting on `condition` with a timeout is a durable timer that is replaced whenever
   // the deadline changes (the updatable-timer pattern), and it survives worker and server restarts.
-  while (!entity.shouldContinueAsNew()) {
-    const due = rules.pendingDeadline(entity.task);
-    const changed = () => rules.pendingDeadline(entity.task) !== due || entity.shouldContinueAsNew();
-    if (due === null) {
-      await condition(changed);
-      continue;
+  const deadlineLoop = async () => {
+    while (!entity.shouldContinueAsNew()) {
+      const due = rules.pendingDeadline(entity.task);
+      const changed = () => rules.pendingDeadline(entity.task) !== due || entity.shouldContinueAsNew();
+      if (due === null) {
+        await condition(changed);
+        continue;
+      }
+      const remaining = due - Date.now();
+      if (remaining > 0 && (await condition(changed, remaining))) continue;
+      entity.fireDeadline();
     }
-    const remaining = due - Date.now();
-    if (remaining > 0 && (await condition(changed, remaining))) continue;
-    entity.fireDeadline();
-  }
+  };
+  await Promise.all([deadlineLoop(), entity.outbox.run(() => entity.shouldContinueAsNew())]);
 
   // Let in-flight handlers finish so no update is lost, then carry the state (and so the deadline) over.
   await condition(allHandlersFinished);

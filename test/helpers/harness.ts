@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import type { Activities } from '../../activities';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../common/config';
+import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
 import { createWorker } from '../../worker/create-worker';
 
 export interface HarnessOptions {
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Serve the API (default true). */
   api?: boolean;
+  /** Run the API's event subscriber (default false). */
+  subscriber?: boolean;
 }
 
 export const uniqueId = (name: string) => `${name}-${inject('runId')}-${randomBytes(3).toString('hex')}`;
@@ -32,6 +35,7 @@ export const uniqueId = (name: string) => `${name}-${inject('runId')}-${randomBy
 export class Harness {
   private running?: { worker: Worker; connection: NativeConnection; done: Promise<void> };
   private server?: ServerType;
+  subscriber?: EventSubscriber;
   baseUrl = '';
 
   private constructor(
@@ -82,7 +86,12 @@ export class Harness {
   }
 
   private async serveApi(): Promise<void> {
-    const app = createApp({ config: this.config, client: this.client, redis: this.redis, logger: pino({ level: 'silent' }) });
+    const logger = pino({ level: 'silent' });
+    if (this.options.subscriber) {
+      this.subscriber = subscriberFromConfig({ ...this.config, EVENT_SUBSCRIBER: 'on' }, this.redis, logger);
+      this.subscriber?.start();
+    }
+    const app = createApp({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
         this.baseUrl = `http://127.0.0.1:${info.port}`;
@@ -108,6 +117,7 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.stopWorker();
+    await this.subscriber?.stop();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
     const keys = await this.redis.keys(`${this.config.REDIS_KEY_PREFIX}*`);
     if (keys.length > 0) await this.redis.del(...keys);

@@ -1,0 +1,86 @@
+/**
+ * Chat: one ChatEntityWorkflow per user (entities/chat/workflow.ts).
+ *   POST   /chat/{user_id}          -> processMessage update (update-with-start: the first message creates the entity)
+ *   GET    /chat/{user_id}/history  -> getHistory query
+ *   DELETE /chat/{user_id}/history  -> clearHistory update
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { chatEntityWorkflowId } from '../../common/ids';
+import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
+import { clearHistoryUpdate, getHistoryQuery, processMessageUpdate } from '../../entities/chat/messages';
+import { ChatEntityWorkflow } from '../../entities/chat/workflow';
+import type { AppDeps, AppEnv } from '../app';
+import { invalidInput, json, temporalUnavailable } from './responses';
+
+const QUERY_TIMEOUT_MS = 5_000;
+const params = z.object({ user_id: UserIdSchema });
+
+const sendMessageRoute = createRoute({
+  method: 'post',
+  path: '/chat/{user_id}',
+  tags: ['chat'],
+  summary: "Send a message to the user's chat entity; answers with the assistant's entry",
+  request: { params, body: { required: true, content: { 'application/json': { schema: ChatMessageRequestSchema } } } },
+  responses: { 200: json(ChatEntrySchema, 'The reply'), 422: invalidInput, 503: temporalUnavailable },
+});
+
+const getHistoryRoute = createRoute({
+  method: 'get',
+  path: '/chat/{user_id}/history',
+  tags: ['chat'],
+  summary: 'The last 10 exchanges (20 entries), oldest first',
+  request: { params },
+  responses: { 200: json(ChatHistorySchema, 'The history'), 422: invalidInput, 503: temporalUnavailable },
+});
+
+const clearHistoryRoute = createRoute({
+  method: 'delete',
+  path: '/chat/{user_id}/history',
+  tags: ['chat'],
+  summary: 'Forget the conversation',
+  request: { params },
+  responses: { 204: { description: 'Cleared' }, 422: invalidInput, 503: temporalUnavailable },
+});
+
+export function chatRoutes({ client, config }: AppDeps) {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(sendMessageRoute, async (c) => {
+      const { user_id } = c.req.valid('param');
+      const message = c.req.valid('json');
+      const reply = await client.workflow.executeUpdateWithStart(processMessageUpdate, {
+        args: [message],
+        startWorkflowOperation: new WithStartWorkflowOperation(ChatEntityWorkflow, {
+          workflowId: chatEntityWorkflowId(user_id),
+          taskQueue: config.TASK_QUEUE,
+          args: [{ user_id }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `Chat with ${user_id}`,
+        }),
+      });
+      return c.json(reply, 200);
+    })
+    .openapi(getHistoryRoute, async (c) => {
+      const { user_id } = c.req.valid('param');
+      const entity = client.workflow.getHandle(chatEntityWorkflowId(user_id));
+      const messages = await client
+        .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => entity.query(getHistoryQuery))
+        .catch((err: unknown) => {
+          // A user who never wrote has an empty history.
+          if (err instanceof WorkflowNotFoundError) return [];
+          throw err;
+        });
+      return c.json({ user_id, messages }, 200);
+    })
+    .openapi(clearHistoryRoute, async (c) => {
+      const { user_id } = c.req.valid('param');
+      await client.workflow
+        .getHandle(chatEntityWorkflowId(user_id))
+        .executeUpdate(clearHistoryUpdate)
+        .catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+      return c.body(null, 204);
+    });
+}

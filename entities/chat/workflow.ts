@@ -1,0 +1,108 @@
+/**
+ * ChatEntityWorkflow: the ChatActor on Temporal. One long-lived run per user (`chat-entity-{user_id}`)
+ * that keeps the last 10 exchanges, replies to each message (a language model when configured, else the
+ * seed's rules), and publishes `conversation.updated` for every message through its outbox.
+ *
+ * Replies may wait on an activity, so message handlers interleave; a FIFO mutex makes one user's messages
+ * run strictly one after another, in the order they were accepted.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
+import type { Activities } from '../../activities';
+import { ChatMessageRequestSchema, describeFieldErrors, type ChatEntry } from '../../common/schemas';
+import { TOPICS, cloudEvent } from '../../events/cloudevents';
+import { EventOutbox } from '../../workflows/outbox';
+import { clearHistorySignal, clearHistoryUpdate, getHistoryQuery, processMessageUpdate, type ChatEntityInput } from './messages';
+import { capHistory, ruleReply } from './replies';
+
+// A local activity: no round trip through the server when no model is configured (it answers null at once).
+const { generateReply } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
+});
+
+export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> {
+  const userId = input.user_id;
+  let history: ChatEntry[] = [...(input.history ?? [])];
+  let messageCount = input.message_count ?? 0;
+  const outbox = new EventOutbox(input.outbox);
+  const turn = new Mutex();
+
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || (input.history_limit !== undefined && info.historyLength >= input.history_limit);
+  };
+  const showState = () => setCurrentDetails(`${messageCount} message(s), ${history.length} entries kept`);
+
+  async function reply(userEntry: ChatEntry, messageNumber: number): Promise<string> {
+    try {
+      const answer = await generateReply({ user_id: userId, history: [...history, userEntry] });
+      if (answer !== null) return answer;
+    } catch (err) {
+      log.warn('Model reply failed; answering with the rules', { user_id: userId, error: String(err) });
+    }
+    return ruleReply(userEntry.content, messageNumber);
+  }
+
+  setHandler(
+    processMessageUpdate,
+    (message) =>
+      turn.runExclusive(async () => {
+        const messageNumber = messageCount + 1;
+        const userEntry: ChatEntry = { role: 'user', content: message.content, timestamp: new Date().toISOString() };
+        const content = await reply(userEntry, messageNumber);
+        const assistantEntry: ChatEntry = { role: 'assistant', content, timestamp: new Date().toISOString() };
+        history = capHistory([...history, userEntry, assistantEntry]);
+        messageCount = messageNumber;
+        outbox.add(
+          cloudEvent({
+            id: uuid4(),
+            source: `/task-agent/chat-entity-${userId}`,
+            type: 'conversation.updated',
+            topic: TOPICS.conversations,
+            time: assistantEntry.timestamp,
+            data: { user_id: userId, user_message: userEntry, assistant_message: assistantEntry, timestamp: assistantEntry.timestamp },
+          }),
+        );
+        showState();
+        return assistantEntry;
+      }),
+    {
+      validator: (message) => {
+        const parsed = ChatMessageRequestSchema.safeParse(message);
+        if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.error)}`, 'InvalidInput');
+      },
+    },
+  );
+  const clear = () =>
+    turn.runExclusive(async () => {
+      history = [];
+      messageCount = 0;
+      showState();
+    });
+  setHandler(clearHistoryUpdate, clear);
+  setHandler(clearHistorySignal, () => void clear());
+  setHandler(getHistoryQuery, () => history);
+
+  showState();
+  await Promise.all([outbox.run(shouldContinueAsNew), condition(shouldContinueAsNew)]);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof ChatEntityWorkflow>({
+    user_id: userId,
+    history,
+    message_count: messageCount,
+    outbox: outbox.snapshot(),
+    history_limit: input.history_limit,
+  });
+}
