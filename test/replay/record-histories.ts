@@ -15,7 +15,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../common/config';
-import { taskEntityWorkflowId } from '../../common/ids';
+import { chatEntityWorkflowId, taskEntityWorkflowId } from '../../common/ids';
+import { clearHistoryUpdate, processMessageUpdate } from '../../entities/chat/messages';
+import { ChatEntityWorkflow } from '../../entities/chat/workflow';
 import { assignTaskUpdate, getTaskQuery, setDeadlineUpdate, updateStatusUpdate } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/temporal-cli';
@@ -72,6 +74,22 @@ async function main() {
     await entity.executeUpdate(assignTaskUpdate, { args: [{ assignee: 'carol@example.com' }] });
     await entity.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
     await save('task-entity', taskEntityWorkflowId('entity'));
+
+    // A chat: messages (two at once), a clear, and the events they publish.
+    const chat = await client.workflow.start(ChatEntityWorkflow, {
+      workflowId: chatEntityWorkflowId('user-alice'),
+      taskQueue: config.TASK_QUEUE,
+      args: [{ user_id: 'user-alice' }],
+    });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'What tasks do I have?' }] });
+    await Promise.all([
+      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'help' }] }),
+      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'thanks' }] }),
+    ]);
+    await chat.executeUpdate(clearHistoryUpdate);
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'hello again' }] });
+    await new Promise((r) => setTimeout(r, 1_000)); // let the outbox publish
+    await save('chat-entity', chatEntityWorkflowId('user-alice'));
   });
 
   await connection.close();

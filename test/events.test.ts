@@ -1,0 +1,229 @@
+/**
+ * Events on Redis Streams: CloudEvents for both topics, at-least-once delivery through consumer groups,
+ * nothing lost while Redis is down, and a dead consumer's events redelivered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudEventSchema, TOPICS, type CloudEvent, type Topic } from '../events/cloudevents';
+import { streamKey } from '../events/streams';
+import { EventSubscriber } from '../events/subscriber';
+import { freePort } from '../scripts/dev-server';
+import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';
+import { entity } from './helpers/entity';
+import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+
+async function streamEvents(redis: Redis, prefix: string, topic: Topic): Promise<CloudEvent[]> {
+  const entries = (await redis.xrange(streamKey(prefix, topic), '-', '+')) as [string, string[]][];
+  return entries.map(([, fields]) => CloudEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1]!)) as CloudEvent);
+}
+
+describe('events published by the entities', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start({ subscriber: true });
+  });
+  afterAll(() => h?.close());
+
+  it('publishes conversation.updated for every message as a CloudEvent, and the API consumes it', async () => {
+    const user = uniqueId('user-alice');
+    await h.postJson(`/chat/${user}`, { content: 'What tasks do I have?' });
+    await h.postJson(`/chat/${user}`, { content: 'thanks' });
+    const events = await eventually(
+      () => streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.conversations),
+      (e) => e.filter((x) => (x.data as { user_id: string }).user_id === user).length === 2,
+    );
+    const mine = events.filter((x) => (x.data as { user_id: string }).user_id === user);
+    expect(mine[0]).toMatchObject({
+      specversion: '1.0',
+      type: 'conversation.updated',
+      topic: 'conversation-events',
+      source: `/task-agent/chat-entity-${user}`,
+      datacontenttype: 'application/json',
+      data: {
+        user_id: user,
+        user_message: { role: 'user', content: 'What tasks do I have?' },
+        assistant_message: { role: 'assistant', content: 'I can help with tasks. You have 1 messages in our conversation.' },
+      },
+    });
+    expect(new Set(mine.map((e) => e.id)).size).toBe(2);
+
+    const stats = await eventually(
+      () => h.getJson('/events/stats'),
+      (r) => (r.body.topics as Record<string, { acknowledged: number }>)['conversation-events']!.acknowledged >= 2,
+    );
+    expect(stats.body.subscriber).toBe('running');
+  });
+
+  it('publishes task.created, assigned, unassigned, overdue and completed', async () => {
+    const ok = uniqueId('task-events');
+    await h.postJson('/tasks/process', seedTask(ok, { deadline_seconds: 1 }));
+    const typesOf = async (taskId: string) =>
+      (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks))
+        .filter((e) => (e.data as { task_id: string }).task_id === taskId)
+        .map((e) => e.type);
+    expect(await eventually(() => typesOf(ok), (t) => t.length >= 3)).toEqual(['task.created', 'task.assigned', 'task.overdue']);
+    await entity(h, ok).executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
+    expect(await eventually(() => typesOf(ok), (t) => t.length >= 4)).toEqual([
+      'task.created',
+      'task.assigned',
+      'task.overdue',
+      'task.completed',
+    ]);
+
+    // The saga's compensation shows up as task.unassigned.
+    const undone = uniqueId('task-events');
+    await h.postJson('/tasks/process', seedTask(undone));
+    await eventually(() => typesOf(undone), (t) => t.length >= 2);
+    await entity(h, undone).executeUpdate(unassignTaskUpdate);
+    expect(await eventually(() => typesOf(undone), (t) => t.length >= 3)).toEqual(['task.created', 'task.assigned', 'task.unassigned']);
+  });
+});
+
+describe('a Redis outage', () => {
+  let dir: string;
+  let port: number;
+  let redisServer: ChildProcess | undefined;
+  const startRedis = async () => {
+    redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+      stdio: 'ignore',
+    });
+    const probe = new Redis(port, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    await eventually(() => probe.connect().then(() => true, () => false), (ok) => ok, { timeoutMs: 10_000 });
+    probe.disconnect();
+  };
+  const stopRedis = async () => {
+    const server = redisServer!;
+    server.kill('SIGTERM'); // redis-server writes its append-only file before exiting
+    await new Promise((r) => server.once('exit', r));
+  };
+  let h: Harness;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'task-agent-redis-'));
+    port = await freePort();
+    await startRedis();
+    h = await Harness.start({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    h.redis.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await h?.close().catch(() => undefined);
+    redisServer?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports not ready, keeps replying, and delivers every event once Redis is back', { timeout: 90_000 }, async () => {
+    const user = uniqueId('user-outage');
+    await h.postJson(`/chat/${user}`, { content: 'before' });
+    await stopRedis();
+
+    const ready = await h.getJson('/readyz');
+    expect(ready.status).toBe(503);
+    expect((ready.body.checks as { redis: string }).redis).not.toBe('ok');
+    for (let i = 1; i <= 5; i++) {
+      const reply = await h.postJson(`/chat/${user}`, { content: `during ${i}` });
+      expect(reply.status).toBe(200);
+      expect(reply.body.content).toBe(`Understood. I'm tracking our conversation (message #${i + 1}).`);
+    }
+
+    await new Promise((r) => setTimeout(r, 3_000));
+    await startRedis();
+    const events = await eventually(
+      () => streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.conversations).catch(() => []),
+      (e) => e.length >= 6,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const contents = events.map((e) => (e.data as { user_message: { content: string } }).user_message.content);
+    expect(contents).toEqual(['before', 'during 1', 'during 2', 'during 3', 'during 4', 'during 5']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(6);
+    expect((await h.getJson('/readyz')).status).toBe(200);
+  });
+});
+
+describe('the subscriber', () => {
+  let redis: Redis;
+  const prefix = `${uniqueId('subscriber')}:`;
+  beforeAll(() => {
+    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  const event = (n: number): CloudEvent => ({
+    specversion: '1.0',
+    id: `evt-${n}`,
+    source: '/test',
+    type: 'conversation.updated',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    topic: TOPICS.conversations,
+    data: { n },
+  });
+
+  it("redelivers events a consumer took but never acknowledged (it died) to another consumer", async () => {
+    const key = streamKey(prefix, TOPICS.conversations);
+    await redis.xgroup('CREATE', key, 'g', '0', 'MKSTREAM');
+    for (let n = 1; n <= 5; n++) await redis.xadd(key, '*', 'id', `evt-${n}`, 'event', JSON.stringify(event(n)));
+    // The dead consumer read all five and stopped before XACK.
+    await redis.xreadgroup('GROUP', 'g', 'dead-consumer', 'COUNT', 10, 'STREAMS', key, '>');
+    expect(((await redis.xpending(key, 'g')) as [number])[0]).toBe(5);
+
+    const seen: string[] = [];
+    const survivor = new EventSubscriber({
+      redis: redis.duplicate(),
+      prefix,
+      topics: [TOPICS.conversations],
+      group: 'g',
+      consumer: 'survivor',
+      handler: (e) => void seen.push(e.id),
+      logger: pino({ level: 'silent' }),
+      claimIdleMs: 300,
+      blockMs: 200,
+    });
+    await new Promise((r) => setTimeout(r, 400)); // the entries have been idle longer than claimIdleMs
+    survivor.start();
+    try {
+      await eventually(async () => seen.length, (n) => n >= 5, { timeoutMs: 10_000 });
+      expect(seen).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5']);
+      expect(survivor.counters[TOPICS.conversations]).toMatchObject({ received: 5, acknowledged: 5, reclaimed: 5 });
+      expect(((await redis.xpending(key, 'g')) as [number])[0]).toBe(0);
+    } finally {
+      await survivor.stop();
+    }
+  });
+
+  it('does not acknowledge an event whose handler failed, and delivers it again', async () => {
+    const key = streamKey(prefix, TOPICS.tasks);
+    await redis.xadd(key, '*', 'id', 'evt-x', 'event', JSON.stringify({ ...event(9), id: 'evt-x', topic: TOPICS.tasks }));
+    let attempts = 0;
+    const subscriber = new EventSubscriber({
+      redis: redis.duplicate(),
+      prefix,
+      topics: [TOPICS.tasks],
+      group: 'g2',
+      consumer: 'c',
+      handler: () => {
+        attempts++;
+        if (attempts === 1) throw new Error('downstream unavailable');
+      },
+      logger: pino({ level: 'silent' }),
+      claimIdleMs: 200,
+      blockMs: 100,
+    });
+    subscriber.start();
+    try {
+      await eventually(async () => subscriber.counters[TOPICS.tasks]!.acknowledged, (n) => n === 1, { timeoutMs: 15_000 });
+      expect(attempts).toBe(2);
+      expect(subscriber.counters[TOPICS.tasks]).toMatchObject({ failed: 1, acknowledged: 1 });
+    } finally {
+      await subscriber.stop();
+    }
+  });
+});
