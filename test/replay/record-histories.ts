@@ -53,50 +53,52 @@ async function main() {
       args: [{ task_id: taskId, title: 'Review PR #42', description: 'Review the authentication refactoring pull request', assignee: 'alice@example.com', deadline_seconds: 60, ...overrides }],
     });
 
-  await worker.runUntil(async () => {
-    await process('completed');
-    await save('processing-completed', 'task-workflow-completed');
+  try {
+    await worker.runUntil(async () => {
+      await process('completed');
+      await save('processing-completed', 'task-workflow-completed');
 
-    await process('rejected', { title: 'abc' });
-    await save('processing-rejected', 'task-workflow-rejected');
+      await process('rejected', { title: 'abc' });
+      await save('processing-rejected', 'task-workflow-rejected');
 
-    failNotifications = true;
-    await process('compensated');
-    failNotifications = false;
-    await save('processing-compensated', 'task-workflow-compensated');
+      failNotifications = true;
+      await process('compensated');
+      failNotifications = false;
+      await save('processing-compensated', 'task-workflow-compensated');
 
-    // An entity that is assigned, gets a deadline that fires, a new deadline, and is completed.
-    await process('entity', { deadline_seconds: 1 });
-    const entity = client.workflow.getHandle(taskEntityWorkflowId('entity'));
-    while ((await entity.query(getTaskQuery))?.status !== 'overdue') await new Promise((r) => setTimeout(r, 200));
-    await entity.executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: 600 }] });
-    await entity.signal('assignTask', { assignee: 'bob@example.com' });
-    await entity.executeUpdate(assignTaskUpdate, { args: [{ assignee: 'carol@example.com' }] });
-    await entity.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
-    await save('task-entity', taskEntityWorkflowId('entity'));
+      // An entity that is assigned, gets a deadline that fires, a new deadline, and is completed.
+      await process('entity', { deadline_seconds: 1 });
+      const entity = client.workflow.getHandle(taskEntityWorkflowId('entity'));
+      while ((await entity.query(getTaskQuery))?.status !== 'overdue') await new Promise((r) => setTimeout(r, 200));
+      await entity.executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: 600 }] });
+      await entity.signal('assignTask', { assignee: 'bob@example.com' });
+      await entity.executeUpdate(assignTaskUpdate, { args: [{ assignee: 'carol@example.com' }] });
+      await entity.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
+      await save('task-entity', taskEntityWorkflowId('entity'));
 
-    // A chat: messages (two at once), a clear, and the events they publish.
-    const chat = await client.workflow.start(ChatEntityWorkflow, {
-      workflowId: chatEntityWorkflowId('user-alice'),
-      taskQueue: config.TASK_QUEUE,
-      args: [{ user_id: 'user-alice' }],
+      // A chat: messages (two at once), a clear, and the events they publish.
+      const chat = await client.workflow.start(ChatEntityWorkflow, {
+        workflowId: chatEntityWorkflowId('user-alice'),
+        taskQueue: config.TASK_QUEUE,
+        args: [{ user_id: 'user-alice' }],
+      });
+      await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'What tasks do I have?' }] });
+      await Promise.all([
+        chat.executeUpdate(processMessageUpdate, { args: [{ content: 'help' }] }),
+        chat.executeUpdate(processMessageUpdate, { args: [{ content: 'thanks' }] }),
+      ]);
+      await chat.executeUpdate(clearHistoryUpdate);
+      await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'hello again' }] });
+      await new Promise((r) => setTimeout(r, 1_000)); // let the outbox publish
+      await save('chat-entity', chatEntityWorkflowId('user-alice'));
     });
-    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'What tasks do I have?' }] });
-    await Promise.all([
-      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'help' }] }),
-      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'thanks' }] }),
-    ]);
-    await chat.executeUpdate(clearHistoryUpdate);
-    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'hello again' }] });
-    await new Promise((r) => setTimeout(r, 1_000)); // let the outbox publish
-    await save('chat-entity', chatEntityWorkflowId('user-alice'));
-  });
-
-  await connection.close();
-  await client.connection.close();
-  redis.disconnect();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  } finally {
+    await connection.close();
+    await client.connection.close();
+    redis.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {
