@@ -44,6 +44,15 @@ function asActivityFailure(err: unknown, taskId: string): never {
 export function createTaskEntityActivities({ client, taskQueue }: TaskEntityActivityDeps) {
   const entity = (taskId: string) => client.workflow.getHandle(taskEntityWorkflowId(taskId));
 
+  /** Runs one call to the entity, turning the entity's refusals into non-retryable activity failures. */
+  async function guarded(taskId: string, call: (updateId: string) => Promise<Task>): Promise<Task> {
+    try {
+      return await call(callerUpdateId());
+    } catch (err) {
+      asActivityFailure(err, taskId);
+    }
+  }
+
   return {
     /** Starts the entity if needed and creates the task in it, atomically (update-with-start). */
     async createTask(input: { task_id: string } & CreateTaskInput): Promise<Task> {
@@ -55,47 +64,28 @@ export function createTaskEntityActivities({ client, taskQueue }: TaskEntityActi
         staticSummary: `Task entity ${input.task_id}`,
         typedSearchAttributes: [{ key: TaskIdAttribute, value: input.task_id }],
       });
-      try {
-        return await client.workflow.executeUpdateWithStart(createTaskUpdate, {
+      return guarded(input.task_id, (updateId) =>
+        client.workflow.executeUpdateWithStart(createTaskUpdate, {
           args: [{ title: input.title, description: input.description }],
           startWorkflowOperation,
-          updateId: callerUpdateId(),
-        });
-      } catch (err) {
-        asActivityFailure(err, input.task_id);
-      }
+          updateId,
+        }),
+      );
     },
 
-    async assignTask(input: { task_id: string; assignee: string }): Promise<Task> {
-      try {
-        return await entity(input.task_id).executeUpdate(assignTaskUpdate, {
-          args: [{ assignee: input.assignee }],
-          updateId: callerUpdateId(),
-        });
-      } catch (err) {
-        asActivityFailure(err, input.task_id);
-      }
-    },
+    assignTask: (input: { task_id: string; assignee: string }) =>
+      guarded(input.task_id, (updateId) =>
+        entity(input.task_id).executeUpdate(assignTaskUpdate, { args: [{ assignee: input.assignee }], updateId }),
+      ),
 
     /** The saga's compensation for assignTask. */
-    async unassignTask(input: { task_id: string }): Promise<Task> {
-      try {
-        return await entity(input.task_id).executeUpdate(unassignTaskUpdate, { updateId: callerUpdateId() });
-      } catch (err) {
-        asActivityFailure(err, input.task_id);
-      }
-    },
+    unassignTask: (input: { task_id: string }) =>
+      guarded(input.task_id, (updateId) => entity(input.task_id).executeUpdate(unassignTaskUpdate, { updateId })),
 
     /** The seed's set_reminder: a durable timer inside the entity. */
-    async setDeadline(input: { task_id: string; deadline_seconds: number }): Promise<Task> {
-      try {
-        return await entity(input.task_id).executeUpdate(setDeadlineUpdate, {
-          args: [{ deadline_seconds: input.deadline_seconds }],
-          updateId: callerUpdateId(),
-        });
-      } catch (err) {
-        asActivityFailure(err, input.task_id);
-      }
-    },
+    setDeadline: (input: { task_id: string; deadline_seconds: number }) =>
+      guarded(input.task_id, (updateId) =>
+        entity(input.task_id).executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: input.deadline_seconds }], updateId }),
+      ),
   };
 }

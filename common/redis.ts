@@ -10,3 +10,17 @@ export function connectRedis(config: Pick<Config, 'REDIS_URL'>): Redis {
     lazyConnect: false,
   });
 }
+
+/** Whether a Redis at `url` answers PING now; one try, no reconnecting. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../common/config';
+import { redisAnswers } from '../common/redis';
 import { startDevServer, type DevServer } from './dev-server';
 import { findTemporalCli } from './temporal-cli';
 
@@ -121,19 +121,6 @@ async function ensureRedis(config: Config, dataDir: string): Promise<ChildProces
     await new Promise((r) => setTimeout(r, 200));
   }
   return child;
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function waitForReady(url: string, timeoutMs = 120_000): Promise<void> {
