@@ -11,8 +11,11 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { fieldErrors } from '../common/schemas';
+import { bearerAuth } from './auth';
+import { docsRoutes } from './docs';
 import { ApiError, createErrorHandler, errorBody } from './errors';
 import { acceptJsonBodies } from './json-bodies';
+import { createMetrics } from './metrics';
 import type { EventSubscriber } from '../events/subscriber';
 import { chatRoutes } from './routes/chat';
 import { eventRoutes } from './routes/events';
@@ -39,7 +42,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
+  const metrics = createMetrics(deps.subscriber);
   app.use(requestId());
+  app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -48,6 +53,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       'request',
     );
   });
+  app.use(bearerAuth(deps.config.API_TOKEN));
   app.use(
     bodyLimit({
       maxSize: deps.config.MAX_BODY_BYTES,
@@ -71,6 +77,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       description: 'Stateful task agent on Temporal: processing workflow with saga compensation, task entities.',
     },
   });
+
+  app.route('/', docsRoutes());
+  metrics.mount(app);
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));

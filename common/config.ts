@@ -17,6 +17,8 @@ const ConfigSchema = z.object({
 
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   PORT: port.default(8000),
+  /** When set, API routes other than health, metrics and docs need `Authorization: Bearer <API_TOKEN>`. */
+  API_TOKEN: z.string().trim().min(1).optional(),
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
 
@@ -42,6 +44,9 @@ const ConfigSchema = z.object({
   EVENT_CONSUMER_GROUP: z.string().trim().min(1).default('task-agent'),
   /** Whether the API process runs the event subscriber. */
   EVENT_SUBSCRIBER: z.enum(['on', 'off']).default('on'),
+
+  /** Port of the worker's Prometheus endpoint (the SDK's metrics, at /metrics); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 

@@ -18,6 +18,10 @@ async function main(): Promise<void> {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       logger[level]({ ...entry.meta }, entry.message);
     }),
+    // The SDK's own metrics (task latencies, slots, polls, workflow completions) for Prometheus.
+    ...(config.WORKER_METRICS_PORT > 0
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } } }
+      : {}),
   });
 
   const client = await connectClient(config);
