@@ -1,0 +1,29 @@
+/**
+ * When Temporal cannot answer (no worker for the entity, or no server), reads answer 503 with Retry-After,
+ * never 500 and never hang.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+});
+afterAll(() => h?.close());
+
+describe('unavailable', () => {
+  it('answers 503 for a task read while no worker runs, and 200 again once one does', { timeout: 30_000 }, async () => {
+    const taskId = uniqueId('no-worker');
+    await h.postJson('/tasks/process', seedTask(taskId));
+    await eventually(() => h.getJson(`/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED');
+    await h.stopWorker();
+    const started = Date.now();
+    const res = await h.fetch(`/tasks/${taskId}`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toEqual({ detail: 'Temporal is unavailable; try again shortly' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await h.startWorker();
+    expect((await h.getJson(`/tasks/${taskId}`)).status).toBe(200);
+  });
+});
