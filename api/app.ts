@@ -20,6 +20,7 @@ import type { EventSubscriber } from '../events/subscriber';
 import { chatRoutes } from './routes/chat';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
 import { workflowRoutes } from './routes/workflows';
 
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(acceptJsonBodies);
 
   app.route('/', healthRoutes(deps));
+  app.route('/', processingRoutes(deps));
   app.route('/', taskRoutes(deps));
   app.route('/', workflowRoutes(deps));
   app.route('/', chatRoutes(deps));

@@ -13,6 +13,9 @@ export const acceptJsonBodies: MiddlewareHandler = async (c, next) => {
   if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next();
   const type = c.req.header('content-type') ?? '';
   if (JSON_TYPE.test(type)) return next();
+  // No body at all (e.g. `curl -X PUT ".../status?status=completed"`): nothing to read.
+  const length = c.req.header('content-length');
+  if (type === '' && (length === undefined || length === '0') && c.req.header('transfer-encoding') === undefined) return next();
   if (type === '' || READ_AS_JSON.test(type)) {
     c.req.raw.headers.set('content-type', 'application/json');
     return next();

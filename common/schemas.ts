@@ -97,11 +97,19 @@ export const WorkflowStatusSchema = z
 // Task entity
 // ---------------------------------------------------------------------------------------------
 
+export const PrioritySchema = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(5, 'must be at most 5')
+  .meta({ description: '1 (lowest) to 5 (highest)', example: 2 });
+
 export const TaskSchema = z
   .object({
     task_id: z.string(),
     title: z.string(),
-    description: z.string(),
+    description: z.string().nullable(),
+    priority: PrioritySchema,
     status: TaskStatusSchema,
     assignee: z.string().nullable(),
     deadline: z.iso.datetime().nullable().meta({ description: 'When the task is due (UTC), or null' }),
@@ -114,18 +122,70 @@ export type Task = z.infer<typeof TaskSchema>;
 
 export const CreateTaskInputSchema = z.object({
   title: text(200),
-  description: text(5000),
+  description: text(5000).nullable(),
+  priority: PrioritySchema.optional(),
 });
 export type CreateTaskInput = z.infer<typeof CreateTaskInputSchema>;
 
 export const AssignTaskInputSchema = z.object({ assignee: AssigneeSchema });
 export type AssignTaskInput = z.infer<typeof AssignTaskInputSchema>;
 
-export const UpdateStatusInputSchema = z.object({ status: SettableTaskStatusSchema });
+export const UpdateStatusInputSchema = z.object({
+  status: SettableTaskStatusSchema,
+  /** Apply only if the task is still at this version (the API's If-Match). */
+  expected_version: z.number().int().min(1).optional(),
+});
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInputSchema>;
 
 export const SetDeadlineInputSchema = z.object({ deadline_seconds: DeadlineSecondsSchema });
 export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Task CRUD and listing (the seed's task API)
+// ---------------------------------------------------------------------------------------------
+
+/** Body of `POST /tasks`: the service picks the id. */
+export const CreateTaskRequestSchema = z
+  .object({
+    title: text(200).trim().min(1, 'must not be empty').meta({ example: 'Learn Dapr building blocks' }),
+    description: text(5000).nullable().default(null),
+    priority: PrioritySchema.default(1),
+  })
+  .meta({ id: 'CreateTaskRequest' });
+
+/** `PUT /tasks/{task_id}/status`: the status in the JSON body, or in `?status=` as the seed sent it. */
+export const UpdateStatusRequestSchema = z.object({ status: SettableTaskStatusSchema }).meta({ id: 'UpdateStatusRequest' });
+
+export const TaskListQuerySchema = z.object({
+  status: TaskStatusSchema.optional(),
+  // Quotes and backslashes are refused: the value goes into a visibility query.
+  assignee: text(254)
+    .min(1, 'must not be empty')
+    .regex(/^[^"'\\]*$/, 'must not contain quotes or backslashes')
+    .optional(),
+  page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
+  page_token: z
+    .string()
+    .max(4096, 'is too long')
+    .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be a token from next_page_token')
+    .optional(),
+});
+
+export const TaskSummarySchema = z
+  .object({
+    task_id: z.string(),
+    status: TaskStatusSchema.nullable(),
+    assignee: z.string().nullable(),
+    workflow_id: z.string(),
+  })
+  .meta({ id: 'TaskSummary' });
+
+export const TaskListSchema = z
+  .object({
+    tasks: z.array(TaskSummarySchema),
+    next_page_token: z.string().nullable().meta({ description: 'Pass as page_token for the next page; null on the last' }),
+  })
+  .meta({ id: 'TaskList' });
 
 // ---------------------------------------------------------------------------------------------
 // Chat entity

@@ -81,12 +81,17 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
       REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
       NOTIFY_WEBHOOK_URL: webhookUrl,
       NOTIFY_TIMEOUT_MS: '60000',
+      WORKER_METRICS_PORT: '0',
     };
     const first = startWorkerProcess(env);
     const taskId = uniqueId('task-002');
     await h.postJson('/tasks/process', seedTask(taskId, { title: 'Long task', description: 'Testing recovery', assignee: 'bob@example.com', deadline_seconds: 300 }));
 
-    await firstCall; // the run is inside its notify step, on the first worker
+    // The run is inside its notify step, on the first worker (or the worker died on its own: fail now).
+    await Promise.race([
+      firstCall,
+      new Promise((_, reject) => first.once('exit', (code) => reject(new Error(`worker exited early with code ${code}`)))),
+    ]);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     startWorkerProcess(env);

@@ -31,6 +31,11 @@ export class EventOutbox {
     return [...this.pending];
   }
 
+  /** Publishes everything pending, for an entity about to complete. */
+  async flush(): Promise<void> {
+    await this.run(() => this.pending.length === 0);
+  }
+
   /** Publishes until `stop()` holds between batches (the entity wants to continue-as-new). */
   async run(stop: () => boolean): Promise<void> {
     for (;;) {

@@ -2,7 +2,7 @@
 import type { Task } from '../../common/schemas';
 import { TOPICS, cloudEvent, type CloudEvent } from '../../events/cloudevents';
 
-export type TaskEventType = 'task.created' | 'task.assigned' | 'task.unassigned' | 'task.overdue' | 'task.completed';
+export type TaskEventType = 'task.created' | 'task.assigned' | 'task.unassigned' | 'task.overdue' | 'task.completed' | 'task.deleted';
 
 export function taskEventTypes(previous: Task | null, next: Task): TaskEventType[] {
   const types: TaskEventType[] = [];
@@ -14,8 +14,9 @@ export function taskEventTypes(previous: Task | null, next: Task): TaskEventType
   return types;
 }
 
-export function taskEvents(previous: Task | null, next: Task, newId: () => string): CloudEvent[] {
-  return taskEventTypes(previous, next).map((type) =>
+export function taskEvents(previous: Task | null, next: Task, newId: () => string, deleted = false): CloudEvent[] {
+  const types: TaskEventType[] = deleted ? ['task.deleted'] : taskEventTypes(previous, next);
+  return types.map((type) =>
     cloudEvent({
       id: newId(),
       source: `/task-agent/task-entity-${next.task_id}`,

@@ -19,6 +19,8 @@ export const assignTaskUpdate = defineUpdate<Task, [AssignTaskInput]>('assignTas
 export const unassignTaskUpdate = defineUpdate<Task, []>('unassignTask');
 export const updateStatusUpdate = defineUpdate<Task, [UpdateStatusInput]>('updateStatus');
 export const setDeadlineUpdate = defineUpdate<Task, [SetDeadlineInput]>('setDeadline');
+/** Removes the task: the entity publishes `task.deleted` and its run completes; the id can be used again. */
+export const deleteTaskUpdate = defineUpdate<void, []>('deleteTask');
 
 export const assignTaskSignal = defineSignal<[AssignTaskInput]>('assignTask');
 export const unassignTaskSignal = defineSignal<[]>('unassignTask');
@@ -45,3 +47,6 @@ export interface TaskEntityInput {
  * retrying cannot help, so callers list these as non-retryable.
  */
 export const TASK_ENTITY_REFUSAL_TYPES = ['TaskEntityRejected', 'TaskNotFound'];
+
+/** Failure types the entity's updates fail with: a refused transition, a stale expected version, no such task. */
+export type TaskEntityFailureType = 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound';

@@ -7,6 +7,17 @@ import type { CreateTaskInput, SettableTaskStatus, Task, TaskStatus } from '../.
 
 export class TaskRuleError extends Error {
   override name = 'TaskRuleError';
+
+  /**
+   * `TaskRuleError` for a refused transition, `VersionConflict` when an expected version no longer holds,
+   * `TaskNotFound` for a task that does not exist (yet, or any more).
+   */
+  constructor(
+    message: string,
+    readonly type: 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound' = 'TaskRuleError',
+  ) {
+    super(message);
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -28,13 +39,16 @@ function requireOpen(task: Task, action: string): void {
  */
 export function createTask(taskId: string, existing: Task | null, input: CreateTaskInput, now: number): Task {
   if (existing !== null) {
-    if (existing.title === input.title && existing.description === input.description) return existing;
-    throw new TaskRuleError(`Task ${taskId} already exists with a different title or description`);
+    if (existing.title === input.title && existing.description === input.description && (input.priority ?? existing.priority) === existing.priority) {
+      return existing;
+    }
+    throw new TaskRuleError(`Task ${taskId} already exists with a different title, description or priority`);
   }
   return {
     task_id: taskId,
     title: input.title,
     description: input.description,
+    priority: input.priority ?? 1,
     status: 'pending',
     assignee: null,
     deadline: null,
@@ -62,7 +76,10 @@ export function unassignTask(task: Task, now: number): Task {
   return change(task, { assignee: null, status: statusAfterAssignmentChange(task, false) }, now);
 }
 
-export function updateStatus(task: Task, status: SettableTaskStatus, now: number): Task {
+export function updateStatus(task: Task, status: SettableTaskStatus, now: number, expectedVersion?: number): Task {
+  if (expectedVersion !== undefined && expectedVersion !== task.version) {
+    throw new TaskRuleError(`Task ${task.task_id} is at version ${task.version}, not ${expectedVersion}`, 'VersionConflict');
+  }
   if (task.status === status) return task;
   requireOpen(task, `change the status to ${status}`);
   if ((status === 'assigned' || status === 'in_progress') && task.assignee === null) {

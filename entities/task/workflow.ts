@@ -37,6 +37,7 @@ import {
   assignTaskSignal,
   assignTaskUpdate,
   createTaskUpdate,
+  deleteTaskUpdate,
   getTaskQuery,
   setDeadlineSignal,
   setDeadlineUpdate,
@@ -61,7 +62,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
 }
 
 function existing(task: Task | null, taskId: string): Task {
-  if (task === null) throw new rules.TaskRuleError(`Task ${taskId} does not exist`);
+  if (task === null) throw new rules.TaskRuleError(`Task ${taskId} does not exist`, 'TaskNotFound');
   return task;
 }
 
@@ -71,8 +72,10 @@ function mutations(taskId: string): Record<string, Mutation> {
     assignTask: (task, input, now) =>
       rules.assignTask(existing(task, taskId), parse(AssignTaskInputSchema, input).assignee, now),
     unassignTask: (task, _input, now) => rules.unassignTask(existing(task, taskId), now),
-    updateStatus: (task, input, now) =>
-      rules.updateStatus(existing(task, taskId), parse(UpdateStatusInputSchema, input).status, now),
+    updateStatus: (task, input, now) => {
+      const { status, expected_version } = parse(UpdateStatusInputSchema, input);
+      return rules.updateStatus(existing(task, taskId), status, now, expected_version);
+    },
     setDeadline: (task, input, now) =>
       rules.setDeadline(existing(task, taskId), parse(SetDeadlineInputSchema, input).deadline_seconds, now),
   };
@@ -86,13 +89,14 @@ function asRefusal<T>(mutate: () => T): T {
   try {
     return mutate();
   } catch (err) {
-    if (err instanceof rules.TaskRuleError) throw ApplicationFailure.nonRetryable(err.message, 'TaskRuleError');
+    if (err instanceof rules.TaskRuleError) throw ApplicationFailure.nonRetryable(err.message, err.type);
     throw err;
   }
 }
 
 class TaskEntity {
   task: Task | null;
+  deleted = false;
   private readonly appliedUpdateIds: string[];
   private readonly mutations: Record<string, Mutation>;
   readonly outbox: EventOutbox;
@@ -127,6 +131,20 @@ class TaskEntity {
       if (!(err instanceof rules.TaskRuleError)) throw err;
       log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.input.task_id });
     }
+  }
+
+  /** Validator and handler of deleteTask: the task goes, its events are published, the run then completes. */
+  validateDelete(): void {
+    asRefusal(() => existing(this.task, this.input.task_id));
+  }
+
+  delete(): void {
+    const task = asRefusal(() => existing(this.task, this.input.task_id));
+    if (patched('task-events')) for (const event of taskEvents(task, task, uuid4, true)) this.outbox.add(event);
+    this.task = null;
+    this.deleted = true;
+    log.info(`Task ${task.task_id}: deleted`, { task_id: task.task_id });
+    setCurrentDetails(`${task.title}: deleted`);
   }
 
   fireDeadline(): void {
@@ -198,16 +216,18 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
   setHandler(unassignTaskSignal, () => entity.applySignal('unassignTask', undefined));
   setHandler(updateStatusSignal, (arg) => entity.applySignal('updateStatus', arg));
   setHandler(setDeadlineSignal, (arg) => entity.applySignal('setDeadline', arg));
+  setHandler(deleteTaskUpdate, () => entity.delete(), { validator: () => entity.validateDelete() });
   setHandler(getTaskQuery, () => entity.task);
 
   if (entity.task !== null) publishState(entity.task);
 
   // The deadline timer. Waiting on `condition` with a timeout is a durable timer that is replaced whenever
   // the deadline changes (the updatable-timer pattern), and it survives worker and server restarts.
+  const finished = () => entity.deleted || entity.shouldContinueAsNew();
   const deadlineLoop = async () => {
-    while (!entity.shouldContinueAsNew()) {
+    while (!finished()) {
       const due = rules.pendingDeadline(entity.task);
-      const changed = () => rules.pendingDeadline(entity.task) !== due || entity.shouldContinueAsNew();
+      const changed = () => rules.pendingDeadline(entity.task) !== due || finished();
       if (due === null) {
         await condition(changed);
         continue;
@@ -217,8 +237,14 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
       entity.fireDeadline();
     }
   };
-  await Promise.all([deadlineLoop(), entity.outbox.run(() => entity.shouldContinueAsNew())]);
+  await Promise.all([deadlineLoop(), entity.outbox.run(finished)]);
 
+  if (entity.deleted) {
+    // A deleted task's last events still go out before the run completes.
+    await entity.outbox.flush();
+    await condition(allHandlersFinished);
+    return;
+  }
   // Let in-flight handlers finish so no update is lost, then carry the state (and so the deadline) over.
   await condition(allHandlersFinished);
   await continueAsNew<typeof TaskEntityWorkflow>(entity.snapshot());

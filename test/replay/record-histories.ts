@@ -18,7 +18,7 @@ import { loadConfig } from '../../common/config';
 import { chatEntityWorkflowId, taskEntityWorkflowId } from '../../common/ids';
 import { clearHistoryUpdate, processMessageUpdate } from '../../entities/chat/messages';
 import { ChatEntityWorkflow } from '../../entities/chat/workflow';
-import { assignTaskUpdate, getTaskQuery, setDeadlineUpdate, updateStatusUpdate } from '../../entities/task/messages';
+import { assignTaskUpdate, deleteTaskUpdate, getTaskQuery, setDeadlineUpdate, updateStatusUpdate } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/temporal-cli';
 import { createWorker } from '../../worker/create-worker';
@@ -75,6 +75,15 @@ async function main() {
       await entity.executeUpdate(assignTaskUpdate, { args: [{ assignee: 'carol@example.com' }] });
       await entity.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
       await save('task-entity', taskEntityWorkflowId('entity'));
+
+      // A task created as a resource, updated conditionally, then deleted (its run completes).
+      await process('deleted');
+      const deleted = client.workflow.getHandle(taskEntityWorkflowId('deleted'));
+      const { version } = await deleted.executeUpdate(updateStatusUpdate, { args: [{ status: 'in_progress' }] });
+      await deleted.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed', expected_version: version }] });
+      await deleted.executeUpdate(deleteTaskUpdate);
+      await deleted.result();
+      await save('task-entity-deleted', taskEntityWorkflowId('deleted'));
 
       // A chat: messages (two at once), a clear, and the events they publish.
       const chat = await client.workflow.start(ChatEntityWorkflow, {

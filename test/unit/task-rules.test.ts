@@ -12,6 +12,7 @@ describe('task rules', () => {
       task_id: 't1',
       title: 'Review PR #42',
       description: 'Review the refactoring',
+      priority: 1,
       status: 'pending',
       assignee: null,
       deadline: null,
@@ -24,7 +25,7 @@ describe('task rules', () => {
   it('treats creating the same task again as a no-op and a different one as a conflict', () => {
     expect(rules.createTask('t1', assigned, { title: 'Review PR #42', description: 'Review the refactoring' }, t0 + 5)).toBe(assigned);
     expect(() => rules.createTask('t1', assigned, { title: 'Other', description: 'Review the refactoring' }, t0)).toThrow(
-      'Task t1 already exists with a different title or description',
+      'Task t1 already exists with a different title, description or priority',
     );
   });
 
@@ -61,5 +62,12 @@ describe('task rules', () => {
     const overdue = rules.markOverdue(rules.setDeadline(assigned, 1, t0), t0 + 1000);
     expect(rules.assignTask(overdue, 'bob', t0 + 2000).status).toBe('overdue');
     expect(rules.setDeadline(overdue, 60, t0 + 2000)).toMatchObject({ status: 'assigned', deadline: '2026-01-01T00:01:02.000Z' });
+  });
+
+  it('applies a status change only at the expected version', () => {
+    expect(rules.updateStatus(assigned, 'in_progress', t0 + 5, 2)).toMatchObject({ status: 'in_progress', version: 3 });
+    expect(() => rules.updateStatus(assigned, 'in_progress', t0 + 5, 1)).toThrow(
+      expect.objectContaining({ type: 'VersionConflict', message: 'Task t1 is at version 2, not 1' }),
+    );
   });
 });
