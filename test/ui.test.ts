@@ -61,6 +61,29 @@ describe('Temporal Web UI', () => {
     await page.screenshot({ path: join(shots, 'processing-run.png'), fullPage: true });
   });
 
+  it("shows an entity's pending deadline timer with its summary, and where the task stands", async () => {
+    const { runId } = await h.client.workflow.getHandle(`task-entity-${taskId}`).describe();
+    const task = (await h.getJson(`/tasks/${taskId}`)).body as { deadline: string };
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/task-entity-${taskId}/${runId}/history`);
+    await page.getByText(`Deadline ${task.deadline}`).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(shots, 'task-entity.png'), fullPage: true });
+    // The entity's current details ("where it stands") are on the User Metadata tab, rendered as markdown
+    // in a sandboxed frame.
+    await page.getByText('User Metadata').first().click();
+    const details = `Review PR #42: assigned, assigned to alice@example.com, due ${task.deadline}`;
+    await eventually(
+      async () => {
+        for (const frame of page.frames()) {
+          if ((await frame.getByText(details).count().catch(() => 0)) > 0) return true;
+        }
+        return false;
+      },
+      (found) => found,
+      { timeoutMs: 10_000 },
+    );
+    await page.screenshot({ path: join(shots, 'task-entity-details.png') });
+  });
+
   it('finds the entity by its custom search attributes', async () => {
     const query = `TaskId="${taskId}" AND TaskStatus="assigned" AND TaskAssignee="alice@example.com"`;
     // Visibility is eventually consistent: reload until the entity shows up.

@@ -32,6 +32,7 @@ import {
 } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
 import { EventOutbox } from '../../workflows/outbox';
+import { sleepUnless } from '../../workflows/timers';
 import { taskEvents } from './events';
 import {
   assignTaskSignal,
@@ -221,8 +222,8 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
 
   if (entity.task !== null) publishState(entity.task);
 
-  // The deadline timer. Waiting on `condition` with a timeout is a durable timer that is replaced whenever
-  // the deadline changes (the updatable-timer pattern), and it survives worker and server restarts.
+  // The deadline timer: a durable timer, replaced whenever the deadline changes (the updatable-timer
+  // pattern); it survives worker and server restarts.
   const finished = () => entity.deleted || entity.shouldContinueAsNew();
   const deadlineLoop = async () => {
     while (!finished()) {
@@ -233,7 +234,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
         continue;
       }
       const remaining = due - Date.now();
-      if (remaining > 0 && (await condition(changed, remaining))) continue;
+      if (remaining > 0 && !(await sleepUnless(remaining, changed, `Deadline ${entity.task!.deadline}`))) continue;
       entity.fireDeadline();
     }
   };
