@@ -6,8 +6,7 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
-/** An unset or empty variable means "not configured". */
-const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+const optionalUrl = z.url().optional();
 
 const ConfigSchema = z.object({
   /** host:port of the Temporal frontend. Unset means "start the embedded dev server" for `npm start`. */
@@ -45,6 +44,10 @@ const ConfigSchema = z.object({
   /** Whether the API process runs the event subscriber. */
   EVENT_SUBSCRIBER: z.enum(['on', 'off']).default('on'),
 
+  /** Port of the worker's health endpoint (/healthz, /readyz) for liveness and readiness probes; 0 turns it off. */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  /** A workflow bundle built ahead of time (`npm run bundle`); unset: the worker bundles the workflows at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
   /** Port of the worker's Prometheus endpoint (the SDK's metrics, at /metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
@@ -85,7 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of CONFIG_VARIABLES) {
     const value = env[key];
-    if (value !== undefined) picked[key] = value;
+    // An empty variable counts as unset (e.g. a Secret key left empty): the default applies.
+    if (value !== undefined && value.trim() !== '') picked[key] = value;
   }
   const parsed = ConfigSchema.safeParse(picked);
   if (!parsed.success) {

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../common/config';
 import { redisAnswers } from '../common/redis';
 import { startDevServer, type DevServer } from './dev-server';
-import { findTemporalCli } from './temporal-cli';
+import { findTemporalCli } from './go-tools';
 
 const say = (message: string) => console.log(`[start] ${message}`);
 const root = resolve(__dirname, '..');

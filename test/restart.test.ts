@@ -82,6 +82,7 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
       NOTIFY_WEBHOOK_URL: webhookUrl,
       NOTIFY_TIMEOUT_MS: '60000',
       WORKER_METRICS_PORT: '0',
+      WORKER_HEALTH_PORT: '0',
     };
     const first = startWorkerProcess(env);
     const taskId = uniqueId('task-002');

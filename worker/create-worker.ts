@@ -15,6 +15,9 @@ export const WORKFLOWS_PATH = ['index.ts', 'index.js']
   .map((file) => resolve(__dirname, '../workflows', file))
   .find((path) => existsSync(path))!;
 
+/** How long a stopping worker lets running tasks finish; Kubernetes' grace period must be longer. */
+export const SHUTDOWN_GRACE_SECONDS = 10;
+
 export interface CreateWorkerOptions {
   config: Config;
   /** Client the activities use to reach entities. */
@@ -55,7 +58,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     taskQueue,
     activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
   });
   return { worker, connection };
 }

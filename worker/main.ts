@@ -8,6 +8,7 @@ import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
 import { createWorker } from './create-worker';
+import { serveWorkerHealth } from './health';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,11 +27,19 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   const redis = connectRedis(config);
-  const { worker, connection } = await createWorker({ config, client, redis });
+  const { worker, connection } = await createWorker({
+    config,
+    client,
+    redis,
+    workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+  });
+  const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(worker, config.WORKER_HEALTH_PORT) : undefined;
   logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE }, 'worker started');
   try {
+    // Stops on SIGINT/SIGTERM: polling ends, running tasks get shutdownGraceTime to finish.
     await worker.run();
   } finally {
+    health?.close();
     await connection.close();
     await client.connection.close();
     redis.disconnect();

@@ -20,7 +20,7 @@ import { clearHistoryUpdate, processMessageUpdate } from '../../entities/chat/me
 import { ChatEntityWorkflow } from '../../entities/chat/workflow';
 import { assignTaskUpdate, deleteTaskUpdate, getTaskQuery, setDeadlineUpdate, updateStatusUpdate } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
-import { findTemporalCli } from '../../scripts/temporal-cli';
+import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 

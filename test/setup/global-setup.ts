@@ -11,7 +11,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { redisAnswers } from '../../common/redis';
 import { freePort, startDevServer } from '../../scripts/dev-server';
-import { findTemporalCli } from '../../scripts/temporal-cli';
+import { findTemporalCli } from '../../scripts/go-tools';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 
 declare module 'vitest' {

@@ -1,0 +1,247 @@
+/**
+ * Deployment files, validated offline (no cluster, no Docker engine here): k8s/ rendered by kustomize as
+ * `kubectl apply -k` would, each object against its Kubernetes schema, the references between objects,
+ * the environment against the config module, docker-compose.yml against the compose specification, the
+ * Dockerfile through a linter; then the real worker and API started with the manifests' environment.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { createApp } from '../api/app';
+import { CONFIG_VARIABLES, loadConfig } from '../common/config';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { freePort } from '../scripts/dev-server';
+import { findKustomize } from '../scripts/go-tools';
+import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
+import { WORKER_HEALTH_PATHS } from '../worker/health';
+import { eventually } from './helpers/harness';
+
+const root = resolve(__dirname, '..');
+const run = promisify(execFile);
+
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: any };
+
+async function render(dir: string): Promise<K8sObject[]> {
+  const { stdout } = await run(await findKustomize(), ['build', join(root, dir)], { maxBuffer: 16 * 1024 * 1024 });
+  return parseAllDocuments(stdout).map((doc) => doc.toJSON() as K8sObject);
+}
+
+const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
+const podTemplate = (o: K8sObject) => (o.kind === 'Job' ? o.spec.template : o.spec.template);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** Variables Node or the platform reads rather than our config module. */
+const PLATFORM_VARIABLES = new Set(['NODE_OPTIONS']);
+/** Deployments must set these: their defaults point at localhost, which is wrong in a cluster. */
+const REQUIRED_IN_CLUSTER = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'REDIS_URL'];
+
+/** The environment a container of ours gets: its configMapRef/secretRef data, then its env entries. */
+function containerEnv(objects: K8sObject[], container: any): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) Object.assign(env, named(objects, 'ConfigMap', from.configMapRef.name)!.data);
+  }
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) env[entry.name] = entry.value;
+    else if (entry.valueFrom?.configMapKeyRef) {
+      env[entry.name] = named(objects, 'ConfigMap', entry.valueFrom.configMapKeyRef.name)!.data[entry.valueFrom.configMapKeyRef.key];
+    } else if (entry.valueFrom?.secretKeyRef) {
+      const secret = named(objects, 'Secret', entry.valueFrom.secretKeyRef.name)!;
+      env[entry.name] = secret.stringData?.[entry.valueFrom.secretKeyRef.key] ?? '';
+    }
+  }
+  return env;
+}
+
+const appContainers = (objects: K8sObject[]) =>
+  ['task-agent-worker', 'task-agent-api'].map((name) => {
+    const deployment = named(objects, 'Deployment', name)!;
+    return { deployment, container: deployment.spec.template.spec.containers[0] };
+  });
+
+async function validateSchema(object: K8sObject): Promise<void> {
+  const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
+  const module = await import(group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`);
+  const Model = module[object.kind];
+  expect(Model, `${object.apiVersion} ${object.kind} is a known kind`).toBeDefined();
+  new Model(object).validate();
+}
+
+describe.each(['k8s', 'k8s/production'])('%s', (dir) => {
+  let objects: K8sObject[];
+  beforeAll(async () => {
+    objects = await render(dir);
+  }, 900_000);
+
+  it('renders, and every object validates against its Kubernetes schema', async () => {
+    expect(objects.length).toBeGreaterThan(10);
+    for (const object of objects) await validateSchema(object);
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) expect(object.metadata.namespace, object.metadata.name).toBe('task-agent');
+  });
+
+  it('has selectors that match their pods, and Services that target declared ports', () => {
+    for (const workload of workloads(objects)) {
+      expect(matches(workload.spec.selector.matchLabels, podTemplate(workload).metadata.labels), workload.metadata.name).toBe(true);
+    }
+    for (const service of byKind(objects, 'Service')) {
+      const targets = workloads(objects).filter((w) => matches(service.spec.selector, podTemplate(w).metadata.labels));
+      expect(targets, `Service ${service.metadata.name} selects a workload`).toHaveLength(1);
+      const ports = podTemplate(targets[0]!).spec.containers.flatMap((c: any) => c.ports ?? []);
+      for (const port of service.spec.ports) {
+        expect(
+          ports.some((p: any) => p.name === port.targetPort || p.containerPort === port.targetPort),
+          `${service.metadata.name} -> ${port.targetPort}`,
+        ).toBe(true);
+      }
+    }
+    for (const budget of byKind(objects, 'PodDisruptionBudget')) {
+      expect(workloads(objects).some((w) => matches(budget.spec.selector.matchLabels, podTemplate(w).metadata.labels)), budget.metadata.name).toBe(true);
+    }
+    for (const autoscaler of byKind(objects, 'HorizontalPodAutoscaler')) {
+      expect(named(objects, autoscaler.spec.scaleTargetRef.kind, autoscaler.spec.scaleTargetRef.name), autoscaler.metadata.name).toBeDefined();
+    }
+  });
+
+  it('probes paths the processes really serve, on declared ports', () => {
+    const apiPaths = new Set(createApp({ config: loadConfig({}), client: {} as never, redis: {} as never, logger: {} as never }).routes.map((r) => r.path));
+    for (const { deployment, container } of appContainers(objects)) {
+      const served = deployment.metadata.name === 'task-agent-api' ? apiPaths : new Set(WORKER_HEALTH_PATHS);
+      const portNames = new Set(container.ports.map((p: any) => p.name));
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+        const get = container[probe]?.httpGet;
+        expect(get, `${deployment.metadata.name} ${probe}`).toBeDefined();
+        expect(served.has(get.path), `${deployment.metadata.name} ${probe} ${get.path}`).toBe(true);
+        expect(portNames.has(get.port), `${deployment.metadata.name} ${probe} port ${get.port}`).toBe(true);
+      }
+    }
+  });
+
+  it('sets only variables the config module knows, all the required ones, with values it accepts', () => {
+    for (const { deployment, container } of appContainers(objects)) {
+      const env = containerEnv(objects, container);
+      for (const name of Object.keys(env)) {
+        if (!PLATFORM_VARIABLES.has(name)) expect(CONFIG_VARIABLES, `${deployment.metadata.name}: ${name}`).toContain(name);
+      }
+      for (const name of REQUIRED_IN_CLUSTER) expect(env[name], `${deployment.metadata.name}: ${name}`).toBeTruthy();
+      expect(() => loadConfig(env)).not.toThrow();
+    }
+  });
+
+  it('is locked down and drains within its grace period', () => {
+    for (const workload of workloads(objects)) {
+      const pod = podTemplate(workload).spec;
+      expect(pod.securityContext.runAsNonRoot, workload.metadata.name).toBe(true);
+      for (const container of pod.containers) {
+        expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(container.resources.limits.memory, container.name).toBeDefined();
+      }
+    }
+    const worker = named(objects, 'Deployment', 'task-agent-worker')!;
+    expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(SHUTDOWN_GRACE_SECONDS);
+    expect(named(objects, 'NetworkPolicy', 'redis-from-app-only')).toBeDefined();
+  });
+
+  it('registers exactly the search attributes the code upserts', () => {
+    const job = named(objects, 'Job', 'register-search-attributes')!;
+    const script = job.spec.template.spec.containers[0].args.join('\n');
+    expect(/for attribute in ([\w ]+); do/.exec(script)![1]!.split(' ').sort()).toEqual(Object.keys(CUSTOM_SEARCH_ATTRIBUTES).sort());
+  });
+});
+
+describe('production overlay', () => {
+  it('drops the dev server and points the app at the Helm chart frontend', async () => {
+    const objects = await render('k8s/production');
+    expect(named(objects, 'Deployment', 'temporal-dev')).toBeUndefined();
+    expect(named(objects, 'ConfigMap', 'task-agent-config')!.data.TEMPORAL_ADDRESS).toBe('temporal-frontend.temporal.svc.cluster.local:7233');
+    const values = parseYaml(readFileSync(join(root, 'k8s/production/temporal-values.yaml'), 'utf8'));
+    expect(values.server.config.persistence.default.sql.driver).toBe('postgres12');
+  }, 900_000);
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+
+  it('validates against the compose specification and passes dclint', async () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    // dclint ships the compose specification's schema (not exported as a module path).
+    const dclint = join(root, 'node_modules/dclint');
+    const schema = JSON.parse(readFileSync(join(dclint, 'schemas/compose.schema.json'), 'utf8'));
+    delete schema.$schema; // draft-07, Ajv's own default, named by an https id Ajv does not know
+    const validate = ajv.compile(schema);
+    expect(validate(compose), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ services: { api: { imag: 'task-agent:latest' } } })).toBe(false); // the check can fail
+    await run(process.execPath, [join(dclint, 'bin/dclint.cjs'), '-c', join(root, 'deploy/dclint.json'), join(root, 'docker-compose.yml')]);
+  });
+
+  it('gives worker and API only known variables, the required ones, and starts them in order', () => {
+    for (const name of ['worker', 'api', 'worker-dev', 'api-dev']) {
+      const service = compose.services[name];
+      for (const variable of Object.keys(service.environment)) expect(CONFIG_VARIABLES, `${name}: ${variable}`).toContain(variable);
+      for (const variable of REQUIRED_IN_CLUSTER) expect(service.environment[variable], `${name}: ${variable}`).toBeTruthy();
+      expect(() => loadConfig(service.environment)).not.toThrow();
+      for (const dependency of Object.values(service.depends_on) as { condition: string }[]) {
+        expect(['service_healthy', 'service_completed_successfully']).toContain(dependency.condition);
+      }
+    }
+    const setup = compose.services['temporal-setup'].command.join('\n');
+    expect(/for attribute in ([\w ]+); do/.exec(setup)![1]!.split(' ').sort()).toEqual(Object.keys(CUSTOM_SEARCH_ATTRIBUTES).sort());
+  });
+});
+
+describe('Dockerfile', () => {
+  it('passes the linter and copies what the processes need', async () => {
+    const { stdout } = await run(process.execPath, [join(root, 'node_modules/dockerfilelint/bin/dockerfilelint'), join(root, 'Dockerfile')]);
+    expect(stdout).toContain('Issues: None found');
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    for (const [, source] of dockerfile.matchAll(/^COPY --chown=node:node (\w+) \.\/\w+$/gm)) {
+      expect(existsSync(join(root, source!)), source).toBe(true);
+    }
+    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim$/m); // glibc: Temporal's core has no musl build
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
+
+describe('the processes with the manifests’ environment', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('start, and report ready on the probe paths', { timeout: 120_000 }, async () => {
+    const objects = await render('k8s');
+    const [apiPort, healthPort] = [await freePort(), await freePort()];
+    // Cluster addresses become the test's dev server and Redis; ports become free ones.
+    const local = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: `deploy-test-${Date.now()}:`,
+      TASK_QUEUE: `deploy-test-${Date.now()}`,
+    };
+    for (const { deployment, container } of appContainers(objects)) {
+      const env = { ...containerEnv(objects, container), ...local, PORT: String(apiPort), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: '0' };
+      const child = spawn(process.execPath, ['--import', 'tsx', ...container.command.slice(3)], {
+        cwd: root,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      child.once('exit', (code) => {
+        if (code !== null && code !== 0) console.error(`${deployment.metadata.name} exited with ${code}`);
+      });
+      children.push(child);
+    }
+    const ready = async (url: string) => (await fetch(url).catch(() => undefined))?.status;
+    expect(await eventually(() => ready(`http://127.0.0.1:${apiPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
+    expect(await eventually(() => ready(`http://127.0.0.1:${healthPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
+    expect(await ready(`http://127.0.0.1:${apiPort}/healthz`)).toBe(200);
+    expect(await ready(`http://127.0.0.1:${healthPort}/healthz`)).toBe(200);
+  });
+});
