@@ -31,6 +31,8 @@ export interface AppDeps {
   logger: Logger;
   /** The event subscriber this process runs, if any (its counters are served at /events/stats). */
   subscriber?: EventSubscriber;
+  /** True once the process is shutting down: readiness fails and connections are not kept alive. */
+  draining?: () => boolean;
 }
 
 export type AppEnv = { Variables: RequestIdVariables };
@@ -45,6 +47,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   const metrics = createMetrics(deps.subscriber);
   app.use(requestId());
+  app.use(async (c, next) => {
+    await next();
+    if (deps.draining?.()) c.header('Connection', 'close');
+  });
   app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();

@@ -10,6 +10,9 @@ import { connectClient } from '../common/temporal';
 import { subscriberFromConfig } from '../events/subscriber';
 import { createApp } from './app';
 
+/** After the drain, how long open connections get before the process exits anyway (below the k8s grace period). */
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
@@ -18,17 +21,20 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const subscriber = subscriberFromConfig(config, redis, logger);
   subscriber?.start();
-  const app = createApp({ config, client, redis, logger, subscriber });
+  let draining = false;
+  const app = createApp({ config, client, redis, logger, subscriber, draining: () => draining });
 
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ port: info.port, host: config.HOST }, 'api listening'),
   );
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'api stopping');
+  const shutdown = async (signal: string) => {
+    if (draining) return;
+    draining = true;
+    logger.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, 'api draining');
+    await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
+    // Stop accepting. Connections still open finish their request and close (Connection: close); idle
+    // ones are not cut here, since a just-accepted socket looks idle until its request is parsed.
     server.close(async () => {
       await subscriber?.stop();
       await client.connection.close().catch(() => undefined);
@@ -36,9 +42,14 @@ async function main(): Promise<void> {
       logger.info('api stopped');
       process.exit(0);
     });
+    // Backstop: a client that holds an idle connection open would otherwise delay the exit to its timeout.
+    setTimeout(() => {
+      logger.warn('api stopped with connections still open');
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err) => {

@@ -18,6 +18,11 @@ const ConfigSchema = z.object({
   PORT: port.default(8000),
   /** When set, API routes other than health, metrics and docs need `Authorization: Bearer <API_TOKEN>`. */
   API_TOKEN: z.string().trim().min(1).optional(),
+  /**
+   * On SIGTERM the API first drains this long (readiness 503, `Connection: close` on every answer) so load
+   * balancers stop sending and clients stop reusing sockets, then closes the listener.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
 

@@ -28,7 +28,7 @@ const check = (probe: () => Promise<unknown>, what: string) =>
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
 
-export function healthRoutes({ client, redis }: AppDeps) {
+export function healthRoutes({ client, redis, draining }: AppDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(
       createRoute({
@@ -52,6 +52,7 @@ export function healthRoutes({ client, redis }: AppDeps) {
         },
       }),
       async (c) => {
+        if (draining?.()) return c.json({ status: 'not_ready' as const, checks: { temporal: 'draining', redis: 'draining' } }, 503);
         const [temporal, redisCheck] = await Promise.all([
           check(() => client.workflowService.getSystemInfo({}), 'Temporal'),
           check(() => (redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`Redis is ${redis.status}`))), 'Redis'),

@@ -1,0 +1,132 @@
+/**
+ * Graceful shutdown of the real processes under load: SIGTERM to the API drains it (no request fails with a
+ * connection reset; new connections are refused only after the drain), SIGTERM to the worker lets running
+ * activities finish and no workflow is lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/dev-server';
+import { TaskProcessingWorkflow } from '../workflows/task-processing';
+import { Harness, seedTask, uniqueId } from './helpers/harness';
+
+const root = resolve(__dirname, '..');
+const children: ChildProcess[] = [];
+const harnesses: Harness[] = [];
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(harnesses.map((h) => h.close()));
+});
+
+function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+
+describe('SIGTERM', () => {
+  it('drains the API under load: in-flight and draining requests succeed, none is reset', { timeout: 60_000 }, async () => {
+    const h = await Harness.start({ api: false });
+    harnesses.push(h);
+    const port = await freePort();
+    const api = startProcess('api/main.ts', {
+      TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
+      TASK_QUEUE: h.config.TASK_QUEUE,
+      REDIS_URL: h.config.REDIS_URL,
+      REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
+      PORT: String(port),
+      SHUTDOWN_DRAIN_MS: '1500',
+      EVENT_SUBSCRIBER: 'off',
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200 && (await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+
+    const user = uniqueId('user-drain');
+    const outcomes: string[] = [];
+    let sigtermAt = 0;
+    const okAfterSigterm: number[] = [];
+    let stop = false;
+    const loop = async (n: number) => {
+      while (!stop) {
+        try {
+          const res = await fetch(`${base}/chat/${user}-${n}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ content: 'hello' }),
+          });
+          outcomes.push(String(res.status));
+          if (sigtermAt && res.ok) okAfterSigterm.push(Date.now() - sigtermAt);
+        } catch (err) {
+          const code = ((err as Error).cause as { code?: string } | undefined)?.code ?? (err as Error).message;
+          outcomes.push(code);
+          if (code === 'ECONNREFUSED') return; // stopped accepting: that is the end of the drain
+        }
+      }
+    };
+    const loops = Array.from({ length: 8 }, (_, n) => loop(n));
+    await new Promise((r) => setTimeout(r, 800));
+    sigtermAt = Date.now();
+    api.kill('SIGTERM');
+    const code = await exitOf(api);
+    stop = true;
+    await Promise.all(loops);
+
+    expect(code).toBe(0);
+    const failures = outcomes.filter((o) => o !== '200' && o !== 'ECONNREFUSED');
+    expect(failures, `outcomes: ${[...new Set(outcomes)].join(', ')}`).toEqual([]);
+    expect(outcomes.filter((o) => o === '200').length).toBeGreaterThan(20);
+    expect(okAfterSigterm.length).toBeGreaterThan(0); // it kept serving while draining
+  });
+
+  it('lets the worker finish running activities, and loses no workflow', { timeout: 90_000 }, async () => {
+    // A webhook that takes 1.5 s per notification, so SIGTERM finds activities running.
+    let notified = 0;
+    const webhook = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        notified++;
+        res.writeHead(200).end();
+      }, 1_500);
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`;
+      const h = await Harness.start({ api: false, worker: false, env: { NOTIFY_WEBHOOK_URL: url } });
+      harnesses.push(h);
+      const env = {
+        TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
+        TASK_QUEUE: h.config.TASK_QUEUE,
+        REDIS_URL: h.config.REDIS_URL,
+        REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
+        NOTIFY_WEBHOOK_URL: url,
+      };
+      const first = startProcess('worker/main.ts', env);
+      const ids = Array.from({ length: 20 }, () => uniqueId('drain-task'));
+      const runs = ids.map((id) =>
+        h.client.workflow.start(TaskProcessingWorkflow, { workflowId: `task-workflow-${id}`, taskQueue: h.config.TASK_QUEUE, args: [seedTask(id)] }),
+      );
+      const handles = await Promise.all(runs);
+      for (let i = 0; i < 300 && notified === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(notified, 'notifications were running when SIGTERM came').toBeLessThan(20);
+
+      first.kill('SIGTERM');
+      const code = await exitOf(first);
+      expect(code).toBe(0);
+      startProcess('worker/main.ts', env);
+
+      const results = await Promise.all(handles.map((handle) => handle.result()));
+      expect(results.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
+    } finally {
+      webhook.close();
+    }
+  });
+});
