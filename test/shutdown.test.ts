@@ -1,7 +1,7 @@
 /**
- * Graceful shutdown of the real processes under load: SIGTERM to the API drains it (no request fails with a
- * connection reset; new connections are refused only after the drain), SIGTERM to the worker lets running
- * activities finish and no workflow is lost.
+ * Graceful shutdown of the real processes under load: SIGTERM to the API drains it (every request sent
+ * while it was routable succeeds, none is reset), SIGTERM to the worker lets running activities finish and
+ * no workflow is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -34,7 +34,7 @@ const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
 
 describe('SIGTERM', () => {
-  it('drains the API under load: in-flight and draining requests succeed, none is reset', { timeout: 60_000 }, async () => {
+  it('drains the API under load: every request routed to it succeeds, none is reset', { timeout: 60_000 }, async () => {
     const h = await Harness.start({ api: false });
     harnesses.push(h);
     const port = await freePort();
@@ -54,9 +54,19 @@ describe('SIGTERM', () => {
     const outcomes: string[] = [];
     let sigtermAt = 0;
     const okAfterSigterm: number[] = [];
+    // The load balancer: checks /readyz every 100 ms and stops routing new requests once it fails, as
+    // Kubernetes removes a terminating pod from its Service. The drain period covers that delay.
+    let routable = true;
     let stop = false;
+    const balancer = (async () => {
+      while (routable && !stop) {
+        const status = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+        if (status !== 200) routable = false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const loop = async (n: number) => {
-      while (!stop) {
+      while (routable && !stop) {
         try {
           const res = await fetch(`${base}/chat/${user}-${n}`, {
             method: 'POST',
@@ -66,24 +76,22 @@ describe('SIGTERM', () => {
           outcomes.push(String(res.status));
           if (sigtermAt && res.ok) okAfterSigterm.push(Date.now() - sigtermAt);
         } catch (err) {
-          const code = ((err as Error).cause as { code?: string } | undefined)?.code ?? (err as Error).message;
-          outcomes.push(code);
-          if (code === 'ECONNREFUSED') return; // stopped accepting: that is the end of the drain
+          outcomes.push(((err as Error).cause as { code?: string } | undefined)?.code ?? (err as Error).message);
         }
       }
     };
     const loops = Array.from({ length: 8 }, (_, n) => loop(n));
-    await new Promise((r) => setTimeout(r, 800));
+    await new Promise((r) => setTimeout(r, 1_500));
     sigtermAt = Date.now();
     api.kill('SIGTERM');
     const code = await exitOf(api);
     stop = true;
-    await Promise.all(loops);
+    await Promise.all([...loops, balancer]);
 
     expect(code).toBe(0);
-    const failures = outcomes.filter((o) => o !== '200' && o !== 'ECONNREFUSED');
+    const failures = outcomes.filter((o) => o !== '200');
     expect(failures, `outcomes: ${[...new Set(outcomes)].join(', ')}`).toEqual([]);
-    expect(outcomes.filter((o) => o === '200').length).toBeGreaterThan(20);
+    expect(outcomes.filter((o) => o === '200').length).toBeGreaterThanOrEqual(16); // all 8 clients were served
     expect(okAfterSigterm.length).toBeGreaterThan(0); // it kept serving while draining
   });
 
