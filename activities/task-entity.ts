@@ -6,7 +6,7 @@
  * id, and the entity remembers applied ids across continue-as-new, so a retry after a lost response
  * returns the state instead of applying the mutation again.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { taskEntityWorkflowId } from '../common/ids';
@@ -44,10 +44,14 @@ function asActivityFailure(err: unknown, taskId: string): never {
 export function createTaskEntityActivities({ client, taskQueue }: TaskEntityActivityDeps) {
   const entity = (taskId: string) => client.workflow.getHandle(taskEntityWorkflowId(taskId));
 
-  /** Runs one call to the entity, turning the entity's refusals into non-retryable activity failures. */
+  /**
+   * Runs one call to the entity, turning the entity's refusals into non-retryable activity failures.
+   * The call gives up when the activity is cancelled: an update waits for the entity's workflow task, which
+   * a worker that is shutting down no longer polls, so without this a draining worker would wait on itself.
+   */
   async function guarded(taskId: string, call: (updateId: string) => Promise<Task>): Promise<Task> {
     try {
-      return await call(callerUpdateId());
+      return await client.withAbortSignal(Context.current().cancellationSignal, () => call(callerUpdateId()));
     } catch (err) {
       asActivityFailure(err, taskId);
     }

@@ -4,7 +4,7 @@
  * the environment against the config module, docker-compose.yml against the compose specification, the
  * Dockerfile through a linter; then the real worker and API started with the manifests' environment.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { findKustomize } from '../scripts/go-tools';
 import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
 import { WORKER_HEALTH_PATHS } from '../worker/health';
 import { eventually } from './helpers/harness';
+import { startServiceProcess } from './helpers/processes';
 
 const root = resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -34,7 +35,7 @@ async function render(dir: string): Promise<K8sObject[]> {
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
-const podTemplate = (o: K8sObject) => (o.kind === 'Job' ? o.spec.template : o.spec.template);
+const podTemplate = (o: K8sObject) => o.spec.template;
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -228,11 +229,7 @@ describe('the processes with the manifests’ environment', () => {
     };
     for (const { deployment, container } of appContainers(objects)) {
       const env = { ...containerEnv(objects, container), ...local, PORT: String(apiPort), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: '0' };
-      const child = spawn(process.execPath, ['--import', 'tsx', ...container.command.slice(3)], {
-        cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      const child = startServiceProcess(container.command.at(-1), env);
       child.once('exit', (code) => {
         if (code !== null && code !== 0) console.error(`${deployment.metadata.name} exited with ${code}`);
       });

@@ -2,15 +2,16 @@
  * Durability: entities and runs survive their worker going away (stopped, or killed with SIGKILL),
  * and the Temporal server restarting on its persisted database.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startDevServer } from '../scripts/dev-server';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { harnessEnv, startServiceProcess } from './helpers/processes';
 
 const harnesses: Harness[] = [];
 afterAll(async () => {
@@ -62,10 +63,7 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
   });
 
   function startWorkerProcess(env: Record<string, string>): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '../worker/main.ts')], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = startServiceProcess('worker/main.ts', env);
     workers.push(child);
     return child;
   }
@@ -74,16 +72,7 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
     await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
     const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`;
     const h = await harness({ worker: false, env: { NOTIFY_WEBHOOK_URL: webhookUrl } });
-    const env = {
-      TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
-      TASK_QUEUE: h.config.TASK_QUEUE,
-      REDIS_URL: h.config.REDIS_URL,
-      REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
-      NOTIFY_WEBHOOK_URL: webhookUrl,
-      NOTIFY_TIMEOUT_MS: '60000',
-      WORKER_METRICS_PORT: '0',
-      WORKER_HEALTH_PORT: '0',
-    };
+    const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: webhookUrl, NOTIFY_TIMEOUT_MS: '60000' };
     const first = startWorkerProcess(env);
     const taskId = uniqueId('task-002');
     await h.postJson('/tasks/process', seedTask(taskId, { title: 'Long task', description: 'Testing recovery', assignee: 'bob@example.com', deadline_seconds: 300 }));

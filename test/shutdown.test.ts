@@ -3,16 +3,16 @@
  * while it was routable succeeds, none is reset), SIGTERM to the worker lets running activities finish and
  * no workflow is lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
+import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
 import { TaskProcessingWorkflow } from '../workflows/task-processing';
 import { Harness, seedTask, uniqueId } from './helpers/harness';
+import { exitOf, harnessEnv, startServiceProcess } from './helpers/processes';
 
-const root = resolve(__dirname, '..');
 const children: ChildProcess[] = [];
 const harnesses: Harness[] = [];
 afterAll(async () => {
@@ -20,18 +20,11 @@ afterAll(async () => {
   await Promise.all(harnesses.map((h) => h.close()));
 });
 
-function startProcess(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+function startProcess(entry: 'worker/main.ts' | 'api/main.ts', env: Record<string, string>): ChildProcess {
+  const child = startServiceProcess(entry, env);
   children.push(child);
   return child;
 }
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
 
 describe('SIGTERM', () => {
   it('drains the API under load: every request routed to it succeeds, none is reset', { timeout: 60_000 }, async () => {
@@ -39,10 +32,7 @@ describe('SIGTERM', () => {
     harnesses.push(h);
     const port = await freePort();
     const api = startProcess('api/main.ts', {
-      TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
-      TASK_QUEUE: h.config.TASK_QUEUE,
-      REDIS_URL: h.config.REDIS_URL,
-      REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
+      ...harnessEnv(h),
       PORT: String(port),
       SHUTDOWN_DRAIN_MS: '1500',
       EVENT_SUBSCRIBER: 'off',
@@ -95,11 +85,13 @@ describe('SIGTERM', () => {
     expect(okAfterSigterm.length).toBeGreaterThan(0); // it kept serving while draining
   });
 
-  it('lets the worker finish running activities, and loses no workflow', { timeout: 90_000 }, async () => {
+  it('stops the worker within its grace time, lets running activities finish, and loses no workflow', { timeout: 90_000 }, async () => {
     // A webhook that takes 1.5 s per notification, so SIGTERM finds activities running.
+    let received = 0;
     let notified = 0;
     const webhook = createServer((req, res) => {
       req.resume();
+      received++;
       setTimeout(() => {
         notified++;
         res.writeHead(200).end();
@@ -110,29 +102,28 @@ describe('SIGTERM', () => {
       const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`;
       const h = await Harness.start({ api: false, worker: false, env: { NOTIFY_WEBHOOK_URL: url } });
       harnesses.push(h);
-      const env = {
-        TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
-        TASK_QUEUE: h.config.TASK_QUEUE,
-        REDIS_URL: h.config.REDIS_URL,
-        REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
-        NOTIFY_WEBHOOK_URL: url,
-      };
+      const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: url };
       const first = startProcess('worker/main.ts', env);
       const ids = Array.from({ length: 20 }, () => uniqueId('drain-task'));
       const runs = ids.map((id) =>
         h.client.workflow.start(TaskProcessingWorkflow, { workflowId: `task-workflow-${id}`, taskQueue: h.config.TASK_QUEUE, args: [seedTask(id)] }),
       );
       const handles = await Promise.all(runs);
-      for (let i = 0; i < 300 && notified === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(notified, 'notifications were running when SIGTERM came').toBeLessThan(20);
-
+      for (let i = 0; i < 300 && received === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const sigtermAt = Date.now();
       first.kill('SIGTERM');
+      expect(received, 'notifications were under way when SIGTERM came').toBeGreaterThan(0);
+      expect(notified, 'and not finished').toBeLessThan(received);
+
       const code = await exitOf(first);
       expect(code).toBe(0);
+      // Within the grace time, even when an activity waits on an entity update this worker no longer serves.
+      expect(Date.now() - sigtermAt).toBeLessThan(SHUTDOWN_GRACE_SECONDS * 1000 + 5_000);
       startProcess('worker/main.ts', env);
 
       const results = await Promise.all(handles.map((handle) => handle.result()));
       expect(results.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
+      expect(notified).toBeGreaterThanOrEqual(20);
     } finally {
       webhook.close();
     }

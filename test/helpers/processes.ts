@@ -1,0 +1,28 @@
+/** The service's real processes (worker, API) as child processes, for crash, shutdown and deployment tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Harness } from './harness';
+
+const root = resolve(__dirname, '../..');
+
+/** Runs `worker/main.ts` or `api/main.ts` with `env`; ports it would bind default to off unless given. */
+export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts', env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** The environment that points a process at a harness's server, task queue and Redis prefix. */
+export function harnessEnv(h: Harness): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: h.config.TEMPORAL_ADDRESS!,
+    TASK_QUEUE: h.config.TASK_QUEUE,
+    REDIS_URL: h.config.REDIS_URL,
+    REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
+  };
+}
+
+export const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
