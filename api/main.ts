@@ -53,6 +53,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Configuration and connection problems are explained by their message; anything else gets its stack.
+  console.error(err instanceof Error && /^(Invalid configuration|Cannot reach)/.test(err.message) ? err.message : err);
   process.exit(1);
 });

@@ -5,10 +5,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities, type Activities } from '../activities';
-import { llmSettings, temporalAddress, type Config } from '../common/config';
+import { llmSettings, type Config } from '../common/config';
+import { connectWorker } from '../common/temporal';
 
 /** Entry of the workflow bundle: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
 export const WORKFLOWS_PATH = ['index.ts', 'index.js']
@@ -36,7 +37,7 @@ export interface CreateWorkerOptions {
 export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.TASK_QUEUE;
-  const connection = await NativeConnection.connect({ address: temporalAddress(config) });
+  const connection = await connectWorker(config);
   const activities = {
     ...createActivities({
       client: options.client,

@@ -65,6 +65,7 @@ function sdkLogLevel(level: string): LogLevel {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Configuration and connection problems are explained by their message; anything else gets its stack.
+  console.error(err instanceof Error && /^(Invalid configuration|Cannot reach)/.test(err.message) ? err.message : err);
   process.exit(1);
 });

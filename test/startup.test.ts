@@ -1,0 +1,39 @@
+/**
+ * A process that cannot start says why, naming the variable to fix, and exits non-zero.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/dev-server';
+
+function runUntilExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '..', entry)], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKER_HEALTH_PORT: '0', WORKER_METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => done({ code, stderr }));
+  });
+}
+
+describe('startup failures', () => {
+  it.each(['api/main.ts', 'worker/main.ts'])('%s names an unreachable TEMPORAL_ADDRESS', { timeout: 30_000 }, async (entry) => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const { code, stderr } = await runUntilExit(entry, { TEMPORAL_ADDRESS: address });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`Cannot reach Temporal at ${address} (TEMPORAL_ADDRESS)`);
+  });
+
+  it.each([
+    ['PORT', 'not-a-port'],
+    ['NOTIFY_FAILURE_RATE', '2'],
+    ['LOG_LEVEL', 'loud'],
+    ['NOTIFY_WEBHOOK_URL', 'not a url'],
+  ])('api/main.ts refuses %s=%s naming it', { timeout: 30_000 }, async (name, value) => {
+    const { code, stderr } = await runUntilExit('api/main.ts', { [name]: value });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^Invalid configuration: ${name}: `, 'm'));
+  });
+});
