@@ -12,6 +12,17 @@ const ConfigSchema = z.object({
   /** host:port of the Temporal frontend. Unset means "start the embedded dev server" for `npm start`. */
   TEMPORAL_ADDRESS: z.string().trim().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  /** API key for Temporal (Temporal Cloud or a server with API-key auth); implies TLS. */
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
+  /** `on` for TLS to Temporal with the system's trusted CAs; implied by any of the TLS or API-key settings. */
+  TEMPORAL_TLS: z.enum(['on', 'off']).default('off'),
+  /** mTLS: the client certificate and key files (PEM); both or neither. */
+  TEMPORAL_TLS_CERT_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().trim().min(1).optional(),
+  /** A private CA that signed the server's certificate (PEM). */
+  TEMPORAL_TLS_CA_PATH: z.string().trim().min(1).optional(),
+  /** Server name to verify, when it differs from the host in TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
   TASK_QUEUE: z.string().trim().min(1).default('task-agent'),
 
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -26,7 +37,14 @@ const ConfigSchema = z.object({
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
 
-  REDIS_URL: z.string().trim().min(1).default('redis://127.0.0.1:6379'),
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  /** A private CA for Redis TLS (PEM), with a rediss:// URL. */
+  REDIS_TLS_CA_PATH: z.string().trim().min(1).optional(),
   /** Prefix of every Redis key this service writes, so several deployments (or test runs) share one Redis. */
   REDIS_KEY_PREFIX: z.string().default('task-agent:'),
 
@@ -96,7 +114,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // An empty variable counts as unset (e.g. a Secret key left empty): the default applies.
     if (value !== undefined && value.trim() !== '') picked[key] = value;
   }
-  const parsed = ConfigSchema.safeParse(picked);
+  const parsed = ConfigSchema.superRefine((c, ctx) => {
+    if ((c.TEMPORAL_TLS_CERT_PATH === undefined) !== (c.TEMPORAL_TLS_KEY_PATH === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_CERT_PATH'], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' });
+    }
+  }).safeParse(picked);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid configuration: ${problems}`);

@@ -1,9 +1,13 @@
 /** Redis connection from configuration. */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
 
-export function connectRedis(config: Pick<Config, 'REDIS_URL'>): Redis {
+/** Passwords and `rediss://` (TLS) come with REDIS_URL; REDIS_TLS_CA_PATH adds a private CA. */
+export function connectRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_CA_PATH'>): Redis {
+  const tls = config.REDIS_URL.startsWith('rediss://') && config.REDIS_TLS_CA_PATH ? { tls: { ca: readFileSync(config.REDIS_TLS_CA_PATH) } } : {};
   return new Redis(config.REDIS_URL, {
+    ...tls,
     // Fail commands fast while Redis is down instead of queueing them forever; callers (activities) retry.
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,

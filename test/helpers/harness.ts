@@ -5,14 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../common/config';
+import { connectRedis } from '../../common/redis';
+import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
 import { createWorker } from '../../worker/create-worker';
 
@@ -54,9 +56,8 @@ export class Harness {
       LOG_LEVEL: 'silent',
       ...options.env,
     });
-    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const redis = new Redis(config.REDIS_URL);
+    const client = await connectClient(config);
+    const redis = connectRedis(config);
     const harness = new Harness(config, client, redis, options);
     if (options.worker !== false) await harness.startWorker();
     if (options.api !== false) await harness.serveApi();
@@ -119,8 +120,11 @@ export class Harness {
     await this.stopWorker();
     await this.subscriber?.stop();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
-    const keys = await this.redis.keys(`${this.config.REDIS_KEY_PREFIX}*`);
-    if (keys.length > 0) await this.redis.del(...keys);
+    // Clean up this harness's keys when its Redis is reachable (tests may have stopped it or broken its auth).
+    if (this.redis.status === 'ready') {
+      const keys = await this.redis.keys(`${this.config.REDIS_KEY_PREFIX}*`).catch(() => []);
+      if (keys.length > 0) await this.redis.del(...keys).catch(() => undefined);
+    }
     this.redis.disconnect();
     await this.client.connection.close();
   }
