@@ -111,7 +111,7 @@ const deleteTaskRoute = createRoute({
 });
 
 /** Maps what an update to an entity can fail with onto HTTP answers. */
-function entityUpdateError(err: unknown, taskId: string): never {
+function entityUpdateError(err: unknown): never {
   if (err instanceof WorkflowNotFoundError) throw notFound('Task not found');
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause as { type?: TaskEntityFailureType; message?: string } | undefined;
@@ -218,7 +218,7 @@ export function taskRoutes({ client, config }: AppDeps) {
       const task = await client.workflow
         .getHandle(taskEntityWorkflowId(task_id))
         .executeUpdate(updateStatusUpdate, { args: [{ status, expected_version }] })
-        .catch((err: unknown) => entityUpdateError(err, task_id));
+        .catch(entityUpdateError);
       return sendTask(c, task, 200);
     })
     .openapi(deleteTaskRoute, async (c) => {
@@ -226,7 +226,7 @@ export function taskRoutes({ client, config }: AppDeps) {
       await client.workflow
         .getHandle(taskEntityWorkflowId(task_id))
         .executeUpdate(deleteTaskUpdate)
-        .catch((err: unknown) => entityUpdateError(err, task_id));
+        .catch(entityUpdateError);
       return c.body(null, 204);
     });
 }
