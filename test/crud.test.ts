@@ -90,11 +90,12 @@ describe('task CRUD', () => {
     await eventually(async () => (await h.client.workflow.getHandle(`task-entity-${id}`).describe()).status.name, (s) => s === 'COMPLETED');
     expect((await h.fetch(`/tasks/${id}`, { method: 'DELETE' })).status).toBe(404);
     expect((await put(id, { body: { status: 'completed' } })).status).toBe(404);
-    const types = (await h.redis.xrange(streamKey(h.config.REDIS_KEY_PREFIX, TOPICS.tasks), '-', '+'))
-      .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as { type: string; data: { task_id: string } })
-      .filter((e) => e.data.task_id === id)
-      .map((e) => e.type);
-    expect(types).toEqual(['task.created', 'task.deleted']);
+    const events = (await h.redis.xrange(streamKey(h.config.REDIS_KEY_PREFIX, TOPICS.tasks), '-', '+'))
+      .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as { type: string; time: string; data: { task_id: string } })
+      .filter((e) => e.data.task_id === id);
+    expect(events.map((e) => e.type)).toEqual(['task.created', 'task.deleted']);
+    // The deletion is timed when it happened, not when the task last changed.
+    expect(Date.parse(events[1]!.time)).toBeGreaterThan(Date.parse(events[0]!.time));
     expect((await h.fetch(`/tasks/${uniqueId('never')}`, { method: 'DELETE' })).status).toBe(404);
   });
 

@@ -14,16 +14,22 @@ export function taskEventTypes(previous: Task | null, next: Task): TaskEventType
   return types;
 }
 
-export function taskEvents(previous: Task | null, next: Task, newId: () => string, deleted = false): CloudEvent[] {
-  const types: TaskEventType[] = deleted ? ['task.deleted'] : taskEventTypes(previous, next);
-  return types.map((type) =>
-    cloudEvent({
-      id: newId(),
-      source: `/task-agent/task-entity-${next.task_id}`,
-      type,
-      topic: TOPICS.tasks,
-      time: next.updated_at,
-      data: { task_id: next.task_id, task: next, previous_status: previous?.status ?? null },
-    }),
-  );
+const taskEvent = (type: TaskEventType, task: Task, previousStatus: Task['status'] | null, time: string, id: string): CloudEvent =>
+  cloudEvent({
+    id,
+    source: `/task-agent/task-entity-${task.task_id}`,
+    type,
+    topic: TOPICS.tasks,
+    time,
+    data: { task_id: task.task_id, task, previous_status: previousStatus },
+  });
+
+/** The events of a change from `previous` to `next`, timed at the change. */
+export function taskEvents(previous: Task | null, next: Task, newId: () => string): CloudEvent[] {
+  return taskEventTypes(previous, next).map((type) => taskEvent(type, next, previous?.status ?? null, next.updated_at, newId()));
+}
+
+/** The event of a deletion, timed at the deletion (the task itself no longer changes). */
+export function taskDeletedEvent(task: Task, deletedAt: string, newId: () => string): CloudEvent {
+  return taskEvent('task.deleted', task, task.status, deletedAt, newId());
 }

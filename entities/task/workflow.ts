@@ -33,7 +33,7 @@ import {
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
 import { EventOutbox } from '../../workflows/outbox';
 import { sleepUnless } from '../../workflows/timers';
-import { taskEvents } from './events';
+import { taskDeletedEvent, taskEvents } from './events';
 import {
   assignTaskSignal,
   assignTaskUpdate,
@@ -141,7 +141,7 @@ class TaskEntity {
 
   delete(): void {
     const task = asRefusal(() => existing(this.task, this.input.task_id));
-    if (patched('task-events')) for (const event of taskEvents(task, task, uuid4, true)) this.outbox.add(event);
+    if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
     this.task = null;
     this.deleted = true;
     log.info(`Task ${task.task_id}: deleted`, { task_id: task.task_id });
