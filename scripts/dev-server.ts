@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { stopProcess } from './processes';
 
 export interface DevServerOptions {
   cli: string;
@@ -60,14 +61,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
   const stop = async (graceMs = 10_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(child, graceMs);
     sink?.end();
   };
 

@@ -11,6 +11,10 @@ import { loadConfig, type Config } from '../common/config';
 import { redisAnswers } from '../common/redis';
 import { startDevServer, type DevServer } from './dev-server';
 import { findTemporalCli } from './go-tools';
+import { stopProcess } from './processes';
+
+/** Above the worker's shutdown grace time and the API's drain, so both stop on their own. */
+const STOP_GRACE_MS = 15_000;
 
 const say = (message: string) => console.log(`[start] ${message}`);
 const root = resolve(__dirname, '..');
@@ -62,7 +66,7 @@ async function main(): Promise<void> {
     }
 
     const redisServer = await ensureRedis(config, dataDir);
-    if (redisServer) parts.push({ name: 'redis-server', stop: () => stopChild(redisServer) });
+    if (redisServer) parts.push({ name: 'redis-server', stop: () => stopProcess(redisServer, STOP_GRACE_MS) });
 
     for (const [name, entry] of [
       ['worker', 'worker/main.ts'],
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
         env,
         stdio: 'inherit',
       });
-      parts.push({ name, stop: () => stopChild(child) });
+      parts.push({ name, stop: () => stopProcess(child, STOP_GRACE_MS) });
       child.once('exit', (code, signal) => {
         if (!stopping) {
           say(`${name} exited (${signal ?? code}); stopping everything`);
@@ -133,18 +137,6 @@ async function waitForReady(url: string, timeoutMs = 120_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url} did not report ready within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 300));
   }
-}
-
-function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 void main();

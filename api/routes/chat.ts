@@ -12,9 +12,9 @@ import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSch
 import { clearHistoryUpdate, getHistoryQuery, processMessageUpdate } from '../../entities/chat/messages';
 import { ChatEntityWorkflow } from '../../entities/chat/workflow';
 import type { AppDeps, AppEnv } from '../app';
+import { queryEntity } from '../entity-query';
 import { invalidInput, json, temporalUnavailable } from './responses';
 
-const QUERY_TIMEOUT_MS = 5_000;
 const params = z.object({ user_id: UserIdSchema });
 
 const sendMessageRoute = createRoute({
@@ -63,14 +63,8 @@ export function chatRoutes({ client, config }: AppDeps) {
     })
     .openapi(getHistoryRoute, async (c) => {
       const { user_id } = c.req.valid('param');
-      const entity = client.workflow.getHandle(chatEntityWorkflowId(user_id));
-      const messages = await client
-        .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => entity.query(getHistoryQuery))
-        .catch((err: unknown) => {
-          // A user who never wrote has an empty history.
-          if (err instanceof WorkflowNotFoundError) return [];
-          throw err;
-        });
+      // A user who never wrote has an empty history.
+      const messages = await queryEntity(client, chatEntityWorkflowId(user_id), getHistoryQuery, []);
       return c.json({ user_id, messages }, 200);
     })
     .openapi(clearHistoryRoute, async (c) => {

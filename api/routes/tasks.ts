@@ -34,13 +34,11 @@ import {
 } from '../../entities/task/messages';
 import { TaskEntityWorkflow } from '../../entities/task/workflow';
 import type { AppDeps, AppEnv } from '../app';
+import { queryEntity } from '../entity-query';
 import { etagOf, expectedVersion, matchesIfNoneMatch } from '../etag';
 import { ApiError, notFound } from '../errors';
 import { decodePageToken, encodePageToken, invalidPageToken } from '../page-token';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
-
-/** How long a read waits for the entity's worker before answering 503. */
-const QUERY_TIMEOUT_MS = 5_000;
 
 const params = z.object({ task_id: TaskIdSchema });
 const withEtag = (schema: typeof TaskSchema, description: string) => ({
@@ -131,13 +129,7 @@ function sendTask<S extends 200 | 201>(c: Context<AppEnv>, task: Task, status: S
 }
 
 async function readTask(client: Client, taskId: string): Promise<Task> {
-  const entity = client.workflow.getHandle(taskEntityWorkflowId(taskId));
-  const task = await client
-    .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => entity.query(getTaskQuery))
-    .catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw notFound('Task not found');
-      throw err;
-    });
+  const task = await queryEntity(client, taskEntityWorkflowId(taskId), getTaskQuery, null);
   if (task === null) throw notFound('Task not found');
   return task;
 }
