@@ -217,9 +217,9 @@ describe('the processes with the manifests’ environment', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  it('start, and report ready on the probe paths', { timeout: 120_000 }, async () => {
+  it('start, report ready on the probe paths, and serve the worker metrics', { timeout: 120_000 }, async () => {
     const objects = await render('k8s');
-    const [apiPort, healthPort] = [await freePort(), await freePort()];
+    const [apiPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     // Cluster addresses become the test's dev server and Redis; ports become free ones.
     const local = {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -228,7 +228,13 @@ describe('the processes with the manifests’ environment', () => {
       TASK_QUEUE: `deploy-test-${Date.now()}`,
     };
     for (const { deployment, container } of appContainers(objects)) {
-      const env = { ...containerEnv(objects, container), ...local, PORT: String(apiPort), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: '0' };
+      const env = {
+        ...containerEnv(objects, container),
+        ...local,
+        PORT: String(apiPort),
+        WORKER_HEALTH_PORT: String(healthPort),
+        WORKER_METRICS_PORT: String(metricsPort),
+      };
       const child = startServiceProcess(container.command.at(-1), env);
       child.once('exit', (code) => {
         if (code !== null && code !== 0) console.error(`${deployment.metadata.name} exited with ${code}`);
@@ -240,5 +246,8 @@ describe('the processes with the manifests’ environment', () => {
     expect(await eventually(() => ready(`http://127.0.0.1:${healthPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
     expect(await ready(`http://127.0.0.1:${apiPort}/healthz`)).toBe(200);
     expect(await ready(`http://127.0.0.1:${healthPort}/healthz`)).toBe(200);
+    // The worker's SDK metrics, where the manifests' scrape annotations point.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^temporal_num_pollers\{/m);
   });
 });
