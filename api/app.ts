@@ -13,6 +13,7 @@ import type { Logger } from '../common/logger';
 import { fieldErrors } from '../common/schemas';
 import { bearerAuth } from './auth';
 import { docsRoutes } from './docs';
+import { EntityUpdateQueue } from './entity-updates';
 import { ApiError, createErrorHandler, errorBody } from './errors';
 import { acceptJsonBodies } from './json-bodies';
 import { createMetrics } from './metrics';
@@ -34,6 +35,9 @@ export interface AppDeps {
   /** True once the process is shutting down: readiness fails and connections are not kept alive. */
   draining?: () => boolean;
 }
+
+/** What route modules get: the app's dependencies plus the per-entity update queue the app owns. */
+export type RouteDeps = AppDeps & { entityUpdates: EntityUpdateQueue };
 
 export type AppEnv = { Variables: RequestIdVariables };
 
@@ -70,12 +74,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
   app.use(acceptJsonBodies);
 
-  app.route('/', healthRoutes(deps));
-  app.route('/', processingRoutes(deps));
-  app.route('/', taskRoutes(deps));
-  app.route('/', workflowRoutes(deps));
-  app.route('/', chatRoutes(deps));
-  app.route('/', eventRoutes(deps));
+  const routeDeps: RouteDeps = {
+    ...deps,
+    entityUpdates: new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT),
+  };
+  app.route('/', healthRoutes(routeDeps));
+  app.route('/', processingRoutes(routeDeps));
+  app.route('/', taskRoutes(routeDeps));
+  app.route('/', workflowRoutes(routeDeps));
+  app.route('/', chatRoutes(routeDeps));
+  app.route('/', eventRoutes(routeDeps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -24,6 +24,7 @@ export const notFound = (detail: string) => new ApiError(404, detail);
 
 /** gRPC codes that mean "Temporal is not reachable right now": the client may try again. */
 const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const RESOURCE_EXHAUSTED = 8;
 
 export function errorBody(detail: string, errors?: FieldError[]): ErrorResponse {
   return errors ? { detail, errors } : { detail };
@@ -31,7 +32,10 @@ export function errorBody(detail: string, errors?: FieldError[]): ErrorResponse 
 
 export function createErrorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
-    if (err instanceof ApiError) return c.json(errorBody(err.detail, err.errors), err.status);
+    if (err instanceof ApiError) {
+      if (err.status === 429) c.header('Retry-After', '1');
+      return c.json(errorBody(err.detail, err.errors), err.status);
+    }
     if (err instanceof HTTPException) {
       // Raised by Hono itself, e.g. "Malformed JSON in request body".
       const status = err.status as ContentfulStatusCode;
@@ -42,6 +46,12 @@ export function createErrorHandler(logger: Logger) {
       logger.warn({ err, requestId: c.get('requestId') }, 'Temporal unavailable');
       c.header('Retry-After', '5');
       return c.json(errorBody('Temporal is unavailable; try again shortly'), 503);
+    }
+    if (err instanceof ServiceError && code === RESOURCE_EXHAUSTED) {
+      // Still refused after the client's retries, e.g. an entity's in-flight update limit shared with other replicas.
+      logger.warn({ err, requestId: c.get('requestId') }, 'Temporal refused: resource exhausted');
+      c.header('Retry-After', '1');
+      return c.json(errorBody('Temporal is busy with this entity; try again shortly'), 429);
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return c.json(errorBody('Internal server error'), 500);

@@ -34,6 +34,13 @@ const ConfigSchema = z.object({
    * balancers stop sending and clients stop reusing sockets, then closes the listener.
    */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /**
+   * Updates this API process keeps in flight per entity; more wait in arrival order. Temporal refuses more
+   * than 10 in flight per workflow (`history.maxInFlightUpdates`), shared by every API replica and caller.
+   */
+  ENTITY_UPDATE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Requests that may wait per entity in this process before it answers 429. */
+  ENTITY_UPDATE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(1_000),
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
 

@@ -11,9 +11,9 @@ import { chatEntityWorkflowId } from '../../common/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
 import { clearHistoryUpdate, getHistoryQuery, processMessageUpdate } from '../../entities/chat/messages';
 import { ChatEntityWorkflow } from '../../entities/chat/workflow';
-import type { AppDeps, AppEnv } from '../app';
+import type { AppEnv, RouteDeps } from '../app';
 import { queryEntity } from '../entity-query';
-import { invalidInput, json, temporalUnavailable } from './responses';
+import { entityBusy, invalidInput, json, temporalUnavailable } from './responses';
 
 const params = z.object({ user_id: UserIdSchema });
 
@@ -23,7 +23,7 @@ const sendMessageRoute = createRoute({
   tags: ['chat'],
   summary: "Send a message to the user's chat entity; answers with the assistant's entry",
   request: { params, body: { required: true, content: { 'application/json': { schema: ChatMessageRequestSchema } } } },
-  responses: { 200: json(ChatEntrySchema, 'The reply'), 422: invalidInput, 503: temporalUnavailable },
+  responses: { 200: json(ChatEntrySchema, 'The reply'), 422: invalidInput, 429: entityBusy, 503: temporalUnavailable },
 });
 
 const getHistoryRoute = createRoute({
@@ -41,24 +41,27 @@ const clearHistoryRoute = createRoute({
   tags: ['chat'],
   summary: 'Forget the conversation',
   request: { params },
-  responses: { 204: { description: 'Cleared' }, 422: invalidInput, 503: temporalUnavailable },
+  responses: { 204: { description: 'Cleared' }, 422: invalidInput, 429: entityBusy, 503: temporalUnavailable },
 });
 
-export function chatRoutes({ client, config }: AppDeps) {
+export function chatRoutes({ client, config, entityUpdates }: RouteDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(sendMessageRoute, async (c) => {
       const { user_id } = c.req.valid('param');
       const message = c.req.valid('json');
-      const reply = await client.workflow.executeUpdateWithStart(processMessageUpdate, {
-        args: [message],
-        startWorkflowOperation: new WithStartWorkflowOperation(ChatEntityWorkflow, {
-          workflowId: chatEntityWorkflowId(user_id),
-          taskQueue: config.TASK_QUEUE,
-          args: [{ user_id }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `Chat with ${user_id}`,
+      const workflowId = chatEntityWorkflowId(user_id);
+      const reply = await entityUpdates.run(workflowId, () =>
+        client.workflow.executeUpdateWithStart(processMessageUpdate, {
+          args: [message],
+          startWorkflowOperation: new WithStartWorkflowOperation(ChatEntityWorkflow, {
+            workflowId,
+            taskQueue: config.TASK_QUEUE,
+            args: [{ user_id }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            staticSummary: `Chat with ${user_id}`,
+          }),
         }),
-      });
+      );
       return c.json(reply, 200);
     })
     .openapi(getHistoryRoute, async (c) => {
@@ -69,9 +72,9 @@ export function chatRoutes({ client, config }: AppDeps) {
     })
     .openapi(clearHistoryRoute, async (c) => {
       const { user_id } = c.req.valid('param');
-      await client.workflow
-        .getHandle(chatEntityWorkflowId(user_id))
-        .executeUpdate(clearHistoryUpdate)
+      const workflowId = chatEntityWorkflowId(user_id);
+      await entityUpdates
+        .run(workflowId, () => client.workflow.getHandle(workflowId).executeUpdate(clearHistoryUpdate))
         .catch((err: unknown) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         });

@@ -10,3 +10,4 @@ export const errorResponse = (description: string) => json(ErrorResponseSchema, 
 
 export const invalidInput = errorResponse('The request is malformed; `errors` names each bad field');
 export const temporalUnavailable = errorResponse('Temporal is unavailable; try again (see Retry-After)');
+export const entityBusy = errorResponse('Too many updates waiting for this entity; try again (see Retry-After)');

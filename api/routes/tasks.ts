@@ -33,12 +33,12 @@ import {
   type TaskEntityFailureType,
 } from '../../entities/task/messages';
 import { TaskEntityWorkflow } from '../../entities/task/workflow';
-import type { AppDeps, AppEnv } from '../app';
+import type { AppEnv, RouteDeps } from '../app';
 import { queryEntity } from '../entity-query';
 import { etagOf, expectedVersion, matchesIfNoneMatch } from '../etag';
 import { ApiError, notFound } from '../errors';
 import { decodePageToken, encodePageToken, invalidPageToken } from '../page-token';
-import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
+import { entityBusy, errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 
 const params = z.object({ task_id: TaskIdSchema });
 const withEtag = (schema: typeof TaskSchema, description: string) => ({
@@ -95,6 +95,7 @@ const updateStatusRoute = createRoute({
     409: errorResponse('The change is not allowed in the task’s current state'),
     412: errorResponse('If-Match no longer matches: the task changed'),
     422: invalidInput,
+    429: entityBusy,
     503: temporalUnavailable,
   },
 });
@@ -105,7 +106,7 @@ const deleteTaskRoute = createRoute({
   tags: ['tasks'],
   summary: 'Delete a task',
   request: { params },
-  responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such task'), 422: invalidInput, 503: temporalUnavailable },
+  responses: { 204: { description: 'Deleted' }, 404: errorResponse('No such task'), 422: invalidInput, 429: entityBusy, 503: temporalUnavailable },
 });
 
 /** Maps what an update to an entity can fail with onto HTTP answers. */
@@ -134,7 +135,7 @@ async function readTask(client: Client, taskId: string): Promise<Task> {
   return task;
 }
 
-export function taskRoutes({ client, config }: AppDeps) {
+export function taskRoutes({ client, config, entityUpdates }: RouteDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(createTaskRoute, async (c) => {
       const input = c.req.valid('json');
@@ -207,18 +208,16 @@ export function taskRoutes({ client, config }: AppDeps) {
         throw new ApiError(422, 'Request validation failed', [{ field: 'status', message: 'is required, in the body or as ?status=' }]);
       }
       const expected_version = expectedVersion(c.req.header('if-match'));
-      const task = await client.workflow
-        .getHandle(taskEntityWorkflowId(task_id))
-        .executeUpdate(updateStatusUpdate, { args: [{ status, expected_version }] })
+      const workflowId = taskEntityWorkflowId(task_id);
+      const task = await entityUpdates
+        .run(workflowId, () => client.workflow.getHandle(workflowId).executeUpdate(updateStatusUpdate, { args: [{ status, expected_version }] }))
         .catch(entityUpdateError);
       return sendTask(c, task, 200);
     })
     .openapi(deleteTaskRoute, async (c) => {
       const { task_id } = c.req.valid('param');
-      await client.workflow
-        .getHandle(taskEntityWorkflowId(task_id))
-        .executeUpdate(deleteTaskUpdate)
-        .catch(entityUpdateError);
+      const workflowId = taskEntityWorkflowId(task_id);
+      await entityUpdates.run(workflowId, () => client.workflow.getHandle(workflowId).executeUpdate(deleteTaskUpdate)).catch(entityUpdateError);
       return c.body(null, 204);
     });
 }

@@ -30,7 +30,8 @@ describe('races', () => {
   it('100 concurrent messages from one user are each handled once, in one order, none lost', { timeout: 120_000 }, async () => {
     const user = uniqueId('user-burst');
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => h.postJson(`/chat/${user}`, { content: `burst ${i}` })));
-    expect(replies.every((r) => r.status === 200)).toBe(true);
+    // Every answer a 200; if not, the failures themselves are the useful message.
+    expect(replies.filter((r) => r.status !== 200).slice(0, 3)).toEqual([]);
     const numbers = replies.map((r) => Number(/#(\d+)/.exec(r.body.content as string)![1]));
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
 
