@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
   const client = await connectClient(config);
-  const redis = connectRedis(config);
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  const redis = connectRedis(config, logger);
   const subscriber = subscriberFromConfig(config, redis, logger);
   subscriber?.start();
   let draining = false;

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
+import { logRedisErrors } from '../common/redis';
 import { CloudEventSchema, TOPICS, type CloudEvent, type Topic } from './cloudevents';
 import { logEvent } from './handler';
 import { streamKey } from './streams';
@@ -68,6 +69,11 @@ export class EventSubscriber {
     const { redis, logger } = this.options;
     let groupsReady = false;
     let lastClaim = 0;
+    // Entries this consumer read but did not acknowledge (say Redis went away between XREADGROUP and
+    // XACK) are re-read first, at start and after every error: one pass per stream from these cursors,
+    // then new entries only (null). An entry whose handler failed stays pending for reclaim instead.
+    const fromStart = () => this.options.topics.map(() => '0');
+    let ownPending: string[] | null = fromStart();
     while (this.running) {
       try {
         if (!groupsReady) {
@@ -79,16 +85,25 @@ export class EventSubscriber {
           await this.reclaim();
         }
         const keys = this.options.topics.map((t) => streamKey(this.options.prefix, t));
-        const batches = (await redis.xreadgroup(
-          'GROUP', this.options.group, this.options.consumer,
-          'COUNT', 100, 'BLOCK', this.blockMs,
-          'STREAMS', ...keys, ...keys.map(() => '>'),
-        )) as [string, StreamEntry[]][] | null;
+        const { group, consumer } = this.options;
+        const cursors = ownPending;
+        const batches = (await (cursors
+          ? redis.xreadgroup('GROUP', group, consumer, 'COUNT', 100, 'STREAMS', ...keys, ...cursors)
+          : redis.xreadgroup('GROUP', group, consumer, 'COUNT', 100, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...keys.map(() => '>')))) as
+          | [string, StreamEntry[]][]
+          | null;
+        let backlogLeft = false;
         for (const [key, entries] of batches ?? []) {
           for (const entry of entries) await this.deliver(this.topicOf(key), entry, false);
+          if (cursors && entries.length > 0) {
+            cursors[keys.indexOf(key)] = entries.at(-1)![0];
+            backlogLeft = true;
+          }
         }
+        if (cursors && !backlogLeft) ownPending = null;
       } catch (err) {
         if (!this.running) break;
+        ownPending = fromStart();
         logger.warn({ err: (err as Error).message }, 'event subscriber: Redis error, retrying');
         groupsReady = groupsReady && !String(err).includes('NOGROUP');
         await new Promise((r) => setTimeout(r, 1_000));
@@ -165,7 +180,7 @@ function safeJson(text: string): unknown {
 export function subscriberFromConfig(config: Config, redis: Redis, logger: Logger): EventSubscriber | undefined {
   if (config.EVENT_SUBSCRIBER === 'off') return undefined;
   return new EventSubscriber({
-    redis: redis.duplicate(),
+    redis: logRedisErrors(redis.duplicate(), logger.child({ component: 'events' })),
     prefix: config.REDIS_KEY_PREFIX,
     topics: [TOPICS.conversations, TOPICS.tasks],
     group: config.EVENT_CONSUMER_GROUP,

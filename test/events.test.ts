@@ -2,20 +2,16 @@
  * Events on Redis Streams: CloudEvents for both topics, at-least-once delivery through consumer groups,
  * nothing lost while Redis is down, and a dead consumer's events redelivered.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudEventSchema, TOPICS, type CloudEvent, type Topic } from '../events/cloudevents';
 import { streamKey } from '../events/streams';
 import { EventSubscriber } from '../events/subscriber';
-import { freePort } from '../scripts/dev-server';
 import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';
 import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { PrivateRedis } from './helpers/private-redis';
 
 async function streamEvents(redis: Redis, prefix: string, topic: Topic): Promise<CloudEvent[]> {
   const entries = (await redis.xrange(streamKey(prefix, topic), '-', '+')) as [string, string[]][];
@@ -85,41 +81,22 @@ describe('events published by the entities', () => {
 });
 
 describe('a Redis outage', () => {
-  let dir: string;
-  let port: number;
-  let redisServer: ChildProcess | undefined;
-  const startRedis = async () => {
-    redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
-      stdio: 'ignore',
-    });
-    const probe = new Redis(port, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    await eventually(() => probe.connect().then(() => true, () => false), (ok) => ok, { timeoutMs: 10_000 });
-    probe.disconnect();
-  };
-  const stopRedis = async () => {
-    const server = redisServer!;
-    server.kill('SIGTERM'); // redis-server writes its append-only file before exiting
-    await new Promise((r) => server.once('exit', r));
-  };
+  let redisServer: PrivateRedis;
   let h: Harness;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'task-agent-redis-'));
-    port = await freePort();
-    await startRedis();
-    h = await Harness.start({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    redisServer = await PrivateRedis.start();
+    h = await Harness.start({ env: { REDIS_URL: redisServer.url } });
     h.redis.on('error', () => undefined);
   });
   afterAll(async () => {
     await h?.close().catch(() => undefined);
-    redisServer?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await redisServer?.close();
   });
 
   it('reports not ready, keeps replying, and delivers every event once Redis is back', { timeout: 90_000 }, async () => {
     const user = uniqueId('user-outage');
     await h.postJson(`/chat/${user}`, { content: 'before' });
-    await stopRedis();
+    await redisServer.stop();
 
     const ready = await h.getJson('/readyz');
     expect(ready.status).toBe(503);
@@ -131,7 +108,7 @@ describe('a Redis outage', () => {
     }
 
     await new Promise((r) => setTimeout(r, 3_000));
-    await startRedis();
+    await redisServer.resume();
     const events = await eventually(
       () => streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.conversations).catch(() => []),
       (e) => e.length >= 6,
@@ -196,6 +173,35 @@ describe('the subscriber', () => {
       expect(((await redis.xpending(key, 'g')) as [number])[0]).toBe(0);
     } finally {
       await survivor.stop();
+    }
+  });
+
+  it('re-reads, at start, what this same consumer took and never acknowledged, without waiting to reclaim it', async () => {
+    const key = streamKey(prefix, 'restart-topic' as typeof TOPICS.tasks);
+    await redis.xgroup('CREATE', key, 'g3', '0', 'MKSTREAM');
+    for (let n = 1; n <= 3; n++) await redis.xadd(key, '*', 'id', `evt-r${n}`, 'event', JSON.stringify({ ...event(n), id: `evt-r${n}` }));
+    // An earlier life of consumer 'c' read them; Redis (or the process) went away before XACK.
+    await redis.xreadgroup('GROUP', 'g3', 'c', 'COUNT', 10, 'STREAMS', key, '>');
+    const seen: string[] = [];
+    const again = new EventSubscriber({
+      redis: redis.duplicate(),
+      prefix,
+      topics: ['restart-topic' as typeof TOPICS.tasks],
+      group: 'g3',
+      consumer: 'c',
+      handler: (e) => void seen.push(e.id),
+      logger: pino({ level: 'silent' }),
+      claimIdleMs: 3_600_000, // reclaiming would take an hour: the re-read must be what delivers them
+      blockMs: 100,
+    });
+    again.start();
+    try {
+      await eventually(async () => seen.length, (n) => n >= 3, { timeoutMs: 5_000 });
+      expect(seen).toEqual(['evt-r1', 'evt-r2', 'evt-r3']);
+      expect(again.counters['restart-topic']).toMatchObject({ received: 3, acknowledged: 3, reclaimed: 0 });
+      expect(((await redis.xpending(key, 'g3')) as [number])[0]).toBe(0);
+    } finally {
+      await again.stop();
     }
   });
 

@@ -57,7 +57,7 @@ export class Harness {
       ...options.env,
     });
     const client = await connectClient(config);
-    const redis = connectRedis(config);
+    const redis = connectRedis(config, pino({ level: 'silent' }));
     const harness = new Harness(config, client, redis, options);
     if (options.worker !== false) await harness.startWorker();
     if (options.api !== false) await harness.serveApi();
