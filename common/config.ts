@@ -78,6 +78,11 @@ const ConfigSchema = z.object({
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** A workflow bundle built ahead of time (`npm run bundle`); unset: the worker bundles the workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
+  /** Workflows the worker keeps in memory (sticky cache); unset: the SDK's default, sized from the heap limit. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Workflow tasks and activities the worker runs at once; unset: the SDK's defaults (40 and 100). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   /** Port of the worker's Prometheus endpoint (the SDK's metrics, at /metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 

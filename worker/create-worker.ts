@@ -60,6 +60,33 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
+    ...workerSettings(config),
   });
   return { worker, connection };
+}
+
+/** The worker's capacity settings from the configuration; what is unset keeps the SDK's default. */
+export function workerSettings(config: Config): Partial<WorkerOptions> {
+  return {
+    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined
+      ? { maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }
+      : {}),
+    ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined ? { maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES } : {}),
+  };
+}
+
+/** The settings a worker actually runs with, defaults resolved: logged at start, quoted by the benchmarks. */
+export function effectiveWorkerSettings(worker: Worker) {
+  const { maxCachedWorkflows, workflowThreadPoolSize, reuseV8Context, tuner } = worker.options;
+  const slots = (supplier: unknown) => (supplier as { numSlots?: number }).numSlots ?? (supplier as { type?: string }).type;
+  const t = tuner as unknown as Record<string, unknown>;
+  return {
+    maxCachedWorkflows,
+    workflowTaskSlots: slots(t.workflowTaskSlotSupplier),
+    activityTaskSlots: slots(t.activityTaskSlotSupplier),
+    localActivityTaskSlots: slots(t.localActivityTaskSlotSupplier),
+    workflowThreadPoolSize,
+    reuseV8Context,
+  };
 }

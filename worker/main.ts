@@ -7,7 +7,7 @@ import { loadConfig, temporalAddress } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
-import { createWorker } from './create-worker';
+import { createWorker, effectiveWorkerSettings } from './create-worker';
 import { serveWorkerHealth } from './health';
 
 async function main(): Promise<void> {
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   });
 
   const client = await connectClient(config);
-  const redis = connectRedis(config);
+  const redis = connectRedis(config, logger);
   const { worker, connection } = await createWorker({
     config,
     client,
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
   const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(worker, config.WORKER_HEALTH_PORT) : undefined;
-  logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE }, 'worker started');
+  logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE, settings: effectiveWorkerSettings(worker) }, 'worker started');
   try {
     // Stops on SIGINT/SIGTERM: polling ends, running tasks get shutdownGraceTime to finish.
     await worker.run();
