@@ -133,7 +133,7 @@ describe('which compensations run, step by step (mocked activities)', () => {
       args: [seedTask(taskId)],
     });
     expect(calls.at(-1)).toBe('unassignTask');
-    expect(result.status).toBe('failed');
+    expect(result).toEqual({ task_id: taskId, status: 'failed', message: 'Processing failed; compensation failed (unassignTask): notifyAssignee broke' });
   });
 });
 

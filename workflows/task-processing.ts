@@ -113,11 +113,12 @@ export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Prom
     setCurrentDetails(`Failed, compensating: ${reason}`);
     const failedCompensations = await compensations.runAll();
     if (isCancellation(err)) throw err;
-    setCurrentDetails(
-      failedCompensations.length === 0
-        ? `Failed and compensated: ${reason}`
-        : `Failed; compensations that also failed: ${failedCompensations.join(', ')}`,
-    );
+    if (failedCompensations.length > 0) {
+      // Say so: "compensation applied" would be false, and someone has to look at this task.
+      setCurrentDetails(`Failed; compensations that also failed: ${failedCompensations.join(', ')}`);
+      return { task_id, status: 'failed', message: `Processing failed; compensation failed (${failedCompensations.join(', ')}): ${reason}` };
+    }
+    setCurrentDetails(`Failed and compensated: ${reason}`);
     return { task_id, status: 'failed', message: `Processing failed, compensation applied: ${reason}` };
   }
 
