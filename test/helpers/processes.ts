@@ -24,5 +24,8 @@ export function harnessEnv(h: Harness): Record<string, string> {
   };
 }
 
+/** The child's exit code (null when a signal ended it), once it has exited; at once if it already has. */
 export const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+  new Promise<number | null>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code)),
+  );

@@ -5,8 +5,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -14,34 +12,16 @@ import { freePort, startDevServer } from '../../scripts/dev-server';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { Harness, seedTask, uniqueId } from '../helpers/harness';
 import { exitOf, harnessEnv, startServiceProcess } from '../helpers/processes';
+import { startWebhook } from '../helpers/webhook';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** A webhook that answers after `delayMs`, counting calls received and distinct tasks notified. */
-async function slowWebhook(delayMs: number) {
-  const tasks = new Set<string>();
-  const counts = { received: 0 };
-  const server = createServer((req, res) => {
-    counts.received++;
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () =>
-      setTimeout(() => {
-        tasks.add((JSON.parse(body) as { task_id: string }).task_id);
-        res.writeHead(200).end();
-      }, delayMs),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, tasks, counts, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
-}
-
 describe('faults under load', () => {
   it('two workers, one SIGKILLed with work in hand: the survivor finishes every run', { timeout: 120_000 }, async () => {
-    const webhook = await slowWebhook(1_000);
+    const webhook = await startWebhook({ delayMs: 1_000 });
     const h = await Harness.start({ api: false, worker: false, env: { NOTIFY_WEBHOOK_URL: webhook.url } });
     try {
       const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: webhook.url };
@@ -52,11 +32,11 @@ describe('faults under load', () => {
         ids.map((id) => h.client.workflow.start(TaskProcessingWorkflow, { workflowId: `task-workflow-${id}`, taskQueue: h.config.TASK_QUEUE, args: [seedTask(id)] })),
       );
       // Strike while notifications are under way and not finished.
-      for (let i = 0; i < 600 && webhook.counts.received < 5; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && webhook.received < 5; i++) await new Promise((r) => setTimeout(r, 50));
       doomed.kill('SIGKILL');
       await exitOf(doomed);
       const killedAfter = webhook.tasks.size;
-      expect(webhook.counts.received).toBeGreaterThanOrEqual(5);
+      expect(webhook.received).toBeGreaterThanOrEqual(5);
       expect(killedAfter).toBeLessThan(40);
       const results = await Promise.all(handles.map((handle) => handle.result()));
       console.log(`two workers: SIGKILL after ${killedAfter}/40 notified; ${results.filter((r) => r.status === 'completed').length}/40 completed; ${webhook.tasks.size} tasks notified`);
@@ -65,7 +45,7 @@ describe('faults under load', () => {
       expect(survivor.exitCode).toBeNull();
     } finally {
       await h.close();
-      webhook.server.close();
+      webhook.close();
     }
   });
 
@@ -73,7 +53,7 @@ describe('faults under load', () => {
     const dir = mkdtempSync(join(tmpdir(), 'task-agent-faults-'));
     const options = { cli: inject('temporalCli'), dbFile: join(dir, 'temporal.db'), port: await freePort() };
     let server = await startDevServer(options);
-    const webhook = await slowWebhook(1_500);
+    const webhook = await startWebhook({ delayMs: 1_500 });
     const env = { TEMPORAL_ADDRESS: server.address, TASK_QUEUE: uniqueId('tq-faults'), NOTIFY_WEBHOOK_URL: webhook.url };
     const h = await Harness.start({ env, worker: false });
     try {
@@ -85,10 +65,10 @@ describe('faults under load', () => {
       for (const id of ids) expect((await h.postJson('/tasks/process', seedTask(id))).status).toBe(200);
 
       // Mid-flight: notifications under way, not finished.
-      for (let i = 0; i < 600 && webhook.counts.received < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && webhook.received < 3; i++) await new Promise((r) => setTimeout(r, 50));
       await server.stop();
       const notifiedAtStop = webhook.tasks.size;
-      expect(webhook.counts.received).toBeGreaterThanOrEqual(3);
+      expect(webhook.received).toBeGreaterThanOrEqual(3);
       expect(notifiedAtStop).toBeLessThan(30);
       await new Promise((r) => setTimeout(r, 2_000));
       server = await startDevServer(options);
@@ -110,7 +90,7 @@ describe('faults under load', () => {
       expect((await h.postJson(`/chat/${user}`, { content: 'after' })).body.content).toBe("Understood. I'm tracking our conversation (message #4).");
     } finally {
       await h.close();
-      webhook.server.close();
+      webhook.close();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
