@@ -80,6 +80,15 @@ describe('chat entity (rule-based replies)', () => {
     expect((await send(user, 'again')).body.content).toBe("Understood. I'm tracking our conversation (message #1).");
   });
 
+  it('asks the worker for a model once, not for every message, when it has none', async () => {
+    const user = uniqueId('user-rules');
+    for (const content of ['one', 'two', 'three']) expect((await send(user, content)).status).toBe(200);
+    const { events } = await h.client.workflow.getHandle(`chat-entity-${user}`).fetchHistory();
+    const localActivities = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(localActivities).toHaveLength(1);
+    expect((await historyOf(user)).messages.at(-1)?.content).toBe("Understood. I'm tracking our conversation (message #3).");
+  });
+
   it('gives an empty history to a user who never wrote, and 204 to clearing it', async () => {
     const user = uniqueId('user-new');
     expect(await h.getJson(`/chat/${user}/history`)).toEqual({ status: 200, body: { user_id: user, messages: [] } });

@@ -12,6 +12,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -32,6 +33,9 @@ const { generateReply } = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 3, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
 });
 
+/** How long the entity answers by the rules, without asking, after the worker said it has no model. */
+export const RULES_RECHECK_MS = 5 * 60_000;
+
 export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> {
   const userId = input.user_id;
   let history: ChatEntry[] = [...(input.history ?? [])];
@@ -45,12 +49,21 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
   };
   const showState = () => setCurrentDetails(`${messageCount} message(s), ${history.length} entries kept`);
 
+  // Until when (workflow time) the worker said it has no model: a worker without one answers null at
+  // once, and asking for every message costs a local-activity round per message (bench/README.md). It is
+  // asked again after RULES_RECHECK_MS, so a model configured later is picked up.
+  let rulesOnlyUntil = 0;
+
   async function reply(userEntry: ChatEntry, messageNumber: number): Promise<string> {
-    try {
-      const answer = await generateReply({ user_id: userId, history: [...history, userEntry] });
-      if (answer !== null) return answer;
-    } catch (err) {
-      log.warn('Model reply failed; answering with the rules', { user_id: userId, error: String(err) });
+    const knownRulesOnly = patched('remember-rules-only') && Date.now() < rulesOnlyUntil;
+    if (!knownRulesOnly) {
+      try {
+        const answer = await generateReply({ user_id: userId, history: [...history, userEntry] });
+        if (answer !== null) return answer;
+        rulesOnlyUntil = Date.now() + RULES_RECHECK_MS;
+      } catch (err) {
+        log.warn('Model reply failed; answering with the rules', { user_id: userId, error: String(err) });
+      }
     }
     return ruleReply(userEntry.content, messageNumber);
   }
