@@ -1,0 +1,30 @@
+/**
+ * Worker process for the baseline workflows (bench/baseline-workflows.ts): same SDK, same defaults and
+ * same settings as the service's worker (worker/create-worker.ts), on its own task queue.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from '../common/config';
+import { temporalConnectionOptions } from '../common/temporal';
+import { effectiveWorkerSettings, workerSettings } from '../worker/create-worker';
+import { baselineActivities } from './baseline-activities';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    activities: baselineActivities,
+    workflowsPath: require.resolve('./baseline-workflows'),
+    ...workerSettings(config),
+  });
+  console.log(JSON.stringify({ msg: 'worker started', settings: effectiveWorkerSettings(worker) }));
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

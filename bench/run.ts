@@ -1,0 +1,136 @@
+/**
+ * `npm run bench` (`-- --quick` for a smoke run): starts its own dev server (SQLite WAL), the service's
+ * worker and API as processes, and a baseline worker for bare Temporal; runs each scenario against both;
+ * writes results.json, SVG charts and summary.md to bench/results/<date>/ (git-ignored).
+ *
+ *   npm run bench                          # all scenarios, 3 repeats (about 15 minutes on 2 cores)
+ *   npm run bench -- --quick               # small sizes, 1 repeat (about 2 minutes)
+ *   npm run bench -- --only chat,read-path # some scenarios
+ *   npm run bench -- --worker-heap-mb 4096 # the workers' heap (default 768, as deployed); it sizes the workflow cache
+ *   npm run bench -- --profile             # also CPU profiles of the worker and the API (profiles/, for Chrome DevTools)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, type } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { loadConfig } from '../common/config';
+import { connectClient } from '../common/temporal';
+import { freePort, startDevServer } from '../scripts/dev-server';
+import { findTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/go-tools';
+import { WORKFLOWS_PATH } from '../worker/create-worker';
+import type { BenchContext, ScenarioResult } from './context';
+import { logged, startProcess, type ServiceProcess } from './processes';
+import { writeReport, type BenchRun } from './report';
+import { chat } from './scenarios/chat';
+import { longLived } from './scenarios/long-lived';
+import { readPath } from './scenarios/read-path';
+import { scale } from './scenarios/scale';
+import { throughput } from './scenarios/throughput';
+
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived'] as const;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    repeats: { type: 'string' },
+    out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    // The worker's heap, as the Kubernetes manifests set it (k8s/base/worker.yaml): the SDK sizes its
+    // workflow cache from it, so this is what decides worker memory.
+    'worker-heap-mb': { type: 'string', default: '768' },
+  },
+});
+
+async function main(): Promise<void> {
+  const quick = values.quick!;
+  const repeats = Number(values.repeats ?? (quick ? 1 : 3));
+  const only = values.only ? values.only.split(',') : [...SCENARIOS];
+  for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`Unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
+  const date = new Date().toISOString();
+  const outDir = resolve(values.out ?? join(__dirname, 'results', date.replace(/[:.]/g, '-')));
+  const log = (line: string) => console.log(`[bench] ${line}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'task-agent-bench-'));
+  const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
+  const processes: ServiceProcess[] = [];
+  const tag = `bench-${Date.now().toString(36)}`;
+  try {
+    const base = loadConfig();
+    const env = {
+      TEMPORAL_ADDRESS: server.address,
+      REDIS_URL: base.REDIS_URL,
+      REDIS_KEY_PREFIX: `${tag}:`,
+      TASK_QUEUE: tag,
+      // Request logs and the event subscriber's log lines are not what is being measured.
+      LOG_LEVEL: 'warn',
+    };
+    const config = loadConfig(env);
+    const bundlePath = join(dir, 'workflow-bundle.js');
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code);
+    const apiPort = await freePort();
+    const profiling = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
+    const heap = { NODE_OPTIONS: `--max-old-space-size=${Number(values['worker-heap-mb'])}` };
+    const worker = startProcess('worker', 'worker/main.ts', { ...env, ...heap, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: bundlePath }, profiling);
+    const api = startProcess('api', 'api/main.ts', { ...env, PORT: String(apiPort), HOST: '127.0.0.1' }, profiling);
+    const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, TASK_QUEUE: `${tag}-baseline` });
+    processes.push(worker, api, baseline);
+    // The Temporal dev server is measured too (it is usually what bounds throughput here), not stopped by us.
+    const temporal: ServiceProcess = { name: 'temporal-dev-server', child: server.process, logs: [], stop: async () => undefined };
+    const workerStarted = await logged(worker, 'worker started');
+    const baselineStarted = await logged(baseline, 'worker started');
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    for (let i = 0; i < 100 && !(await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    const client = await connectClient(config);
+
+    const ctx: BenchContext = { client, config, apiUrl, baselineQueue: `${tag}-baseline`, processes: [...processes, temporal], quick, repeats, log };
+    const settings = workerStarted.settings as { maxCachedWorkflows: number };
+    log(`worker settings ${JSON.stringify(settings)}; baseline ${JSON.stringify(baselineStarted.settings)}`);
+    const scenarios: ScenarioResult[] = [];
+    for (const name of only) {
+      log(`scenario ${name}`);
+      if (name === 'throughput') scenarios.push(await throughput(ctx));
+      if (name === 'read-path') scenarios.push(await readPath(ctx));
+      if (name === 'chat') scenarios.push(await chat(ctx));
+      if (name === 'scale') scenarios.push(await scale(ctx, settings.maxCachedWorkflows));
+      if (name === 'long-lived') scenarios.push(await longLived(ctx));
+    }
+    await client.connection.close();
+
+    const run: BenchRun = {
+      date,
+      quick,
+      repeats,
+      machine: {
+        cpus: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.versions.node,
+        os: type(),
+        temporal: `temporal CLI ${TEMPORAL_CLI_VERSION} dev server (SQLite, WAL)`,
+      },
+      workerSettings: { ...settings, heapMiB: Number(values['worker-heap-mb']) },
+      baselineWorkerSettings: baselineStarted.settings as Record<string, unknown>,
+      scenarios,
+    };
+    writeReport(outDir, run);
+    for (const s of scenarios) for (const g of s.goals) log(`${g.met ? 'met ' : 'MISS'} ${s.name}: ${g.goal} = ${g.value}${g.unit ?? ''} (limit ${g.limit})`);
+    log(`results in ${outDir}`);
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
