@@ -62,7 +62,10 @@ export async function scale(ctx: BenchContext, maxCachedWorkflows: number): Prom
   // Deadlines: one per task, each due within the same second T (deadline_seconds are whole seconds, so
   // each is chosen from the moment it is sent). Lag = when the entity marked it overdue - its deadline.
   const targets = ids.slice(entities - deadlines);
-  const dueAt = Math.ceil((Date.now() + (ctx.quick ? 8_000 : 25_000)) / 1000) * 1000;
+  // Far enough ahead that every update is applied before it: twice what sending them should take at the
+  // rate entities were created (setting a deadline on an evicted entity costs a replay first).
+  const leadMs = Math.max(ctx.quick ? 8_000 : 25_000, (2 * deadlines * 1000) / creationRate);
+  const dueAt = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
   await closedLoop(targets.length, 50, (i) =>
     ctx.client.workflow
       .getHandle(taskEntityWorkflowId(targets[i]!))
@@ -103,6 +106,8 @@ export async function scale(ctx: BenchContext, maxCachedWorkflows: number): Prom
       deadlines,
       overdue: overdue.length,
       deadlineSpreadMs: dueSpread,
+      deadlineLeadMs: Math.round(leadMs),
+      deadlinesSentBeforeDueMs: dueAt - sentBy,
       overdueLag: lag,
     },
     goals: [
