@@ -53,7 +53,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(requestId());
   app.use(async (c, next) => {
     await next();
-    if (deps.draining?.()) c.header('Connection', 'close');
+    // 413 and 415 are answered without reading the body; a client that reused the connection would send
+    // its next request into the rest of it. Close instead (a fuzz run caught "other side closed").
+    if (deps.draining?.() || c.res.status === 413 || c.res.status === 415) c.header('Connection', 'close');
   });
   app.use(metrics.middleware);
   app.use(async (c, next) => {

@@ -57,6 +57,17 @@ describe('POST /tasks/process with bad input', () => {
   });
 });
 
+describe('bodies answered without being read', () => {
+  it.each([
+    ['an oversized body', JSON.stringify({ description: 'x'.repeat(100_000) }), 'application/json', 413],
+    ['a body of the wrong type', '<task/>', 'application/xml', 415],
+  ])('%s: %d with Connection: close, so the rest of the body is never read as the next request', async (_, body, type, status) => {
+    const res = await h.fetch('/tasks/process', { method: 'POST', headers: { 'content-type': type }, body });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('connection')).toBe('close');
+  });
+});
+
 describe('path parameters', () => {
   it.each([
     ['/tasks/a%2Fb', 'task_id'],
