@@ -13,13 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../common/config';
 import { connectClient } from '../common/temporal';
 import { freePort, startDevServer } from '../scripts/dev-server';
 import { findTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/go-tools';
-import { WORKFLOWS_PATH } from '../worker/create-worker';
+import { writeWorkflowBundle } from '../worker/create-worker';
 import type { BenchContext, ScenarioResult } from './context';
 import { logged, startProcess, type ServiceProcess } from './processes';
 import { writeReport, type BenchRun } from './report';
@@ -69,7 +67,7 @@ async function main(): Promise<void> {
     };
     const config = loadConfig(env);
     const bundlePath = join(dir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code);
+    await writeWorkflowBundle(bundlePath);
     const apiPort = await freePort();
     const profiling = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const heap = { NODE_OPTIONS: `--max-old-space-size=${Number(values['worker-heap-mb'])}` };
@@ -124,8 +122,6 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 main().then(
   () => process.exit(0),

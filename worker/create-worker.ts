@@ -2,10 +2,10 @@
  * Builds the worker that runs every workflow and activity of the service on one task queue.
  * Used by the worker process (worker/main.ts) and by the tests, which inject their own dependencies.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities, type Activities } from '../activities';
 import { llmSettings, type Config } from '../common/config';
@@ -15,6 +15,21 @@ import { connectWorker } from '../common/temporal';
 export const WORKFLOWS_PATH = ['index.ts', 'index.js']
   .map((file) => resolve(__dirname, '../workflows', file))
   .find((path) => existsSync(path))!;
+
+/**
+ * Bundles the workflows ahead of time into `path` (`npm run bundle`, the Dockerfile, the tests, the soak and
+ * the benchmarks), so workers load it through WORKFLOW_BUNDLE_PATH and start without webpack. Returns its size.
+ */
+export async function writeWorkflowBundle(path: string): Promise<number> {
+  const quiet = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: console.warn, error: console.error },
+  });
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, code);
+  return code.length;
+}
 
 /** How long a stopping worker lets running tasks finish; Kubernetes' grace period must be longer. */
 export const SHUTDOWN_GRACE_SECONDS = 10;

@@ -14,11 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../common/config';
 import { taskEntityWorkflowId } from '../../common/ids';
 import { connectRedis } from '../../common/redis';
@@ -28,7 +27,7 @@ import { assignTaskUpdate, createTaskUpdate, getTaskQuery } from '../../entities
 import { TaskEntityWorkflow } from '../../entities/task/workflow';
 import { TOPICS, type CloudEvent } from '../../events/cloudevents';
 import { streamKey } from '../../events/streams';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { writeWorkflowBundle } from '../../worker/create-worker';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { exitOf, startServiceProcess } from '../helpers/processes';
 import { startWebhook } from '../helpers/webhook';
@@ -100,7 +99,7 @@ export async function runCrashSoak(o: CrashSoakOptions): Promise<CrashSoakReport
     let bundlePath = o.workflowBundlePath;
     if (bundlePath === undefined) {
       bundlePath = join(dir, 'workflow-bundle.js');
-      writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })).code);
+      await writeWorkflowBundle(bundlePath);
     }
     const workerEnv = {
       TEMPORAL_ADDRESS: o.temporalAddress,
@@ -295,5 +294,3 @@ export async function runCrashSoak(o: CrashSoakOptions): Promise<CrashSoakReport
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };

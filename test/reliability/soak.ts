@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../common/config';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
+import { writeWorkflowBundle } from '../../worker/create-worker';
 import { runCrashSoak, type CrashSoakReport } from './crash-soak';
 
 const { values } = parseArgs({
@@ -37,6 +38,9 @@ async function main(): Promise<number> {
   const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
   const reports: CrashSoakReport[] = [];
   try {
+    // One bundle for every round's workers.
+    const workflowBundlePath = join(dir, 'workflow-bundle.js');
+    await writeWorkflowBundle(workflowBundlePath);
     const firstSeed = values.seed !== undefined ? num('seed') : Date.now() % 100_000;
     for (let round = 0; round < num('rounds'); round++) {
       console.log(`round ${round + 1}/${num('rounds')}`);
@@ -50,6 +54,7 @@ async function main(): Promise<number> {
           kills: num('kills'),
           windowMs: num('window-ms'),
           seed: firstSeed + round,
+          workflowBundlePath,
           log: (line) => console.log(`  ${line}`),
         }),
       );

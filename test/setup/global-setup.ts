@@ -4,15 +4,14 @@
  * every test worker starts in milliseconds. Test files get these through `inject(...)`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { redisAnswers } from '../../common/redis';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { writeWorkflowBundle } from '../../worker/create-worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,9 +45,8 @@ export default async function setup(project: TestProject) {
     if (!(await redisAnswers(redisUrl))) throw new Error(`No Redis at REDIS_URL and redis-server did not start on ${port}`);
   }
 
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(workflowBundlePath, bundle.code);
+  await writeWorkflowBundle(workflowBundlePath);
 
   project.provide('temporalCli', cli);
   project.provide('temporalAddress', server.address);
@@ -62,6 +60,3 @@ export default async function setup(project: TestProject) {
     rmSync(dir, { recursive: true, force: true });
   };
 }
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error };
