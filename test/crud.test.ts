@@ -3,8 +3,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../events/cloudevents';
-import { streamKey } from '../events/streams';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { streamEvents } from './helpers/streams';
 
 let h: Harness;
 beforeAll(async () => {
@@ -90,9 +90,7 @@ describe('task CRUD', () => {
     await eventually(async () => (await h.client.workflow.getHandle(`task-entity-${id}`).describe()).status.name, (s) => s === 'COMPLETED');
     expect((await h.fetch(`/tasks/${id}`, { method: 'DELETE' })).status).toBe(404);
     expect((await put(id, { body: { status: 'completed' } })).status).toBe(404);
-    const events = (await h.redis.xrange(streamKey(h.config.REDIS_KEY_PREFIX, TOPICS.tasks), '-', '+'))
-      .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as { type: string; time: string; data: { task_id: string } })
-      .filter((e) => e.data.task_id === id);
+    const events = (await streamEvents<{ task_id: string }>(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks)).filter((e) => e.data.task_id === id);
     expect(events.map((e) => e.type)).toEqual(['task.created', 'task.deleted']);
     // The deletion is timed when it happened, not when the task last changed.
     expect(Date.parse(events[1]!.time)).toBeGreaterThan(Date.parse(events[0]!.time));

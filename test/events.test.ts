@@ -5,18 +5,14 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudEventSchema, TOPICS, type CloudEvent, type Topic } from '../events/cloudevents';
+import { TOPICS, type CloudEvent } from '../events/cloudevents';
 import { streamKey } from '../events/streams';
 import { EventSubscriber } from '../events/subscriber';
 import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';
 import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { PrivateRedis } from './helpers/private-redis';
-
-async function streamEvents(redis: Redis, prefix: string, topic: Topic): Promise<CloudEvent[]> {
-  const entries = (await redis.xrange(streamKey(prefix, topic), '-', '+')) as [string, string[]][];
-  return entries.map(([, fields]) => CloudEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1]!)) as CloudEvent);
-}
+import { streamEvents } from './helpers/streams';
 
 describe('events published by the entities', () => {
   let h: Harness;

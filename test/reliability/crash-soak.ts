@@ -25,11 +25,11 @@ import type { Task, TaskProcessingResult } from '../../common/schemas';
 import { connectClient } from '../../common/temporal';
 import { assignTaskUpdate, createTaskUpdate, getTaskQuery } from '../../entities/task/messages';
 import { TaskEntityWorkflow } from '../../entities/task/workflow';
-import { TOPICS, type CloudEvent } from '../../events/cloudevents';
-import { streamKey } from '../../events/streams';
+import { TOPICS } from '../../events/cloudevents';
 import { writeWorkflowBundle } from '../../worker/create-worker';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { exitOf, startServiceProcess } from '../helpers/processes';
+import { streamEvents } from '../helpers/streams';
 import { startWebhook } from '../helpers/webhook';
 
 export interface CrashSoakOptions {
@@ -243,10 +243,7 @@ export async function runCrashSoak(o: CrashSoakOptions): Promise<CrashSoakReport
 
     // Events: each task's created/assigned events, by distinct id (delivery is at least once).
     const expectedEvents = o.workflows * 2 + o.entities * (1 + o.mutationsPerEntity);
-    const readEvents = async () =>
-      (await redis.xrange(streamKey(config.REDIS_KEY_PREFIX, TOPICS.tasks), '-', '+')).map(
-        ([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as CloudEvent<{ task_id: string }>,
-      );
+    const readEvents = () => streamEvents<{ task_id: string }>(redis, config.REDIS_KEY_PREFIX, TOPICS.tasks);
     let events = await readEvents();
     for (let i = 0; i < 120 && new Set(events.map((e) => e.id)).size < expectedEvents; i++) {
       await sleep(500);

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskProcessingResult } from '../../common/schemas';
-import { TOPICS, type CloudEvent, type Topic } from '../../events/cloudevents';
-import { streamKey } from '../../events/streams';
+import { TOPICS, type Topic } from '../../events/cloudevents';
 import { Harness, eventually, seedTask, uniqueId } from '../helpers/harness';
 import { PrivateRedis } from '../helpers/private-redis';
+import { streamEvents } from '../helpers/streams';
 import { startWebhook, type TestWebhook } from '../helpers/webhook';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,10 +28,7 @@ afterAll(async () => {
   webhook?.close();
 });
 
-async function streamEvents<T>(topic: Topic): Promise<CloudEvent<T>[]> {
-  const entries = await h.redis.xrange(streamKey(h.config.REDIS_KEY_PREFIX, topic), '-', '+');
-  return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as CloudEvent<T>);
-}
+const published = <T>(topic: Topic) => streamEvents<T>(h.redis, h.config.REDIS_KEY_PREFIX, topic);
 
 const result = (taskId: string) => h.client.workflow.getHandle<() => Promise<TaskProcessingResult>>(`task-workflow-${taskId}`).result();
 
@@ -70,12 +67,12 @@ describe('outages', () => {
     const back = Date.now();
     const chats = message; // 'before' and every 'during'
     const conversation = await eventually(
-      () => streamEvents<{ user_id: string; user_message: { content: string } }>(TOPICS.conversations).catch(() => []),
+      () => published<{ user_id: string; user_message: { content: string } }>(TOPICS.conversations).catch(() => []),
       (e) => new Set(e.map((x) => x.id)).size >= chats,
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     const tasks = await eventually(
-      () => streamEvents<{ task_id: string }>(TOPICS.tasks).catch(() => []),
+      () => published<{ task_id: string }>(TOPICS.tasks).catch(() => []),
       (e) => new Set(e.map((x) => x.id)).size >= taskIds.length * 2,
       { timeoutMs: 90_000, intervalMs: 500 },
     );

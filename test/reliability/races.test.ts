@@ -3,9 +3,9 @@
  * from one user. (100 concurrent conditional updates are in test/crud.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS, type CloudEvent } from '../../events/cloudevents';
-import { streamKey } from '../../events/streams';
+import { TOPICS } from '../../events/cloudevents';
 import { Harness, eventually, seedTask, uniqueId } from '../helpers/harness';
+import { streamEvents } from '../helpers/streams';
 
 let h: Harness;
 beforeAll(async () => {
@@ -42,9 +42,9 @@ describe('races', () => {
     );
     const events = await eventually(
       async () =>
-        (await h.redis.xrange(streamKey(h.config.REDIS_KEY_PREFIX, TOPICS.conversations), '-', '+'))
-          .map(([, f]) => JSON.parse(f[f.indexOf('event') + 1]!) as CloudEvent<{ user_id: string; assistant_message: { content: string } }>)
-          .filter((e) => e.data.user_id === user),
+        (await streamEvents<{ user_id: string; assistant_message: { content: string } }>(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.conversations)).filter(
+          (e) => e.data.user_id === user,
+        ),
       (e) => e.length >= 100,
       { timeoutMs: 60_000 },
     );
