@@ -2,13 +2,10 @@
  * The benchmark's system: its own dev server (SQLite WAL), the service's worker and API as child
  * processes, a baseline worker for bare Temporal, and CPU/RSS readings of each from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { stopProcess } from '../scripts/processes';
-
-const root = resolve(__dirname, '..');
+import { spawnEntry, stopProcess } from '../scripts/processes';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ServiceProcess {
@@ -21,8 +18,8 @@ export interface ServiceProcess {
 
 /** Starts `entry` (a TypeScript file under the repo) with `env` and Node flags, collecting its JSON log lines. */
 export function startProcess(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(root, entry)], {
-    cwd: root,
+  const child = spawnEntry(entry, {
+    nodeArgs,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../common/config';
 import { redisAnswers } from '../common/redis';
 import { startDevServer, type DevServer } from './dev-server';
 import { findTemporalCli } from './go-tools';
-import { stopProcess } from './processes';
+import { spawnEntry, stopProcess } from './processes';
 
 /** Above the worker's shutdown grace time and the API's drain, so both stop on their own. */
 const STOP_GRACE_MS = 15_000;
@@ -72,11 +72,7 @@ async function main(): Promise<void> {
       ['worker', 'worker/main.ts'],
       ['api', 'api/main.ts'],
     ] as const) {
-      const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
-        cwd: root,
-        env,
-        stdio: 'inherit',
-      });
+      const child = spawnEntry(entry, { env, stdio: 'inherit' });
       parts.push({ name, stop: () => stopProcess(child, STOP_GRACE_MS) });
       child.once('exit', (code, signal) => {
         if (!stopping) {

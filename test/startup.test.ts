@@ -1,14 +1,13 @@
 /**
  * A process that cannot start says why, naming the variable to fix, and exits non-zero.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
+import { spawnEntry } from '../scripts/processes';
 
 function runUntilExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '..', entry)], {
+    const child = spawnEntry(entry, {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKER_HEALTH_PORT: '0', WORKER_METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,14 +1,11 @@
 /** The service's real processes (worker, API) as child processes, for crash, shutdown and deployment tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { spawnEntry } from '../../scripts/processes';
 import type { Harness } from './harness';
-
-const root = resolve(__dirname, '../..');
 
 /** Runs `worker/main.ts` or `api/main.ts` with `env`; ports it would bind default to off unless given. */
 export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts', env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
-    cwd: root,
+  return spawnEntry(entry, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
