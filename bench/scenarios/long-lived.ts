@@ -1,25 +1,17 @@
 /** 5. Long-lived entity: many mutations on one task; continue-as-new keeps history bounded; queries stay fast. */
 import { taskEntityWorkflowId } from '../../common/ids';
 import { assignTaskUpdate, getTaskQuery } from '../../entities/task/messages';
+import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage } from '../processes';
 import { closedLoop, latency, round } from '../stats';
-
-async function createTask(apiUrl: string, title: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title, description: 'Long-lived entity' }),
-  });
-  return ((await res.json()) as { task_id: string }).task_id;
-}
 
 export async function longLived(ctx: BenchContext): Promise<ScenarioResult> {
   const mutations = ctx.quick ? 500 : 10_000;
   const usage = new Usage(ctx.processes);
   const started = performance.now();
-  const busy = await createTask(ctx.apiUrl, 'Busy');
-  const fresh = await createTask(ctx.apiUrl, 'Fresh');
+  const busy = await createTask(ctx.apiUrl, { title: 'Busy', description: 'Long-lived entity' });
+  const fresh = await createTask(ctx.apiUrl, { title: 'Fresh', description: 'Long-lived entity' });
   const handle = (id: string) => ctx.client.workflow.getHandle(taskEntityWorkflowId(id));
 
   // 8 callers at once: below Temporal's 10 in-flight updates per workflow.

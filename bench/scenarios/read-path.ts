@@ -2,6 +2,7 @@
 import autocannon from 'autocannon';
 import { taskEntityWorkflowId } from '../../common/ids';
 import { getTaskQuery } from '../../entities/task/messages';
+import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage } from '../processes';
 import { closedLoop, latency, median, round, type Latency } from '../stats';
@@ -10,12 +11,7 @@ const CONNECTIONS = 10;
 
 export async function readPath(ctx: BenchContext): Promise<ScenarioResult> {
   const durationSeconds = ctx.quick ? 2 : 10;
-  const res = await fetch(`${ctx.apiUrl}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Bench read', description: 'Read path' }),
-  });
-  const { task_id } = (await res.json()) as { task_id: string };
+  const task_id = await createTask(ctx.apiUrl, { title: 'Bench read', description: 'Read path' });
   const handle = ctx.client.workflow.getHandle(taskEntityWorkflowId(task_id));
   await handle.query(getTaskQuery); // warm: the entity is in the worker's cache for both sides
 

@@ -5,21 +5,12 @@
 import { taskEntityWorkflowId } from '../../common/ids';
 import type { Task } from '../../common/schemas';
 import { getTaskQuery, setDeadlineUpdate } from '../../entities/task/messages';
+import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { readProcess, Usage } from '../processes';
 import { closedLoop, latency, round } from '../stats';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function createTask(apiUrl: string, i: number): Promise<string> {
-  const res = await fetch(`${apiUrl}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title: `Scale ${i}`, description: 'One of many open tasks', priority: (i % 5) + 1 }),
-  });
-  if (res.status !== 201) throw new Error(`POST /tasks answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { task_id: string }).task_id;
-}
 
 export async function scale(ctx: BenchContext, maxCachedWorkflows: number): Promise<ScenarioResult> {
   const entities = ctx.quick ? 300 : 10_000;
@@ -30,7 +21,7 @@ export async function scale(ctx: BenchContext, maxCachedWorkflows: number): Prom
 
   // Creation through the API, 50 clients at once (the seed's "10,000 tasks across 100 users").
   const ids: string[] = new Array(entities);
-  const created = await closedLoop(entities, 50, async (i) => (ids[i] = await createTask(ctx.apiUrl, i)));
+  const created = await closedLoop(entities, 50, async (i) => (ids[i] = await createTask(ctx.apiUrl, { title: `Scale ${i}`, description: 'One of many open tasks', priority: (i % 5) + 1 })));
   const creationRate = entities / (created.wallMs / 1000);
   ctx.log(`scale: ${entities} entities in ${round(created.wallMs / 1000, 1)} s (${round(creationRate, 1)}/s)`);
   await sleep(2_000);
