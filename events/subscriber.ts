@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { logRedisErrors } from '../common/redis';
-import { CloudEventSchema, TOPICS, type CloudEvent, type Topic } from './cloudevents';
+import { CloudEventSchema } from './cloudevent-schema';
+import { TOPICS, type CloudEvent, type Topic } from './cloudevents';
 import { logEvent } from './handler';
 import { streamKey } from './streams';
 

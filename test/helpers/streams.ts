@@ -1,6 +1,7 @@
 /** What the service published: the events in a topic's Redis Stream, oldest first, each checked against the CloudEvents schema. */
 import type { Redis } from 'ioredis';
-import { CloudEventSchema, type CloudEvent, type Topic } from '../../events/cloudevents';
+import { CloudEventSchema } from '../../events/cloudevent-schema';
+import type { CloudEvent, Topic } from '../../events/cloudevents';
 import { streamKey } from '../../events/streams';
 
 export async function streamEvents<T = unknown>(redis: Redis, prefix: string, topic: Topic): Promise<CloudEvent<T>[]> {

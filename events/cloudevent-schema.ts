@@ -1,0 +1,14 @@
+/** What a reader of the event streams checks every entry against: the CloudEvent envelope, in zod. */
+import { z } from 'zod';
+import { TOPICS, type CloudEvent } from './cloudevents';
+
+export const CloudEventSchema = z.object({
+  specversion: z.literal('1.0'),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  time: z.iso.datetime(),
+  datacontenttype: z.literal('application/json'),
+  topic: z.enum([TOPICS.conversations, TOPICS.tasks]),
+  data: z.unknown(),
+}) satisfies z.ZodType<CloudEvent>;
