@@ -1,53 +1,74 @@
 /**
- * One zod schema per shape. The API validates requests with these, the OpenAPI document is generated
- * from them, and the workflows parse their inputs with them (so `temporal workflow start` input gets the
- * same checks as `POST /tasks/process`). This module is imported by workflow code: keep it pure.
+ * One zod schema per shape. The API validates requests with these and the OpenAPI document is generated
+ * from them. The constraints and messages of every field a workflow accepts come from
+ * common/input-rules.ts, which the workflows check their inputs with (zod stays out of workflow code).
  */
 import { z } from 'zod';
+import {
+  MESSAGES,
+  Rules,
+  SETTABLE_TASK_STATUSES,
+  TASK_STATUSES,
+  text,
+  type EnumRule,
+  type IntegerRule,
+  type TextRule,
+} from './input-rules';
 
-/**
- * Ids become parts of Temporal workflow ids (`task-entity-{task_id}`), so they are restricted to a small,
- * documented alphabet: letters, digits, `.`, `_`, `-`, starting with a letter or digit. No `/`, spaces,
- * control characters or unicode, so no id can spell another entity's or another type's workflow id.
- */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-export const ID_MAX_LENGTH = 64;
+export { CHAT_CONTENT_MAX_LENGTH, DEADLINE_SECONDS_MAX, ID_MAX_LENGTH, ID_PATTERN, TASK_STATUSES } from './input-rules';
 
-export const EntityIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
-  .regex(ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+/** Type errors say "is required" when the field is missing. */
+const typeError = (message: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? MESSAGES.required : message),
+});
 
+/** The zod rendering of a text rule: same checks, same order, same messages as checkInput. */
+export function textSchema(rule: TextRule) {
+  let schema = z
+    .string(typeError(MESSAGES.string))
+    .max(rule.maxLength, MESSAGES.maxLength(rule.maxLength))
+    .regex(rule.pattern.regex, rule.pattern.message);
+  if (rule.trim) schema = schema.trim();
+  if (rule.nonEmpty) {
+    // min(1) after trim() shows in the OpenAPI document as minLength; untrimmed text needs a refinement.
+    schema = rule.trim ? schema.min(1, MESSAGES.empty) : schema.refine((v) => v.trim().length > 0, MESSAGES.empty);
+  }
+  return schema;
+}
+
+export function integerSchema(rule: IntegerRule) {
+  const schema = z
+    .number(typeError(MESSAGES.number))
+    .int(rule.wholeMessage ?? MESSAGES.wholeNumber)
+    .min(rule.min, MESSAGES.min(rule.min));
+  return rule.max === undefined ? schema : schema.max(rule.max, rule.maxMessage ?? MESSAGES.max(rule.max));
+}
+
+export function enumSchema<const V extends readonly [string, ...string[]]>(rule: EnumRule & { values: V }) {
+  return z.enum(rule.values, typeError(MESSAGES.oneOf(rule.values)));
+}
+
+/** Objects refuse anything but a JSON object, with one message. */
+const object = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: MESSAGES.object });
+
+export const EntityIdSchema = textSchema(Rules.entityId);
 export const TaskIdSchema = EntityIdSchema.meta({ description: 'Task id', example: 'task-001' });
 
-/** Printable text: no control characters other than newline and tab. */
-const text = (max: number) =>
-  z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex
-    .regex(/^[^\u0000-\u0008\u000B-\u001F\u007F]*$/, 'must not contain control characters');
+export const AssigneeSchema = textSchema(Rules.assignee).meta({
+  description: 'Who the task is assigned to, usually an e-mail address',
+  example: 'alice@example.com',
+});
 
-export const AssigneeSchema = text(254)
-  .trim()
-  .min(1, 'must not be empty')
-  .meta({ description: 'Who the task is assigned to, usually an e-mail address', example: 'alice@example.com' });
+export const DeadlineSecondsSchema = integerSchema(Rules.deadlineSeconds).meta({
+  description: 'Seconds from now until the task is due',
+  example: 3600,
+});
 
-export const DEADLINE_SECONDS_MAX = 366 * 24 * 3600;
-export const DeadlineSecondsSchema = z
-  .number({ error: 'must be a number' })
-  .int('must be a whole number of seconds')
-  .min(1, 'must be at least 1')
-  .max(DEADLINE_SECONDS_MAX, `must be at most ${DEADLINE_SECONDS_MAX} (366 days)`)
-  .meta({ description: 'Seconds from now until the task is due', example: 3600 });
-
-export const TASK_STATUSES = ['pending', 'assigned', 'in_progress', 'completed', 'overdue'] as const;
-export const TaskStatusSchema = z.enum(TASK_STATUSES).meta({ description: 'Task status', example: 'assigned' });
+export const TaskStatusSchema = enumSchema({ kind: 'enum', values: TASK_STATUSES }).meta({ description: 'Task status', example: 'assigned' });
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 /** Statuses a caller may set; `overdue` is only ever set by the deadline timer. */
-export const SettableTaskStatusSchema = z.enum(['pending', 'assigned', 'in_progress', 'completed']);
+export const SettableTaskStatusSchema = enumSchema({ ...Rules.settableStatus, values: SETTABLE_TASK_STATUSES });
 export type SettableTaskStatus = z.infer<typeof SettableTaskStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -55,17 +76,15 @@ export type SettableTaskStatus = z.infer<typeof SettableTaskStatusSchema>;
 // ---------------------------------------------------------------------------------------------
 
 /** Body of `POST /tasks/process` and the input of `TaskProcessingWorkflow`: the seed's JSON, exactly. */
-export const ProcessTaskRequestSchema = z
-  .object({
-    task_id: TaskIdSchema,
-    // Lengths below 5 / 10 characters are not rejected here: the workflow's validate step answers them
-    // with status "rejected", as in the seed. Only shapes and hard limits are checked at the edge.
-    title: text(200).meta({ example: 'Review PR #42' }),
-    description: text(5000).meta({ example: 'Review the authentication refactoring pull request' }),
-    assignee: AssigneeSchema,
-    deadline_seconds: DeadlineSecondsSchema.default(3600),
-  })
-  .meta({ id: 'ProcessTaskRequest' });
+export const ProcessTaskRequestSchema = object({
+  task_id: TaskIdSchema,
+  // Lengths below 5 / 10 characters are not rejected here: the workflow's validate step answers them
+  // with status "rejected", as in the seed. Only shapes and hard limits are checked at the edge.
+  title: textSchema(Rules.title).meta({ example: 'Review PR #42' }),
+  description: textSchema(Rules.description).meta({ example: 'Review the authentication refactoring pull request' }),
+  assignee: AssigneeSchema,
+  deadline_seconds: DeadlineSecondsSchema.default(3600),
+}).meta({ id: 'ProcessTaskRequest' });
 export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequestSchema>;
 
 export const ProcessTaskAcceptedSchema = z
@@ -97,12 +116,7 @@ export const WorkflowStatusSchema = z
 // Task entity
 // ---------------------------------------------------------------------------------------------
 
-export const PrioritySchema = z
-  .number({ error: 'must be a number' })
-  .int('must be a whole number')
-  .min(1, 'must be at least 1')
-  .max(5, 'must be at most 5')
-  .meta({ description: '1 (lowest) to 5 (highest)', example: 2 });
+export const PrioritySchema = integerSchema(Rules.priority).meta({ description: '1 (lowest) to 5 (highest)', example: 2 });
 
 export const TaskSchema = z
   .object({
@@ -120,24 +134,24 @@ export const TaskSchema = z
   .meta({ id: 'Task' });
 export type Task = z.infer<typeof TaskSchema>;
 
-export const CreateTaskInputSchema = z.object({
-  title: text(200),
-  description: text(5000).nullable(),
+export const CreateTaskInputSchema = object({
+  title: textSchema(Rules.title),
+  description: textSchema(Rules.description).nullable(),
   priority: PrioritySchema.optional(),
 });
 export type CreateTaskInput = z.infer<typeof CreateTaskInputSchema>;
 
-export const AssignTaskInputSchema = z.object({ assignee: AssigneeSchema });
+export const AssignTaskInputSchema = object({ assignee: AssigneeSchema });
 export type AssignTaskInput = z.infer<typeof AssignTaskInputSchema>;
 
-export const UpdateStatusInputSchema = z.object({
+export const UpdateStatusInputSchema = object({
   status: SettableTaskStatusSchema,
   /** Apply only if the task is still at this version (the API's If-Match). */
-  expected_version: z.number().int().min(1).optional(),
+  expected_version: integerSchema(Rules.version).optional(),
 });
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInputSchema>;
 
-export const SetDeadlineInputSchema = z.object({ deadline_seconds: DeadlineSecondsSchema });
+export const SetDeadlineInputSchema = object({ deadline_seconds: DeadlineSecondsSchema });
 export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -145,22 +159,20 @@ export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
 // ---------------------------------------------------------------------------------------------
 
 /** Body of `POST /tasks`: the service picks the id. */
-export const CreateTaskRequestSchema = z
-  .object({
-    title: text(200).trim().min(1, 'must not be empty').meta({ example: 'Learn Dapr building blocks' }),
-    description: text(5000).nullable().default(null),
-    priority: PrioritySchema.default(1),
-  })
-  .meta({ id: 'CreateTaskRequest' });
+export const CreateTaskRequestSchema = object({
+  title: textSchema({ ...Rules.title, trim: true, nonEmpty: true }).meta({ example: 'Learn Dapr building blocks' }),
+  description: textSchema(Rules.description).nullable().default(null),
+  priority: PrioritySchema.default(1),
+}).meta({ id: 'CreateTaskRequest' });
 
 /** `PUT /tasks/{task_id}/status`: the status in the JSON body, or in `?status=` as the seed sent it. */
-export const UpdateStatusRequestSchema = z.object({ status: SettableTaskStatusSchema }).meta({ id: 'UpdateStatusRequest' });
+export const UpdateStatusRequestSchema = object({ status: SettableTaskStatusSchema }).meta({ id: 'UpdateStatusRequest' });
 
 export const TaskListQuerySchema = z.object({
   status: TaskStatusSchema.optional(),
   // Quotes and backslashes are refused: the value goes into a visibility query.
-  assignee: text(254)
-    .min(1, 'must not be empty')
+  assignee: textSchema(text(254))
+    .min(1, MESSAGES.empty)
     .regex(/^[^"'\\]*$/, 'must not contain quotes or backslashes')
     .optional(),
   page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
@@ -193,14 +205,9 @@ export const TaskListSchema = z
 
 export const UserIdSchema = EntityIdSchema.meta({ description: 'User id', example: 'user-alice' });
 
-export const CHAT_CONTENT_MAX_LENGTH = 4000;
-export const ChatMessageRequestSchema = z
-  .object({
-    content: text(CHAT_CONTENT_MAX_LENGTH)
-      .refine((v) => v.trim().length > 0, 'must not be empty')
-      .meta({ example: 'What tasks do I have?' }),
-  })
-  .meta({ id: 'ChatMessageRequest' });
+export const ChatMessageRequestSchema = object({
+  content: textSchema(Rules.chatContent).meta({ example: 'What tasks do I have?' }),
+}).meta({ id: 'ChatMessageRequest' });
 export type ChatMessageRequest = z.infer<typeof ChatMessageRequestSchema>;
 
 export const ChatEntrySchema = z
@@ -240,11 +247,4 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
     field: issue.path.length > 0 ? issue.path.join('.') : 'body',
     message: issue.message,
   }));
-}
-
-/** One line naming every bad field, for workflow failures and logs. */
-export function describeFieldErrors(error: z.ZodError): string {
-  return fieldErrors(error)
-    .map((e) => `${e.field}: ${e.message}`)
-    .join('; ');
 }

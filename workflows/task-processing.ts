@@ -12,12 +12,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  ProcessTaskRequestSchema,
-  describeFieldErrors,
-  type ProcessTaskRequest,
-  type TaskProcessingResult,
-} from '../common/schemas';
+import { ProcessTaskRequestRules, checkInput, describeFieldErrors } from '../common/input-rules';
+import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 import { Compensations, rootCauseMessage } from './saga';
@@ -60,9 +56,9 @@ function progress(step: number, what: string): void {
 
 export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Promise<TaskProcessingResult> {
   // The API has already validated this; a start from the CLI or another client has not.
-  const parsed = ProcessTaskRequestSchema.safeParse(rawInput);
+  const parsed = checkInput(ProcessTaskRequestRules, rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.error)}`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
   }
   const input = parsed.data;
   const { task_id, assignee } = input;

@@ -21,7 +21,8 @@ import {
 } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
-import { ChatMessageRequestSchema, describeFieldErrors, type ChatEntry } from '../../common/schemas';
+import { ChatMessageRequestRules, checkInput, describeFieldErrors } from '../../common/input-rules';
+import type { ChatEntry } from '../../common/schemas';
 import { TOPICS, cloudEvent } from '../../events/cloudevents';
 import { EventOutbox } from '../../workflows/outbox';
 import { clearHistorySignal, clearHistoryUpdate, getHistoryQuery, processMessageUpdate, type ChatEntityInput } from './messages';
@@ -93,8 +94,8 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
       }),
     {
       validator: (message) => {
-        const parsed = ChatMessageRequestSchema.safeParse(message);
-        if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.error)}`, 'InvalidInput');
+        const parsed = checkInput(ChatMessageRequestRules, message);
+        if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
       },
     },
   );

@@ -21,15 +21,16 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { z } from 'zod';
 import {
-  AssignTaskInputSchema,
-  CreateTaskInputSchema,
-  SetDeadlineInputSchema,
-  UpdateStatusInputSchema,
+  AssignTaskInputRules,
+  CreateTaskInputRules,
+  SetDeadlineInputRules,
+  UpdateStatusInputRules,
+  checkInput,
   describeFieldErrors,
-  type Task,
-} from '../../common/schemas';
+  type InputRules,
+} from '../../common/input-rules';
+import type { Task } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
 import { EventOutbox } from '../../workflows/outbox';
 import { sleepUnless } from '../../workflows/timers';
@@ -56,9 +57,9 @@ const APPLIED_UPDATE_IDS_KEPT = 500;
 /** A mutation: parse the raw message input, then apply the task's rules. Throws TaskRuleError when refused. */
 type Mutation = (task: Task | null, input: unknown, now: number) => Task;
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new rules.TaskRuleError(`Invalid input: ${describeFieldErrors(result.error)}`);
+function parse<T>(inputRules: InputRules<T>, input: unknown): T {
+  const result = checkInput(inputRules, input);
+  if (!result.success) throw new rules.TaskRuleError(`Invalid input: ${describeFieldErrors(result.errors)}`);
   return result.data;
 }
 
@@ -69,16 +70,16 @@ function existing(task: Task | null, taskId: string): Task {
 
 function mutations(taskId: string): Record<string, Mutation> {
   return {
-    createTask: (task, input, now) => rules.createTask(taskId, task, parse(CreateTaskInputSchema, input), now),
+    createTask: (task, input, now) => rules.createTask(taskId, task, parse(CreateTaskInputRules, input), now),
     assignTask: (task, input, now) =>
-      rules.assignTask(existing(task, taskId), parse(AssignTaskInputSchema, input).assignee, now),
+      rules.assignTask(existing(task, taskId), parse(AssignTaskInputRules, input).assignee, now),
     unassignTask: (task, _input, now) => rules.unassignTask(existing(task, taskId), now),
     updateStatus: (task, input, now) => {
-      const { status, expected_version } = parse(UpdateStatusInputSchema, input);
+      const { status, expected_version } = parse(UpdateStatusInputRules, input);
       return rules.updateStatus(existing(task, taskId), status, now, expected_version);
     },
     setDeadline: (task, input, now) =>
-      rules.setDeadline(existing(task, taskId), parse(SetDeadlineInputSchema, input).deadline_seconds, now),
+      rules.setDeadline(existing(task, taskId), parse(SetDeadlineInputRules, input).deadline_seconds, now),
   };
 }
 
