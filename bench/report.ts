@@ -78,8 +78,9 @@ function chartFor(s: ScenarioResult): string | undefined {
       ]);
     case 'scale':
       return barChart(s.title, 'ms', [
-        { label: 'query p50', bars: [{ name: 'cached entity', value: f.cachedQuery.p50 }, { name: 'evicted entity', value: f.evictedQuery.p50 }] },
-        { label: 'query p99', bars: [{ name: 'cached entity', value: f.cachedQuery.p99 }, { name: 'evicted entity', value: f.evictedQuery.p99 }] },
+        { label: 'query p50, cached', bars: [{ name: 'task entity', value: f.cachedQuery.p50 }, { name: 'bare timer entity', value: f.bare.cachedQuery.p50 }] },
+        { label: 'query p50, evicted', bars: [{ name: 'task entity', value: f.evictedQuery.p50 }, { name: 'bare timer entity', value: f.bare.evictedQuery.p50 }] },
+        { label: 'query p99, evicted', bars: [{ name: 'task entity', value: f.evictedQuery.p99 }, { name: 'bare timer entity', value: f.bare.evictedQuery.p99 }] },
       ]);
     case 'long-lived':
       return barChart(s.title, 'ms', [

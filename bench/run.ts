@@ -7,6 +7,7 @@
  *   npm run bench -- --quick               # small sizes, 1 repeat (about 2 minutes)
  *   npm run bench -- --only chat,read-path # some scenarios
  *   npm run bench -- --worker-heap-mb 4096 # the workers' heap (default 768, as deployed); it sizes the workflow cache
+ *   npm run bench -- --max-cached-workflows 2000  # or set the cache size (WORKER_MAX_CACHED_WORKFLOWS) directly
  *   npm run bench -- --profile             # also CPU profiles of the worker and the API (profiles/, for Chrome DevTools)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     // The worker's heap, as the Kubernetes manifests set it (k8s/base/worker.yaml): the SDK sizes its
     // workflow cache from it, so this is what decides worker memory.
     'worker-heap-mb': { type: 'string', default: '768' },
+    // WORKER_MAX_CACHED_WORKFLOWS for both workers; unset, the SDK sizes the cache from the heap.
+    'max-cached-workflows': { type: 'string' },
   },
 });
 
@@ -70,7 +73,10 @@ async function main(): Promise<void> {
     await writeWorkflowBundle(bundlePath);
     const apiPort = await freePort();
     const profiling = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
-    const heap = { NODE_OPTIONS: `--max-old-space-size=${Number(values['worker-heap-mb'])}` };
+    const heap = {
+      NODE_OPTIONS: `--max-old-space-size=${Number(values['worker-heap-mb'])}`,
+      ...(values['max-cached-workflows'] ? { WORKER_MAX_CACHED_WORKFLOWS: values['max-cached-workflows'] } : {}),
+    };
     const worker = startProcess('worker', 'worker/main.ts', { ...env, ...heap, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: bundlePath }, profiling);
     const api = startProcess('api', 'api/main.ts', { ...env, PORT: String(apiPort), HOST: '127.0.0.1' }, profiling);
     const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, TASK_QUEUE: `${tag}-baseline` });
