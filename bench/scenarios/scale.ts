@@ -51,7 +51,8 @@ async function simultaneousDeadlines(
   let lags: (number | null)[] = [];
   for (let i = 0; i < 60; i++) {
     const read: (number | null)[] = new Array(ids.length);
-    await closedLoop(ids.length, 50, async (j) => (read[j] = await firedLag(ids[j]!, dueAt)));
+    // A query may time out while the worker works through the backlog; that entity is read again next round.
+    await closedLoop(ids.length, 50, async (j) => (read[j] = lags[j] ?? (await firedLag(ids[j]!, dueAt).catch(() => null))));
     lags = read;
     if (lags.every((lag) => lag !== null)) break;
     await sleep(1_000);
