@@ -3,7 +3,7 @@
  *
  * Workflow code checks its inputs with `checkInput` (so `temporal workflow start` input gets the same
  * checks as the API); common/schemas.ts builds the API's zod schemas, and so the OpenAPI document, from
- * the same rules; test/input-rules.test.ts proves the two agree on generated inputs. Why not zod inside
+ * the same rules; test/unit/input-rules.test.ts proves the two agree on generated inputs. Why not zod inside
  * workflows: the SDK evaluates a workflow's modules once per cached run, and zod cost 1.4 MB and 1.7x
  * the creation time of every workflow (bench/README.md). Keep this module free of runtime imports.
  */
@@ -11,6 +11,7 @@ import type {
   AssignTaskInput,
   ChatMessageRequest,
   CreateTaskInput,
+  FieldError,
   ProcessTaskRequest,
   SetDeadlineInput,
   UpdateStatusInput,
@@ -109,7 +110,7 @@ export const Rules = {
   chatContent: text(CHAT_CONTENT_MAX_LENGTH, { nonEmpty: true }),
 } satisfies Record<string, FieldRule>;
 
-// The workflow inputs, each beside the zod schema of the same name in common/schemas.ts.
+// The workflow inputs: `FooRules` here checks what `FooSchema` in common/schemas.ts checks.
 
 /** TaskProcessingWorkflow's input (the body of `POST /tasks/process`). */
 export const ProcessTaskRequestRules: InputRules<ProcessTaskRequest> = {
@@ -136,11 +137,6 @@ export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_se
 /** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */
 export const ChatMessageRequestRules: InputRules<ChatMessageRequest> = { content: Rules.chatContent };
 
-export interface FieldError {
-  /** Dotted path of the offending field, or "body". */
-  field: string;
-  message: string;
-}
 export type CheckResult<T> = { success: true; data: T } | { success: false; errors: FieldError[] };
 
 /**

@@ -18,7 +18,6 @@ import {
   SetDeadlineInputRules,
   UpdateStatusInputRules,
   checkInput,
-  type FieldError,
   type InputRules,
 } from '../../common/input-rules';
 import {
@@ -29,6 +28,7 @@ import {
   SetDeadlineInputSchema,
   UpdateStatusInputSchema,
   fieldErrors,
+  type FieldError,
 } from '../../common/schemas';
 
 const ANY_VALUE = fc.oneof(
