@@ -3,11 +3,11 @@
  * worker and API as processes, and a baseline worker for bare Temporal; runs each scenario against both;
  * writes results.json, SVG charts and summary.md to bench/results/<date>/ (git-ignored).
  *
- *   npm run bench                          # all scenarios, 3 repeats (about 15 minutes on 2 cores)
+ *   npm run bench                          # all scenarios, 3 repeats (about 20 minutes on 2 cores)
  *   npm run bench -- --quick               # small sizes, 1 repeat (about 2 minutes)
  *   npm run bench -- --only chat,read-path # some scenarios
  *   npm run bench -- --worker-heap-mb 4096 # the workers' heap (default 768, as deployed); it sizes the workflow cache
- *   npm run bench -- --max-cached-workflows 2000  # or set the cache size (WORKER_MAX_CACHED_WORKFLOWS) directly
+ *   npm run bench -- --max-cached-workflows 3000  # or set the cache size (WORKER_MAX_CACHED_WORKFLOWS) directly
  *   npm run bench -- --profile             # also CPU profiles of the worker and the API (profiles/, for Chrome DevTools)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
