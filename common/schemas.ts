@@ -15,8 +15,6 @@ import {
   type TextRule,
 } from './input-rules';
 
-export { CHAT_CONTENT_MAX_LENGTH, DEADLINE_SECONDS_MAX, ID_MAX_LENGTH, ID_PATTERN, TASK_STATUSES } from './input-rules';
-
 /** Type errors say "is required" when the field is missing. */
 const typeError = (message: string) => ({
   error: (issue: { input?: unknown }) => (issue.input === undefined ? MESSAGES.required : message),
