@@ -29,6 +29,17 @@ export function latency(samplesMs: number[]): Latency {
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** Runs `op(i)` for i in [0, n) one after another; the latency of each call. */
+export async function sequential(n: number, op: (i: number) => Promise<unknown>): Promise<Latency> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op(i);
+    samples.push(performance.now() - t0);
+  }
+  return latency(samples);
+}
+
 /** Runs `op(i)` for i in [0, total) with at most `concurrency` at once; returns each call's latency in ms and the wall time. */
 export async function closedLoop(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ latenciesMs: number[]; wallMs: number }> {
   const latenciesMs: number[] = [];

@@ -3,17 +3,7 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import { bumpUpdate, TrivialEntityWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage } from '../processes';
-import { latency, median, round, type Latency } from '../stats';
-
-async function sequential(n: number, op: (i: number) => Promise<unknown>): Promise<Latency> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  return latency(samples);
-}
+import { median, round, sequential, type Latency } from '../stats';
 
 export async function chat(ctx: BenchContext): Promise<ScenarioResult> {
   const n = ctx.quick ? 30 : 300;

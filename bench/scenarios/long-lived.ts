@@ -4,7 +4,7 @@ import { assignTaskUpdate, getTaskQuery } from '../../entities/task/messages';
 import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage } from '../processes';
-import { closedLoop, latency, round } from '../stats';
+import { closedLoop, latency, round, sequential } from '../stats';
 
 export async function longLived(ctx: BenchContext): Promise<ScenarioResult> {
   const mutations = ctx.quick ? 500 : 10_000;
@@ -22,15 +22,7 @@ export async function longLived(ctx: BenchContext): Promise<ScenarioResult> {
   for await (const _ of ctx.client.workflow.list({ query: `WorkflowId = '${taskEntityWorkflowId(busy)}'` })) runs++;
   ctx.log(`long-lived: ${mutations} mutations in ${round(loop.wallMs / 1000, 1)} s; version ${final?.version}; ${runs} runs; current history ${description.historyLength} events`);
 
-  const measure = async (id: string) => {
-    const samples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const t0 = performance.now();
-      await handle(id).query(getTaskQuery);
-      samples.push(performance.now() - t0);
-    }
-    return latency(samples);
-  };
+  const measure = (id: string) => sequential(200, () => handle(id).query(getTaskQuery));
   await measure(busy);
   const busyQuery = await measure(busy);
   await measure(fresh);

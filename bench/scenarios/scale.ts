@@ -8,22 +8,14 @@ import { createTask } from '../api';
 import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { readProcess, Usage } from '../processes';
-import { closedLoop, latency, round } from '../stats';
+import { closedLoop, latency, round, sequential } from '../stats';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Query latency on the newest of `ids` (just touched: cached) and on the oldest (pushed out of the cache). */
 async function cachedVersusEvicted(ids: string[], query: (id: string) => Promise<unknown>) {
   const sample = Math.min(200, Math.floor(ids.length / 4));
-  const timed = async (batch: string[]) => {
-    const samples: number[] = [];
-    for (const id of batch) {
-      const t0 = performance.now();
-      await query(id);
-      samples.push(performance.now() - t0);
-    }
-    return latency(samples);
-  };
+  const timed = (batch: string[]) => sequential(batch.length, (i) => query(batch[i]!));
   const newest = ids.slice(-sample);
   await timed(newest);
   const cached = await timed(newest);
@@ -33,7 +25,7 @@ async function cachedVersusEvicted(ids: string[], query: (id: string) => Promise
 
 /**
  * Deadlines on every one of `ids`, all due within the same second T; `set(id, dueAt)` sets one and
- * `firedLag(id)` reads how late it fired (null while it has not). Far enough ahead that every update is
+ * `firedLag(id, dueAt)` reads how late it fired (null while it has not). Far enough ahead that every update is
  * applied before T: twice what sending them should take at `ratePerSecond`.
  */
 async function simultaneousDeadlines(
