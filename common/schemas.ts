@@ -7,7 +7,6 @@ import { z } from 'zod';
 import {
   MESSAGES,
   Rules,
-  SETTABLE_TASK_STATUSES,
   TASK_STATUSES,
   text,
   type EnumRule,
@@ -66,7 +65,7 @@ export const TaskStatusSchema = enumSchema({ kind: 'enum', values: TASK_STATUSES
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 /** Statuses a caller may set; `overdue` is only ever set by the deadline timer. */
-export const SettableTaskStatusSchema = enumSchema({ ...Rules.settableStatus, values: SETTABLE_TASK_STATUSES });
+export const SettableTaskStatusSchema = enumSchema(Rules.settableStatus);
 export type SettableTaskStatus = z.infer<typeof SettableTaskStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
