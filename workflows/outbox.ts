@@ -1,8 +1,9 @@
 /**
  * An entity's outbox: events are added in the same activation as the state change they describe, and a
  * loop in the entity publishes them through an activity that retries until Redis takes them. A Redis
- * outage delays events, never loses them, and never holds up a reply or a mutation. Pending events are
- * carried across continue-as-new.
+ * outage delays events, never loses them, and never holds up a reply, a mutation, or the entity's
+ * continue-as-new: pending events (a batch still being retried included) are carried to the next run,
+ * which publishes them again; their fixed ids make a repeat a no-op (events/streams.ts).
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -16,10 +17,28 @@ const { publishEvents } = proxyActivities<Activities>({
 
 const BATCH = 100;
 
+/**
+ * How long a publish in flight may take to finish when the entity wants to continue as new. It normally
+ * ends in milliseconds, and continuing as new while its result is on its way makes the server refuse that
+ * workflow task (UnhandledCommand), failing any update it carried; only with Redis away does it not end.
+ */
+const STOP_GRACE = '2 seconds';
+
+export interface OutboxOptions {
+  /**
+   * Stop without waiting for a publish in flight (runs recorded before this existed waited for it, and
+   * replay must do the same for them).
+   */
+  stopMidPublish?: boolean;
+}
+
 export class EventOutbox {
   private readonly pending: CloudEvent[];
 
-  constructor(pending: CloudEvent[] = []) {
+  constructor(
+    pending: CloudEvent[] = [],
+    private readonly options: OutboxOptions = {},
+  ) {
     this.pending = [...pending];
   }
 
@@ -27,22 +46,42 @@ export class EventOutbox {
     this.pending.push(event);
   }
 
+  get isEmpty(): boolean {
+    return this.pending.length === 0;
+  }
+
   snapshot(): CloudEvent[] {
     return [...this.pending];
   }
 
-  /** Publishes everything pending, for an entity about to complete. */
+  /** Publishes everything pending, for an entity about to complete (as runs recorded before continue-as-new on delete did). */
   async flush(): Promise<void> {
     await this.run(() => this.pending.length === 0);
   }
 
-  /** Publishes until `stop()` holds between batches (the entity wants to continue-as-new). */
+  /** Publishes until `stop()` holds (the entity wants to continue as new, or is done). */
   async run(stop: () => boolean): Promise<void> {
+    // One promise for the whole loop: a condition per batch would pile up unresolved conditions.
+    const stopped = this.options.stopMidPublish ? condition(stop) : undefined;
     for (;;) {
       await condition(() => this.pending.length > 0 || stop());
       if (stop()) return;
       const batch = this.pending.slice(0, BATCH);
-      await publishEvents.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]);
+      const publishing = publishEvents.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]);
+      if (stopped) {
+        let settled = false;
+        const ended = publishing.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        const first = await Promise.race([ended.then(() => 'published' as const), stopped.then(() => 'stop' as const)]);
+        if (first === 'stop' && !(await condition(() => settled, STOP_GRACE))) {
+          // Redis is away: left to its retries until the run ends; the batch stays pending and goes with the next run.
+          publishing.catch(() => undefined);
+          return;
+        }
+      }
+      await publishing;
       this.pending.splice(0, batch.length);
     }
   }

@@ -1,40 +1,57 @@
 /**
  * The task entity's messages. Every mutation is an update (the caller gets the new state back, or a
- * failure that says why not) and also a signal of the same name (fire-and-forget; a refused signal is
- * logged by the entity). These names are the CLI interface too, e.g.
+ * failure that says why not) and most are also a signal of the same name (fire-and-forget; a refused
+ * signal is logged by the entity). These names are the CLI interface too, e.g.
  *   temporal workflow update execute --workflow-id task-entity-task-001 --name assignTask --input '{"assignee":"bob"}'
+ *
+ * Importable from anywhere: this module defines names and shapes only (clients/task-entity.ts sends them,
+ * entities/task/workflow.ts handles them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AssignTaskInput,
   CreateTaskInput,
+  DeleteTaskInput,
+  RevertChangesInput,
   SetDeadlineInput,
   Task,
   UpdateStatusInput,
 } from '../../common/schemas';
 import type { CloudEvent } from '../../events/cloudevents';
+import type { AppliedUpdate } from './update-log';
 
-export const createTaskUpdate = defineUpdate<Task, [CreateTaskInput]>('createTask');
-export const assignTaskUpdate = defineUpdate<Task, [AssignTaskInput]>('assignTask');
-export const unassignTaskUpdate = defineUpdate<Task, []>('unassignTask');
-export const updateStatusUpdate = defineUpdate<Task, [UpdateStatusInput]>('updateStatus');
-export const setDeadlineUpdate = defineUpdate<Task, [SetDeadlineInput]>('setDeadline');
-/** Removes the task: the entity publishes `task.deleted` and its run completes; the id can be used again. */
-export const deleteTaskUpdate = defineUpdate<void, []>('deleteTask');
+export const TASK_ENTITY_WORKFLOW_TYPE = 'TaskEntityWorkflow';
 
-export const assignTaskSignal = defineSignal<[AssignTaskInput]>('assignTask');
-export const unassignTaskSignal = defineSignal<[]>('unassignTask');
-export const updateStatusSignal = defineSignal<[UpdateStatusInput]>('updateStatus');
-export const setDeadlineSignal = defineSignal<[SetDeadlineInput]>('setDeadline');
+export const createTaskUpdate = defineUpdate<Task, [CreateTaskInput], 'createTask'>('createTask');
+export const assignTaskUpdate = defineUpdate<Task, [AssignTaskInput], 'assignTask'>('assignTask');
+export const unassignTaskUpdate = defineUpdate<Task, [], 'unassignTask'>('unassignTask');
+export const updateStatusUpdate = defineUpdate<Task, [UpdateStatusInput], 'updateStatus'>('updateStatus');
+export const setDeadlineUpdate = defineUpdate<Task, [SetDeadlineInput], 'setDeadline'>('setDeadline');
+/** Puts back what one caller's updates changed (ids starting with `changes_by`), unless the task moved on since. */
+export const revertChangesUpdate = defineUpdate<Task, [RevertChangesInput], 'revertChanges'>('revertChanges');
+/**
+ * Removes the task (at `expected_version` when given; the argument may be left out): getTask answers null, every later update to this run is refused, and the entity
+ * continues as new, empty, to publish `task.deleted`; creating the task again there starts it afresh.
+ */
+export const deleteTaskUpdate = defineUpdate<void, [DeleteTaskInput], 'deleteTask'>('deleteTask');
 
-/** The task, or null while the entity exists but holds no task yet. */
-export const getTaskQuery = defineQuery<Task | null>('getTask');
+export const assignTaskSignal = defineSignal<[AssignTaskInput], 'assignTask'>('assignTask');
+export const unassignTaskSignal = defineSignal<[], 'unassignTask'>('unassignTask');
+export const updateStatusSignal = defineSignal<[UpdateStatusInput], 'updateStatus'>('updateStatus');
+export const setDeadlineSignal = defineSignal<[SetDeadlineInput], 'setDeadline'>('setDeadline');
+
+/** The task, or null while the entity holds none (not created yet, or deleted). */
+export const getTaskQuery = defineQuery<Task | null, [], 'getTask'>('getTask');
 
 /** Input of a TaskEntityWorkflow run; a continued run gets the state its predecessor carried over. */
 export interface TaskEntityInput {
   task_id: string;
   task?: Task | null;
-  /** Ids of recently applied updates, so a retried caller never applies a mutation twice across runs. */
+  /** Recently applied updates (ids, versions, what they replaced), carried across runs. */
+  applied_updates?: AppliedUpdate[];
+  /** Callers whose changes were reverted; a late update of theirs is refused. */
+  reverted_prefixes?: string[];
+  /** Applied update ids as runs from before `applied_updates` carried them. */
   applied_update_ids?: string[];
   /** Events not yet published, carried over by continue-as-new. */
   outbox?: CloudEvent[];
@@ -43,10 +60,14 @@ export interface TaskEntityInput {
 }
 
 /**
- * Failure types of activities that call the entity when the entity refused (bad transition, no such task):
- * retrying cannot help, so callers list these as non-retryable.
+ * Failure types the entity's updates fail with: a refused transition or bad input, a stale expected
+ * version, no such task, and a run that is closing (the task was just deleted: send again, and the update
+ * lands in the entity's next run).
  */
-export const TASK_ENTITY_REFUSAL_TYPES = ['TaskEntityRejected', 'TaskNotFound'];
+export type TaskEntityFailureType = 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound' | 'EntityClosing';
 
-/** Failure types the entity's updates fail with: a refused transition, a stale expected version, no such task. */
-export type TaskEntityFailureType = 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound';
+/**
+ * Failure types of the activities that call the entity when it refused (clients/task-entity.ts): retrying
+ * cannot help, so workflows list them as non-retryable.
+ */
+export const TASK_ENTITY_REFUSAL_TYPES = ['TaskEntityRejected', 'TaskNotFound', 'VersionConflict'];

@@ -4,17 +4,16 @@
  * (the caller passes `now`, which in a workflow is Temporal's deterministic time).
  */
 import type { CreateTaskInput, SettableTaskStatus, Task, TaskStatus } from '../../common/schemas';
+import type { TaskEntityFailureType } from './messages';
+import type { RevertibleFields } from './update-log';
 
 export class TaskRuleError extends Error {
   override name = 'TaskRuleError';
 
-  /**
-   * `TaskRuleError` for a refused transition, `VersionConflict` when an expected version no longer holds,
-   * `TaskNotFound` for a task that does not exist (yet, or any more).
-   */
+  /** Why, as a failure type callers can act on (see TaskEntityFailureType). */
   constructor(
     message: string,
-    readonly type: 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound' = 'TaskRuleError',
+    readonly type: TaskEntityFailureType = 'TaskRuleError',
   ) {
     super(message);
   }
@@ -25,6 +24,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Every change bumps `version` (the future ETag) and `updated_at`. */
 function change(task: Task, patch: Partial<Task>, now: number): Task {
   return { ...task, ...patch, updated_at: iso(now), version: task.version + 1 };
+}
+
+/** The caller's precondition: the task is still at the version it saw (an If-Match, an approved preview). */
+export function requireVersion(task: Task, expectedVersion: number | undefined): void {
+  if (expectedVersion !== undefined && expectedVersion !== task.version) {
+    throw new TaskRuleError(`Task ${task.task_id} is at version ${task.version}, not ${expectedVersion}`, 'VersionConflict');
+  }
 }
 
 function requireOpen(task: Task, action: string): void {
@@ -64,7 +70,8 @@ function statusAfterAssignmentChange(task: Task, assigned: boolean): TaskStatus 
   return assigned ? 'assigned' : 'pending';
 }
 
-export function assignTask(task: Task, assignee: string, now: number): Task {
+export function assignTask(task: Task, assignee: string, now: number, expectedVersion?: number): Task {
+  requireVersion(task, expectedVersion);
   requireOpen(task, 'assign');
   return change(task, { assignee, status: statusAfterAssignmentChange(task, true) }, now);
 }
@@ -77,9 +84,7 @@ export function unassignTask(task: Task, now: number): Task {
 }
 
 export function updateStatus(task: Task, status: SettableTaskStatus, now: number, expectedVersion?: number): Task {
-  if (expectedVersion !== undefined && expectedVersion !== task.version) {
-    throw new TaskRuleError(`Task ${task.task_id} is at version ${task.version}, not ${expectedVersion}`, 'VersionConflict');
-  }
+  requireVersion(task, expectedVersion);
   if (task.status === status) return task;
   requireOpen(task, `change the status to ${status}`);
   if ((status === 'assigned' || status === 'in_progress') && task.assignee === null) {
@@ -89,7 +94,8 @@ export function updateStatus(task: Task, status: SettableTaskStatus, now: number
 }
 
 /** Replaces any earlier deadline. An overdue task with a new deadline is back in play. */
-export function setDeadline(task: Task, deadlineSeconds: number, now: number): Task {
+export function setDeadline(task: Task, deadlineSeconds: number, now: number, expectedVersion?: number): Task {
+  requireVersion(task, expectedVersion);
   requireOpen(task, 'set a deadline');
   const status = task.status === 'overdue' ? (task.assignee === null ? 'pending' : 'assigned') : task.status;
   return change(task, { deadline: iso(now + deadlineSeconds * 1000), status }, now);
@@ -102,8 +108,23 @@ export function pendingDeadline(task: Task | null): number | null {
   return Date.parse(task.deadline);
 }
 
-/** What the deadline timer does when it fires. */
+/**
+ * What the deadline timer does when it fires: the task is overdue only if its deadline has passed. A timer
+ * of an earlier deadline can fire in the same activation that moved the deadline later.
+ */
 export function markOverdue(task: Task, now: number): Task {
-  if (pendingDeadline(task) === null) return task;
+  const due = pendingDeadline(task);
+  if (due === null || now < due) return task;
   return change(task, { status: 'overdue' }, now);
+}
+
+/** markOverdue as runs recorded before it checked the deadline did it; kept so their histories replay. */
+export function markOverdueUnchecked(task: Task, now: number): Task {
+  return pendingDeadline(task) === null ? task : change(task, { status: 'overdue' }, now);
+}
+
+/** Puts back the fields a set of changes replaced (see planRevert in update-log.ts for when it may). */
+export function revert(task: Task, to: RevertibleFields, now: number): Task {
+  if (task.assignee === to.assignee && task.status === to.status && task.deadline === to.deadline) return task;
+  return change(task, { ...to }, now);
 }

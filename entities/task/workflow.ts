@@ -6,6 +6,11 @@
  * Handlers are synchronous on purpose: each mutation is validated and applied within one activation, so
  * concurrent callers are serialised by the workflow itself and no mutex is needed (unlike handlers that
  * await activities, as in the safe-message-handlers sample).
+ *
+ * Lifecycle: a run holds a task, or events still to publish, or it ends. Deleting the task ends the run
+ * at once by continuing as new into an empty run that publishes what is left (`task.deleted`) and then
+ * completes, unless the task is created again there first. So a deleted task can always be created again,
+ * even while Redis is away, and nothing is lost when it is.
  */
 import {
   ApplicationFailure,
@@ -24,6 +29,8 @@ import {
 import {
   AssignTaskInputRules,
   CreateTaskInputRules,
+  DeleteTaskInputRules,
+  RevertChangesInputRules,
   SetDeadlineInputRules,
   UpdateStatusInputRules,
   checkInput,
@@ -41,6 +48,7 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   getTaskQuery,
+  revertChangesUpdate,
   setDeadlineSignal,
   setDeadlineUpdate,
   unassignTaskSignal,
@@ -50,12 +58,20 @@ import {
   type TaskEntityInput,
 } from './messages';
 import * as rules from './state';
+import { UpdateLog, planRevert } from './update-log';
 
-/** How many applied update ids are remembered for de-duplication (carried across continue-as-new). */
-const APPLIED_UPDATE_IDS_KEPT = 500;
+/**
+ * Runs started before this patch completed a deleted entity after publishing its last events, stayed
+ * open when they held no task, waited for a publish in flight before continuing as new, and marked a task
+ * overdue whenever its timer fired. Their histories replay with that behaviour.
+ */
+export const TASK_ENTITY_V2_PATCH = 'task-entity-v2';
 
-/** A mutation: parse the raw message input, then apply the task's rules. Throws TaskRuleError when refused. */
-type Mutation = (task: Task | null, input: unknown, now: number) => Task;
+const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
+const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
+type MutationName = (typeof MUTATION_UPDATES)[number]['name'];
+// Every signal is one of the mutations (a misspelt or unhandled name does not compile).
+type SignalName = (typeof MUTATION_SIGNALS)[number]['name'] & MutationName;
 
 function parse<T>(inputRules: InputRules<T>, input: unknown): T {
   const result = checkInput(inputRules, input);
@@ -66,21 +82,6 @@ function parse<T>(inputRules: InputRules<T>, input: unknown): T {
 function existing(task: Task | null, taskId: string): Task {
   if (task === null) throw new rules.TaskRuleError(`Task ${taskId} does not exist`, 'TaskNotFound');
   return task;
-}
-
-function mutations(taskId: string): Record<string, Mutation> {
-  return {
-    createTask: (task, input, now) => rules.createTask(taskId, task, parse(CreateTaskInputRules, input), now),
-    assignTask: (task, input, now) =>
-      rules.assignTask(existing(task, taskId), parse(AssignTaskInputRules, input).assignee, now),
-    unassignTask: (task, _input, now) => rules.unassignTask(existing(task, taskId), now),
-    updateStatus: (task, input, now) => {
-      const { status, expected_version } = parse(UpdateStatusInputRules, input);
-      return rules.updateStatus(existing(task, taskId), status, now, expected_version);
-    },
-    setDeadline: (task, input, now) =>
-      rules.setDeadline(existing(task, taskId), parse(SetDeadlineInputRules, input).deadline_seconds, now),
-  };
 }
 
 /**
@@ -98,60 +99,141 @@ function asRefusal<T>(mutate: () => T): T {
 
 class TaskEntity {
   task: Task | null;
+  /** Set by deleteTask: this run takes nothing more and ends. */
   deleted = false;
-  private readonly appliedUpdateIds: string[];
-  private readonly mutations: Record<string, Mutation>;
   readonly outbox: EventOutbox;
+  private readonly log: UpdateLog;
+  private readonly taskId: string;
 
-  constructor(private readonly input: TaskEntityInput) {
+  constructor(
+    private readonly input: TaskEntityInput,
+    /** False while replaying a run recorded before TASK_ENTITY_V2_PATCH. */
+    readonly current: boolean,
+  ) {
+    this.taskId = input.task_id;
     this.task = input.task ?? null;
-    this.outbox = new EventOutbox(input.outbox);
-    this.appliedUpdateIds = [...(input.applied_update_ids ?? [])];
-    this.mutations = mutations(input.task_id);
+    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: current });
+    this.log = new UpdateLog(input.applied_updates, input.applied_update_ids, input.reverted_prefixes);
   }
 
-  /** Update validator: refuses without writing anything to history. */
-  validate(name: string, input: unknown): void {
-    if (this.isDuplicateUpdate()) return;
-    asRefusal(() => this.mutations[name]!(this.task, input, Date.now()));
-  }
-
-  /** Update handler: returns the new state. */
-  applyUpdate(name: string, input: unknown): Task {
-    const updateId = currentUpdateInfo()?.id;
-    if (this.isDuplicateUpdate()) return this.task!;
-    this.commit(asRefusal(() => this.mutations[name]!(this.task, input, Date.now())));
-    if (updateId !== undefined) this.rememberUpdate(updateId);
-    return this.task!;
-  }
-
-  /** Signal handler: nobody waits for an answer, so a refusal is logged. */
-  applySignal(name: string, input: unknown): void {
-    try {
-      this.commit(this.mutations[name]!(this.task, input, Date.now()));
-    } catch (err) {
-      if (!(err instanceof rules.TaskRuleError)) throw err;
-      log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.input.task_id });
+  /** The mutations by update name: parse the input, apply the task's rules. Throws TaskRuleError when refused. */
+  private mutate(name: MutationName, input: unknown, now: number): Task {
+    const task = this.task;
+    switch (name) {
+      case 'createTask':
+        return rules.createTask(this.taskId, task, parse(CreateTaskInputRules, input), now);
+      case 'assignTask': {
+        const { assignee, expected_version } = parse(AssignTaskInputRules, input);
+        return rules.assignTask(existing(task, this.taskId), assignee, now, expected_version);
+      }
+      case 'unassignTask':
+        return rules.unassignTask(existing(task, this.taskId), now);
+      case 'updateStatus': {
+        const { status, expected_version } = parse(UpdateStatusInputRules, input);
+        return rules.updateStatus(existing(task, this.taskId), status, now, expected_version);
+      }
+      case 'setDeadline': {
+        const { deadline_seconds, expected_version } = parse(SetDeadlineInputRules, input);
+        return rules.setDeadline(existing(task, this.taskId), deadline_seconds, now, expected_version);
+      }
+      case 'revertChanges': {
+        const current = existing(task, this.taskId);
+        const plan = planRevert(current, this.log.changesBy(parse(RevertChangesInputRules, input).changes_by));
+        if (plan.kind === 'refused') throw new rules.TaskRuleError(plan.reason, 'VersionConflict');
+        return plan.kind === 'revert' ? rules.revert(current, plan.to, now) : current;
+      }
     }
   }
 
-  /** Validator and handler of deleteTask: the task goes, its events are published, the run then completes. */
-  validateDelete(): void {
-    asRefusal(() => existing(this.task, this.input.task_id));
+  /**
+   * Why this run takes no update at all now, if it does not. Once it should continue as new it takes none
+   * (so under constant traffic its history stays bounded): they are refused as EntityClosing, which the
+   * entity's client sends again, and they land in the next run.
+   */
+  private refuseWhenClosed(name: MutationName, updateId: string | undefined): void {
+    if (this.deleted) {
+      if (name === 'createTask') {
+        throw new rules.TaskRuleError(`Task ${this.taskId} was just deleted; its entity is starting afresh: send again`, 'EntityClosing');
+      }
+      throw new rules.TaskRuleError(`Task ${this.taskId} does not exist`, 'TaskNotFound');
+    }
+    if (this.shouldContinueAsNew()) {
+      throw new rules.TaskRuleError(`Task entity ${this.taskId} is continuing as new: send again`, 'EntityClosing');
+    }
+    if (updateId !== undefined && name !== 'revertChanges' && this.log.isReverted(updateId)) {
+      throw new rules.TaskRuleError(`Update ${updateId} belongs to changes that were reverted`);
+    }
   }
 
-  delete(): void {
-    const task = asRefusal(() => existing(this.task, this.input.task_id));
+  /** Update validator: refuses without writing anything to history. */
+  validate(name: MutationName, input: unknown): void {
+    const updateId = currentUpdateInfo()?.id;
+    if (this.isDuplicate(updateId)) return;
+    asRefusal(() => {
+      this.refuseWhenClosed(name, updateId);
+      this.mutate(name, input, Date.now());
+    });
+  }
+
+  /** Update handler: returns the new state. A repeated update id returns the state without applying again. */
+  update(name: MutationName, input: unknown): Task {
+    const updateId = currentUpdateInfo()?.id;
+    if (this.isDuplicate(updateId)) return this.task!;
+    const before = this.task;
+    const next = asRefusal(() => this.mutate(name, input, Date.now()));
+    this.commit(next);
+    if (updateId !== undefined) this.log.record(updateId, before, next);
+    if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
+    return next;
+  }
+
+  /** Signal handler: nobody waits for an answer, so a refusal is logged. */
+  signal(name: SignalName, input: unknown): void {
+    try {
+      if (this.deleted) throw new rules.TaskRuleError(`Task ${this.taskId} does not exist`, 'TaskNotFound');
+      this.commit(this.mutate(name, input, Date.now()));
+    } catch (err) {
+      if (!(err instanceof rules.TaskRuleError)) throw err;
+      log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.taskId });
+    }
+  }
+
+  validateDelete(input: unknown): void {
+    asRefusal(() => {
+      const task = existing(this.deleted ? null : this.task, this.taskId);
+      rules.requireVersion(task, parse(DeleteTaskInputRules, input ?? {}).expected_version);
+      if (this.shouldContinueAsNew()) throw new rules.TaskRuleError(`Task entity ${this.taskId} is continuing as new: send again`, 'EntityClosing');
+    });
+  }
+
+  /** The task goes: its `task.deleted` event is queued and the run ends (see the lifecycle above). */
+  delete(input: unknown): void {
+    const task = asRefusal(() => {
+      const current = existing(this.task, this.taskId);
+      rules.requireVersion(current, parse(DeleteTaskInputRules, input ?? {}).expected_version);
+      return current;
+    });
     if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
     this.task = null;
     this.deleted = true;
+    if (this.current) {
+      // The empty run that follows is not a task: out of listings, and no revert may reach a new task
+      // created there through the versions of this one.
+      upsertSearchAttributes([
+        { key: TaskStatusAttribute, value: null },
+        { key: TaskAssigneeAttribute, value: null },
+      ]);
+      this.log.forgetChanges();
+    }
     log.info(`Task ${task.task_id}: deleted`, { task_id: task.task_id });
     setCurrentDetails(`${task.title}: deleted`);
   }
 
   fireDeadline(): void {
-    log.info('Deadline reached', { task_id: this.input.task_id });
-    this.commit(rules.markOverdue(this.task!, Date.now()));
+    const task = this.task!;
+    const next = this.current ? rules.markOverdue(task, Date.now()) : rules.markOverdueUnchecked(task, Date.now());
+    if (next !== task) log.info('Deadline reached', { task_id: this.taskId });
+    this.commit(next);
   }
 
   shouldContinueAsNew(): boolean {
@@ -160,24 +242,23 @@ class TaskEntity {
     return this.input.history_limit !== undefined && info.historyLength >= this.input.history_limit;
   }
 
+  /** Holds no task and has nothing left to publish: the run has no reason to go on. */
+  isVacant(): boolean {
+    return this.current && !this.deleted && this.task === null && this.outbox.isEmpty;
+  }
+
   snapshot(): TaskEntityInput {
     return {
-      task_id: this.input.task_id,
+      task_id: this.taskId,
       task: this.task,
-      applied_update_ids: this.appliedUpdateIds,
+      ...this.log.snapshot(),
       outbox: this.outbox.snapshot(),
       history_limit: this.input.history_limit,
     };
   }
 
-  private isDuplicateUpdate(): boolean {
-    const updateId = currentUpdateInfo()?.id;
-    return updateId !== undefined && this.appliedUpdateIds.includes(updateId) && this.task !== null;
-  }
-
-  private rememberUpdate(updateId: string): void {
-    this.appliedUpdateIds.push(updateId);
-    if (this.appliedUpdateIds.length > APPLIED_UPDATE_IDS_KEPT) this.appliedUpdateIds.shift();
+  private isDuplicate(updateId: string | undefined): boolean {
+    return updateId !== undefined && this.task !== null && !this.deleted && this.log.has(updateId);
   }
 
   private commit(next: Task): void {
@@ -204,28 +285,27 @@ function publishState(task: Task): void {
 }
 
 export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
-  const entity = new TaskEntity(input);
+  const entity = new TaskEntity(input, patched(TASK_ENTITY_V2_PATCH));
 
-  const register = (name: string) => ({
-    validator: (arg?: unknown) => entity.validate(name, arg),
-  });
-  setHandler(createTaskUpdate, (arg) => entity.applyUpdate('createTask', arg), register('createTask'));
-  setHandler(assignTaskUpdate, (arg) => entity.applyUpdate('assignTask', arg), register('assignTask'));
-  setHandler(unassignTaskUpdate, () => entity.applyUpdate('unassignTask', undefined), register('unassignTask'));
-  setHandler(updateStatusUpdate, (arg) => entity.applyUpdate('updateStatus', arg), register('updateStatus'));
-  setHandler(setDeadlineUpdate, (arg) => entity.applyUpdate('setDeadline', arg), register('setDeadline'));
-  setHandler(assignTaskSignal, (arg) => entity.applySignal('assignTask', arg));
-  setHandler(unassignTaskSignal, () => entity.applySignal('unassignTask', undefined));
-  setHandler(updateStatusSignal, (arg) => entity.applySignal('updateStatus', arg));
-  setHandler(setDeadlineSignal, (arg) => entity.applySignal('setDeadline', arg));
-  setHandler(deleteTaskUpdate, () => entity.delete(), { validator: () => entity.validateDelete() });
+  for (const definition of MUTATION_UPDATES) {
+    const name: MutationName = definition.name;
+    setHandler(definition as typeof assignTaskUpdate, (arg) => entity.update(name, arg), {
+      validator: (arg) => entity.validate(name, arg),
+    });
+  }
+  for (const definition of MUTATION_SIGNALS) {
+    const name: SignalName = definition.name;
+    setHandler(definition as typeof assignTaskSignal, (arg) => entity.signal(name, arg));
+  }
+  setHandler(deleteTaskUpdate, (arg) => entity.delete(arg), { validator: (arg) => entity.validateDelete(arg) });
   setHandler(getTaskQuery, () => entity.task);
 
   if (entity.task !== null) publishState(entity.task);
+  else if (input.outbox?.length) setCurrentDetails(`Deleted; publishing its last events`);
 
   // The deadline timer: a durable timer, replaced whenever the deadline changes (the updatable-timer
   // pattern); it survives worker and server restarts.
-  const finished = () => entity.deleted || entity.shouldContinueAsNew();
+  const finished = () => entity.deleted || entity.shouldContinueAsNew() || entity.isVacant();
   const deadlineLoop = async () => {
     while (!finished()) {
       const due = rules.pendingDeadline(entity.task);
@@ -241,13 +321,14 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
   };
   await Promise.all([deadlineLoop(), entity.outbox.run(finished)]);
 
-  if (entity.deleted) {
-    // A deleted task's last events still go out before the run completes.
+  if (entity.deleted && !entity.current) {
+    // Runs recorded before the patch published their last events and completed.
     await entity.outbox.flush();
     await condition(allHandlersFinished);
     return;
   }
   // Let in-flight handlers finish so no update is lost, then carry the state (and so the deadline) over.
   await condition(allHandlersFinished);
+  if (entity.isVacant()) return;
   await continueAsNew<typeof TaskEntityWorkflow>(entity.snapshot());
 }
