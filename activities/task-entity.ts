@@ -1,95 +1,76 @@
 /**
- * Activities that drive the task entity through the Temporal client (the seed's ActorProxy calls).
+ * Activities that drive the task entity (the seed's ActorProxy calls), through its client.
  *
- * Idempotent by construction: each call sends its update with an id derived from the calling activity
- * (workflow id, run id, activity id), which is the same on every retry. Temporal de-duplicates updates by
- * id, and the entity remembers applied ids across continue-as-new, so a retry after a lost response
- * returns the state instead of applying the mutation again.
+ * Idempotent: each change carries an update id that is the same on every retry of the call. Workflows pass
+ * it (`update_id`, from their run and step, so the changes of one run can later be reverted together);
+ * runs recorded before they did get the calling activity's own (workflow id, run id, activity id).
+ * Temporal de-duplicates update ids within an entity's run and the entity remembers them across runs, so
+ * a retry after a lost response returns the state instead of applying the change again.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { taskEntityWorkflowId } from '../common/ids';
-import type { CreateTaskInput, Task } from '../common/schemas';
-import { TaskIdAttribute } from '../common/search-attributes';
-import {
-  assignTaskUpdate,
-  createTaskUpdate,
-  setDeadlineUpdate,
-  unassignTaskUpdate,
-} from '../entities/task/messages';
-import { TaskEntityWorkflow } from '../entities/task/workflow';
+import { entityFailure } from '../clients/errors';
+import type { TaskEntityClient } from '../clients/task-entity';
+import type { Task } from '../common/schemas';
 import { activityCaller } from './caller';
 
 export interface TaskEntityActivityDeps {
-  client: Client;
-  /** Task queue the entity workflows run on. */
-  taskQueue: string;
+  tasks: TaskEntityClient;
 }
 
-/** The update id of this activity call; stable across its retries. */
-const callerUpdateId = () => activityCaller().idempotencyKey;
+export interface EntityStepInput {
+  task_id: string;
+  /** The change's update id; absent in runs recorded before workflows passed one. */
+  update_id?: string;
+}
 
+/** The entity's answer as an activity outcome: its refusals are final, everything else is retried. */
 function asActivityFailure(err: unknown, taskId: string): never {
-  if (err instanceof WorkflowUpdateFailedError) {
-    const reason = err.cause instanceof Error ? err.cause.message : err.message;
-    throw ApplicationFailure.nonRetryable(reason, 'TaskEntityRejected');
+  const failure = entityFailure(err, `Task ${taskId}`);
+  if (failure === undefined) throw err;
+  switch (failure.kind) {
+    case 'not_found':
+      throw ApplicationFailure.nonRetryable(failure.message, 'TaskNotFound');
+    case 'version_conflict':
+      throw ApplicationFailure.nonRetryable(failure.message, 'VersionConflict');
+    case 'refused':
+      throw ApplicationFailure.nonRetryable(failure.message, 'TaskEntityRejected');
+    case 'not_applied':
+    case 'busy':
+    case 'unavailable':
+      throw ApplicationFailure.retryable(failure.message, 'TaskEntityUnavailable');
   }
-  if (err instanceof WorkflowNotFoundError) {
-    throw ApplicationFailure.nonRetryable(`Task ${taskId} does not exist`, 'TaskNotFound');
-  }
-  throw err;
 }
 
-export function createTaskEntityActivities({ client, taskQueue }: TaskEntityActivityDeps) {
-  const entity = (taskId: string) => client.workflow.getHandle(taskEntityWorkflowId(taskId));
-
-  /**
-   * Runs one call to the entity, turning the entity's refusals into non-retryable activity failures.
-   * The call gives up when the activity is cancelled: an update waits for the entity's workflow task, which
-   * a worker that is shutting down no longer polls, so without this a draining worker would wait on itself.
-   */
-  async function guarded(taskId: string, call: (updateId: string) => Promise<Task>): Promise<Task> {
-    try {
-      return await client.withAbortSignal(Context.current().cancellationSignal, () => call(callerUpdateId()));
-    } catch (err) {
-      asActivityFailure(err, taskId);
-    }
+/**
+ * Runs one call to the entity with the step's update id. The call gives up when the activity is cancelled:
+ * an update waits for the entity's workflow task, which a worker that is shutting down no longer polls, so
+ * without this a draining worker would wait on itself.
+ */
+async function step(input: EntityStepInput, call: (options: { updateId: string; signal: AbortSignal }) => Promise<Task>): Promise<Task> {
+  try {
+    return await call({ updateId: input.update_id ?? activityCaller().idempotencyKey, signal: Context.current().cancellationSignal });
+  } catch (err) {
+    asActivityFailure(err, input.task_id);
   }
+}
 
+export function createTaskEntityActivities({ tasks }: TaskEntityActivityDeps) {
   return {
     /** Starts the entity if needed and creates the task in it, atomically (update-with-start). */
-    async createTask(input: { task_id: string } & CreateTaskInput): Promise<Task> {
-      const startWorkflowOperation = new WithStartWorkflowOperation(TaskEntityWorkflow, {
-        workflowId: taskEntityWorkflowId(input.task_id),
-        taskQueue,
-        args: [{ task_id: input.task_id }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `Task entity ${input.task_id}`,
-        typedSearchAttributes: [{ key: TaskIdAttribute, value: input.task_id }],
-      });
-      return guarded(input.task_id, (updateId) =>
-        client.workflow.executeUpdateWithStart(createTaskUpdate, {
-          args: [{ title: input.title, description: input.description }],
-          startWorkflowOperation,
-          updateId,
-        }),
-      );
-    },
+    createTask: (input: EntityStepInput & { title: string; description: string }) =>
+      step(input, (options) => tasks.create(input.task_id, { title: input.title, description: input.description }, { ...options, ifExists: 'reuse' })),
 
-    assignTask: (input: { task_id: string; assignee: string }) =>
-      guarded(input.task_id, (updateId) =>
-        entity(input.task_id).executeUpdate(assignTaskUpdate, { args: [{ assignee: input.assignee }], updateId }),
-      ),
-
-    /** The saga's compensation for assignTask. */
-    unassignTask: (input: { task_id: string }) =>
-      guarded(input.task_id, (updateId) => entity(input.task_id).executeUpdate(unassignTaskUpdate, { updateId })),
+    assignTask: (input: EntityStepInput & { assignee: string }) => step(input, (options) => tasks.assign(input.task_id, input.assignee, options)),
 
     /** The seed's set_reminder: a durable timer inside the entity. */
-    setDeadline: (input: { task_id: string; deadline_seconds: number }) =>
-      guarded(input.task_id, (updateId) =>
-        entity(input.task_id).executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: input.deadline_seconds }], updateId }),
-      ),
+    setDeadline: (input: EntityStepInput & { deadline_seconds: number }) =>
+      step(input, (options) => tasks.setDeadline(input.task_id, input.deadline_seconds, options)),
+
+    /** The saga's compensation: puts back what the run's changes (`changes_by`) replaced. */
+    revertChanges: (input: EntityStepInput & { changes_by: string }) =>
+      step(input, (options) => tasks.revertChanges(input.task_id, input.changes_by, options)),
+
+    /** The compensation of runs recorded before revertChanges. */
+    unassignTask: (input: EntityStepInput) => step(input, (options) => tasks.unassign(input.task_id, options)),
   };
 }

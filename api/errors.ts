@@ -3,10 +3,10 @@
  * and one handler that maps what routes throw onto status codes. A bug still answers 500, logged with
  * the request id; bad input never gets there.
  */
-import { ServiceError } from '@temporalio/client';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { entityFailure, type EntityFailureKind } from '../clients/errors';
 import type { Logger } from '../common/logger';
 import type { ErrorResponse, FieldError } from '../common/schemas';
 
@@ -22,9 +22,23 @@ export class ApiError extends Error {
 
 export const notFound = (detail: string) => new ApiError(404, detail);
 
-/** gRPC codes that mean "Temporal is not reachable right now": the client may try again. */
-const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
-const RESOURCE_EXHAUSTED = 8;
+/** What each kind of entity or Temporal failure answers (clients/errors.ts reads Temporal's errors). */
+const STATUS: Record<EntityFailureKind, ContentfulStatusCode> = {
+  not_found: 404,
+  refused: 409,
+  version_conflict: 412,
+  not_applied: 503,
+  busy: 429,
+  unavailable: 503,
+};
+const RETRY_AFTER: Partial<Record<EntityFailureKind, string>> = { not_applied: '1', busy: '1', unavailable: '5' };
+/** Details of our own; the others say what the entity said (why it refused). */
+const DETAIL: Partial<Record<EntityFailureKind, (message: string) => string>> = {
+  not_found: () => 'Not found',
+  version_conflict: (message) => `Precondition failed: ${message}`,
+  busy: () => 'Temporal is busy with this entity; try again shortly',
+  unavailable: () => 'Temporal is unavailable; try again shortly',
+};
 
 export function errorBody(detail: string, errors?: FieldError[]): ErrorResponse {
   return errors ? { detail, errors } : { detail };
@@ -41,17 +55,13 @@ export function createErrorHandler(logger: Logger) {
       const status = err.status as ContentfulStatusCode;
       return c.json(errorBody(err.message || 'Bad request', [{ field: 'body', message: err.message }]), status);
     }
-    const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
-    if (err instanceof ServiceError && typeof code === 'number' && UNAVAILABLE_CODES.has(code)) {
-      logger.warn({ err, requestId: c.get('requestId') }, 'Temporal unavailable');
-      c.header('Retry-After', '5');
-      return c.json(errorBody('Temporal is unavailable; try again shortly'), 503);
-    }
-    if (err instanceof ServiceError && code === RESOURCE_EXHAUSTED) {
-      // Still refused after the client's retries, e.g. an entity's in-flight update limit shared with other replicas.
-      logger.warn({ err, requestId: c.get('requestId') }, 'Temporal refused: resource exhausted');
-      c.header('Retry-After', '1');
-      return c.json(errorBody('Temporal is busy with this entity; try again shortly'), 429);
+    const failure = entityFailure(err, 'this entity');
+    if (failure) {
+      // busy: still refused after the client's retries, e.g. an entity's in-flight update limit shared with other replicas.
+      if (failure.kind === 'busy' || failure.kind === 'unavailable') logger.warn({ err, requestId: c.get('requestId') }, failure.message);
+      const retryAfter = RETRY_AFTER[failure.kind];
+      if (retryAfter) c.header('Retry-After', retryAfter);
+      return c.json(errorBody(DETAIL[failure.kind]?.(failure.message) ?? failure.message), STATUS[failure.kind]);
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return c.json(errorBody('Internal server error'), 500);

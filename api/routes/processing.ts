@@ -1,14 +1,10 @@
 /**
- * Task processing: POST /tasks/process starts a TaskProcessingWorkflow (workflows/task-processing.ts).
+ * Task processing: POST /tasks/process starts a TaskProcessingWorkflow (workflows/task-processing.ts)
+ * through its client (clients/processing.ts).
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { processingWorkflowId } from '../../common/ids';
 import { ProcessTaskAcceptedSchema, ProcessTaskRequestSchema } from '../../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute } from '../../common/search-attributes';
-import { TaskProcessingWorkflow } from '../../workflows/task-processing';
-import type { AppDeps, AppEnv } from '../app';
-import { ApiError } from '../errors';
+import type { AppEnv, RouteDeps } from '../app';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 
 const processTaskRoute = createRoute({
@@ -25,30 +21,10 @@ const processTaskRoute = createRoute({
   },
 });
 
-export function processingRoutes({ client, config }: AppDeps) {
-  return new OpenAPIHono<AppEnv>()
-    .openapi(processTaskRoute, async (c) => {
-      const input = c.req.valid('json');
-      const workflowId = processingWorkflowId(input.task_id);
-      try {
-        await client.workflow.start(TaskProcessingWorkflow, {
-          workflowId,
-          taskQueue: config.TASK_QUEUE,
-          args: [input],
-          // Only one processing run per task at a time; a closed run may be followed by a new one.
-          workflowIdConflictPolicy: 'FAIL',
-          staticSummary: `Process task ${input.task_id} for ${input.assignee}`,
-          typedSearchAttributes: [
-            { key: TaskIdAttribute, value: input.task_id },
-            { key: TaskAssigneeAttribute, value: input.assignee },
-          ],
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new ApiError(409, `Task ${input.task_id} is already being processed by workflow ${workflowId}`);
-        }
-        throw err;
-      }
-      return c.json({ workflow_id: workflowId, status: 'started' as const }, 200);
-    });
+export function processingRoutes({ processing }: RouteDeps) {
+  return new OpenAPIHono<AppEnv>().openapi(processTaskRoute, async (c) => {
+    // A run already open for the task is `refused`: 409.
+    const { workflowId } = await processing.start(c.req.valid('json'));
+    return c.json({ workflow_id: workflowId, status: 'started' as const }, 200);
+  });
 }

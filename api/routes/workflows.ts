@@ -3,10 +3,9 @@
  * Only processing workflows are visible here: entity and other workflows answer 404.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import { PROCESSING_WORKFLOW_PREFIX, taskIdOfProcessingWorkflow } from '../../common/ids';
-import { EntityIdSchema, WorkflowStatusSchema, type TaskProcessingResult } from '../../common/schemas';
-import type { AppDeps, AppEnv } from '../app';
+import { EntityIdSchema, WorkflowStatusSchema } from '../../common/schemas';
+import type { AppEnv, RouteDeps } from '../app';
 import { notFound } from '../errors';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 
@@ -31,16 +30,11 @@ const getWorkflowRoute = createRoute({
   },
 });
 
-export function workflowRoutes({ client }: AppDeps) {
+export function workflowRoutes({ processing }: RouteDeps) {
   return new OpenAPIHono<AppEnv>().openapi(getWorkflowRoute, async (c) => {
     const { workflow_id } = c.req.valid('param');
-    const handle = client.workflow.getHandle(workflow_id);
-    const description = await handle.describe().catch((err: unknown) => {
-      throw err instanceof WorkflowNotFoundError ? notFound('Workflow not found') : err;
-    });
-    if (description.type !== 'TaskProcessingWorkflow') throw notFound('Workflow not found');
-    const status = description.status.name;
-    const output = status === 'COMPLETED' ? ((await handle.result()) as TaskProcessingResult) : null;
-    return c.json({ workflow_id, status, output }, 200);
+    const run = await processing.status(workflow_id);
+    if (run === null) throw notFound('Workflow not found');
+    return c.json({ workflow_id, status: run.status, output: run.output }, 200);
   });
 }

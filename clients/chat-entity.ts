@@ -1,0 +1,124 @@
+/**
+ * The one client of chat entities (entities/chat/workflow.ts): one per user, started by the first message
+ * (update-with-start). A message refused because the entity is continuing as new is sent again, and lands
+ * in the next run; callers see answers or EntityError kinds, never Temporal's errors.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
+import { chatEntityWorkflowId } from '../common/ids';
+import type { Approval, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../common/schemas';
+import {
+  CHAT_ENTITY_WORKFLOW_TYPE,
+  EMPTY_PROFILE,
+  clearHistoryUpdate,
+  decideApprovalUpdate,
+  getApprovalsQuery,
+  getHistoryQuery,
+  getProfileQuery,
+  processMessageUpdate,
+  setProfileUpdate,
+  undoLastTurnUpdate,
+} from '../entities/chat/messages';
+import type { ChatEntityWorkflow } from '../entities/chat/workflow';
+import { EntityError, entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
+
+/** How long a read waits for the entity's worker before it counts as unavailable. */
+const READ_TIMEOUT_MS = 5_000;
+/**
+ * How long a message is sent again while it does not apply (the entity continuing as new first finishes the
+ * messages it accepted, and with a model each may take a few model calls).
+ */
+const NOT_APPLIED_RETRY_MS = 120_000;
+
+export class ChatEntityClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Sends a message and answers with the assistant's entry; the first message starts the user's entity. */
+  send(userId: string, message: ChatMessageRequest): Promise<ChatEntry> {
+    return this.call(userId, (updateId) =>
+      this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [message], updateId, startWorkflowOperation: this.start(userId) }),
+    );
+  }
+
+  /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. `not_found` for no such approval. */
+  decide(userId: string, approvalId: string, approved: boolean): Promise<ChatEntry> {
+    return this.call(userId, (updateId) => this.handle(userId).executeUpdate(decideApprovalUpdate, { args: [{ approval_id: approvalId, approved }], updateId }));
+  }
+
+  /** Reverts the task changes of the user's last turn that made any; answers with what it reverted. */
+  undo(userId: string): Promise<ChatEntry> {
+    return this.call(userId, (updateId) =>
+      this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { updateId, startWorkflowOperation: this.start(userId) }),
+    );
+  }
+
+  /** Replaces what the agent knows of the user; starts the user's entity when needed. */
+  setProfile(userId: string, profile: UserProfileInput): Promise<UserProfile> {
+    return this.call(userId, (updateId) =>
+      this.client.workflow.executeUpdateWithStart(setProfileUpdate, { args: [profile], updateId, startWorkflowOperation: this.start(userId) }),
+    );
+  }
+
+  /** The kept history, oldest first; empty for a user who never wrote. */
+  history(userId: string): Promise<ChatEntry[]> {
+    return this.read(userId, getHistoryQuery, []);
+  }
+
+  /** The changes waiting for the user's approval. */
+  approvals(userId: string): Promise<Approval[]> {
+    return this.read(userId, getApprovalsQuery, []);
+  }
+
+  profile(userId: string): Promise<UserProfile> {
+    return this.read(userId, getProfileQuery, EMPTY_PROFILE);
+  }
+
+  private start(userId: string) {
+    return new WithStartWorkflowOperation<typeof ChatEntityWorkflow>(CHAT_ENTITY_WORKFLOW_TYPE, {
+      workflowId: chatEntityWorkflowId(userId),
+      taskQueue: this.taskQueue,
+      args: [{ user_id: userId }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `Chat with ${userId}`,
+    });
+  }
+
+  /** A query, bounded in time; `ifNew` for a user who never wrote. */
+  private async read<T>(userId: string, query: QueryDefinition<T, []>, ifNew: T): Promise<T> {
+    try {
+      return await this.client.withDeadline(Date.now() + READ_TIMEOUT_MS, () => this.handle(userId).query(query));
+    } catch (err) {
+      const failure = entityFailure(err, `Chat ${userId}`);
+      if (failure?.kind === 'not_found') return ifNew;
+      throw failure ?? err;
+    }
+  }
+
+  /** Forgets the conversation; nothing to do for a user who never wrote. */
+  async clear(userId: string): Promise<void> {
+    await this.call(userId, (updateId) => this.handle(userId).executeUpdate(clearHistoryUpdate, { updateId })).catch((err: unknown) => {
+      if (!(err instanceof EntityError && err.kind === 'not_found')) throw err;
+    });
+  }
+
+  /** Sends one update, again while it does not apply, always with the same update id; fails with EntityError kinds. */
+  private call<T>(userId: string, send: (updateId: string) => Promise<T>): Promise<T> {
+    const updateId = randomUUID();
+    const attempt = async () => {
+      try {
+        return await send(updateId);
+      } catch (err) {
+        rethrowAsEntityError(err, `Chat ${userId}`);
+      }
+    };
+    return retryUntilApplied(attempt, `Chat ${userId}`, NOT_APPLIED_RETRY_MS);
+  }
+
+  private handle(userId: string): WorkflowHandle<typeof ChatEntityWorkflow> {
+    return this.client.workflow.getHandle(chatEntityWorkflowId(userId));
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The client of processing runs (workflows/task-processing.ts, `task-workflow-{task_id}`): starts one, and
+ * reads one's status and result. The API's processing and workflow routes use it.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { processingWorkflowId } from '../common/ids';
+import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
+import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
+import type { TaskProcessingWorkflow } from '../workflows/task-processing';
+import { EntityError, rethrowAsEntityError } from './errors';
+
+export const TASK_PROCESSING_WORKFLOW_TYPE = 'TaskProcessingWorkflow';
+
+export interface ProcessingRun {
+  workflowId: string;
+  runId: string;
+}
+
+export interface ProcessingStatus extends ProcessingRun {
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, ... */
+  status: string;
+  /** The result once the run has completed, else null. */
+  output: TaskProcessingResult | null;
+}
+
+export class ProcessingClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Starts processing a task; `refused` while a run for the task is open (one at a time per task). */
+  async start(input: ProcessTaskRequest): Promise<ProcessingRun> {
+    const workflowId = processingWorkflowId(input.task_id);
+    try {
+      const handle = await this.client.workflow.start<typeof TaskProcessingWorkflow>(TASK_PROCESSING_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        // Only one processing run per task at a time; a closed run may be followed by a new one.
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `Process task ${input.task_id} for ${input.assignee}`,
+        typedSearchAttributes: [
+          { key: TaskIdAttribute, value: input.task_id },
+          { key: TaskAssigneeAttribute, value: input.assignee },
+        ],
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new EntityError('refused', `Task ${input.task_id} is already being processed by workflow ${workflowId}`, { cause: err });
+      }
+      rethrowAsEntityError(err, `Processing of ${input.task_id}`);
+    }
+  }
+
+  /**
+   * The latest run of `workflowId`, or null when there is none or it is not a processing run. The result is
+   * the described run's: a run started since neither stands in for it nor is waited for.
+   */
+  async status(workflowId: string): Promise<ProcessingStatus | null> {
+    try {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      if (description.type !== TASK_PROCESSING_WORKFLOW_TYPE) return null;
+      const status = description.status.name;
+      const described = this.client.workflow.getHandle<typeof TaskProcessingWorkflow>(workflowId, description.runId, { followRuns: false });
+      return { workflowId, runId: description.runId, status, output: status === 'COMPLETED' ? await described.result() : null };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      rethrowAsEntityError(err, `Workflow ${workflowId}`);
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The one client of task entities (entities/task/workflow.ts): the API's routes and the activities reach a
+ * task through it. It knows the entity's workflow id, starts it with the creating update (update-with-
+ * start), carries update ids (a caller that retries with the same id applies its change once), and fails
+ * with EntityError kinds instead of Temporal's errors.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { TASK_ENTITY_PREFIX, taskEntityWorkflowId } from '../common/ids';
+import type { CreateTaskInput, Task, TaskStatus, TaskSummary, UpdateStatusInput } from '../common/schemas';
+import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../common/search-attributes';
+import {
+  TASK_ENTITY_WORKFLOW_TYPE,
+  assignTaskUpdate,
+  createTaskUpdate,
+  deleteTaskUpdate,
+  getTaskQuery,
+  revertChangesUpdate,
+  setDeadlineUpdate,
+  unassignTaskUpdate,
+  updateStatusUpdate,
+} from '../entities/task/messages';
+import type { TaskEntityWorkflow } from '../entities/task/workflow';
+import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
+
+export interface CallOptions {
+  /** The update's id: the same id on every retry of one change, so it applies once. Default: a new id per call. */
+  updateId?: string;
+  /** Gives up the call when aborted (an activity being cancelled). */
+  signal?: AbortSignal;
+}
+
+export interface TaskFilters {
+  status?: TaskStatus;
+  /** An e-mail address; the caller has refused quotes and backslashes (it goes into the query). */
+  assignee?: string;
+}
+
+/** The visibility query of a listing: open entities that hold a task, by status and assignee. */
+export function taskListQuery({ status, assignee }: TaskFilters): string {
+  return [
+    `WorkflowType = '${TASK_ENTITY_WORKFLOW_TYPE}'`,
+    `ExecutionStatus = 'Running'`,
+    // An entity that holds no task (deleted, publishing its last events) has no status.
+    `${TaskStatusAttribute.name} IS NOT NULL`,
+    ...(status ? [`${TaskStatusAttribute.name} = '${status}'`] : []),
+    ...(assignee ? [`${TaskAssigneeAttribute.name} = '${assignee}'`] : []),
+  ].join(' AND ');
+}
+
+/** How long a read waits for the entity's worker before it counts as unavailable. */
+const READ_TIMEOUT_MS = 5_000;
+/**
+ * How long an update is sent again while it does not apply (the entity's run ending: a task just deleted,
+ * or continuing as new; or its workflow task interrupted).
+ */
+const NOT_APPLIED_RETRY_MS = 15_000;
+
+export class TaskEntityClient {
+  constructor(
+    private readonly client: Client,
+    /** Where new entities run. */
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Creates the task, starting its entity if none runs. `ifExists: 'reuse'` (processing) takes a running
+   * entity as it is: the same task again changes nothing, a different one is refused. `'fail'` (a new id
+   * chosen by the service) refuses an id that is in use.
+   */
+  create(taskId: string, input: CreateTaskInput, options: CallOptions & { ifExists?: 'reuse' | 'fail' } = {}): Promise<Task> {
+    // A task deleted a moment ago: its run refuses and ends at once; sent again, this starts a fresh one.
+    return this.call(taskId, options, (updateId) =>
+      this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
+        args: [input],
+        updateId,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof TaskEntityWorkflow>(TASK_ENTITY_WORKFLOW_TYPE, {
+          workflowId: taskEntityWorkflowId(taskId),
+          taskQueue: this.taskQueue,
+          args: [{ task_id: taskId }],
+          workflowIdConflictPolicy: options.ifExists === 'fail' ? 'FAIL' : 'USE_EXISTING',
+          staticSummary: `Task entity ${taskId}`,
+          typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
+        }),
+      }),
+    );
+  }
+
+  /** The task, or null when there is none. */
+  async get(taskId: string, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<Task | null> {
+    try {
+      return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(getTaskQuery));
+    } catch (err) {
+      const failure = entityFailure(err, `Task ${taskId}`);
+      if (failure?.kind === 'not_found') return null;
+      throw failure ?? err;
+    }
+  }
+
+  /**
+   * A page of tasks from Temporal's visibility (eventually consistent: a change shows a moment after
+   * `get` sees it). Raw gRPC errors come through, so callers can tell a refused page token.
+   */
+  async list(filters: TaskFilters, { pageSize, pageToken }: { pageSize: number; pageToken?: Uint8Array }): Promise<{ tasks: TaskSummary[]; nextPageToken: Uint8Array | null }> {
+    const page = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: taskListQuery(filters),
+      pageSize,
+      nextPageToken: pageToken,
+    });
+    const tasks = (page.executions ?? []).map((execution) => {
+      const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+      const workflowId = execution.execution?.workflowId ?? '';
+      return {
+        task_id: attributes.get(TaskIdAttribute) ?? workflowId.slice(TASK_ENTITY_PREFIX.length),
+        status: (attributes.get(TaskStatusAttribute) as TaskStatus | undefined) ?? null,
+        assignee: attributes.get(TaskAssigneeAttribute) ?? null,
+        workflow_id: workflowId,
+      };
+    });
+    return { tasks, nextPageToken: page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : null };
+  }
+
+  assign(taskId: string, assignee: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<Task> {
+    return this.call(taskId, options, (updateId) =>
+      this.handle(taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee, expected_version: options.expectedVersion }], updateId }),
+    );
+  }
+
+  /** Clears the assignee, back to `pending` (the compensation of runs recorded before revertChanges). */
+  unassign(taskId: string, options: CallOptions = {}): Promise<Task> {
+    return this.call(taskId, options, (updateId) => this.handle(taskId).executeUpdate(unassignTaskUpdate, { updateId }));
+  }
+
+  updateStatus(taskId: string, input: UpdateStatusInput, options: CallOptions = {}): Promise<Task> {
+    return this.call(taskId, options, (updateId) => this.handle(taskId).executeUpdate(updateStatusUpdate, { args: [input], updateId }));
+  }
+
+  setDeadline(taskId: string, deadlineSeconds: number, options: CallOptions & { expectedVersion?: number } = {}): Promise<Task> {
+    return this.call(taskId, options, (updateId) =>
+      this.handle(taskId).executeUpdate(setDeadlineUpdate, {
+        args: [{ deadline_seconds: deadlineSeconds, expected_version: options.expectedVersion }],
+        updateId,
+      }),
+    );
+  }
+
+  /** Puts back what the updates with ids starting `changesBy` changed; `version_conflict` when the task moved on since. */
+  revertChanges(taskId: string, changesBy: string, options: CallOptions = {}): Promise<Task> {
+    return this.call(taskId, options, (updateId) =>
+      this.handle(taskId).executeUpdate(revertChangesUpdate, { args: [{ changes_by: changesBy }], updateId }),
+    );
+  }
+
+  /** Deletes the task; with `expectedVersion`, only if it is still at that version. */
+  delete(taskId: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<void> {
+    return this.call(taskId, options, (updateId) =>
+      this.handle(taskId).executeUpdate(deleteTaskUpdate, { args: [{ expected_version: options.expectedVersion }], updateId }),
+    );
+  }
+
+  private handle(taskId: string): WorkflowHandle<typeof TaskEntityWorkflow> {
+    return this.client.workflow.getHandle(taskEntityWorkflowId(taskId));
+  }
+
+  /** Sends one update, again while it does not apply, always with the same update id; fails with EntityError kinds. */
+  private call<T>(taskId: string, { updateId = randomUUID(), signal }: CallOptions, send: (updateId: string) => Promise<T>): Promise<T> {
+    const attempt = async () => {
+      try {
+        return await (signal ? this.client.withAbortSignal(signal, () => send(updateId)) : send(updateId));
+      } catch (err) {
+        rethrowAsEntityError(err, `Task ${taskId}`);
+      }
+    };
+    return retryUntilApplied(attempt, `Task ${taskId}`, NOT_APPLIED_RETRY_MS, signal);
+  }
+}
