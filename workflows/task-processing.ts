@@ -2,56 +2,50 @@
  * TaskProcessingWorkflow (`task-workflow-{task_id}`): validate -> create task -> assign -> set deadline ->
  * notify assignee, with saga compensation. Input and result are the seed's JSON shapes; the messages are
  * the seed's too. Started by `POST /tasks/process` or `temporal workflow start --type TaskProcessingWorkflow`.
+ *
+ * The compensation puts the task back as it was before this run: the previous assignee, status and
+ * deadline (for a task this run created: `pending`, unassigned, no deadline, as the seed leaves it). It is
+ * registered before the steps it undoes and names them by their update ids, so a change that landed while
+ * its call failed or the run was cancelled is undone too, and a change nobody made is not. If someone
+ * else changed the task after this run's changes, the entity refuses and the result says so.
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { HEARTBEAT_TIMEOUT_MS } from '../common/activity-timeouts';
 import { ProcessTaskRequestRules, checkInput, describeFieldErrors } from '../common/input-rules';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
-import { Compensations, rootCauseMessage } from './saga';
+import { compensationSteps, entitySteps, progress } from './processing-steps';
+import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
+import { processAsRecordedBefore } from './task-processing-v1';
 
-/** Steps that talk to the task entity: retried a few times, never when the entity refused. */
-const entitySteps = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: TASK_ENTITY_REFUSAL_TYPES,
-  },
-});
+/** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
+export const REVERT_PATCH = 'processing-reverts-its-changes';
 
-/** The seed's policy for the notification: 3 attempts, 1 s apart at first, doubling. */
-const notifyStep = proxyActivities<Activities>({
-  // Above NOTIFY_TIMEOUT_MS (5 s by default, at most 60 s is allowed but keep it below this), so the
-  // webhook's own timeout answers first; this one catches a worker that died mid-call.
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
-});
+const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 
-/** Compensations must land, so they retry longer than forward steps. */
-const compensationSteps = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: TASK_ENTITY_REFUSAL_TYPES,
-  },
-});
-
-function progress(step: number, what: string): void {
-  setCurrentDetails(`Step ${step}/5: ${what}`);
+/**
+ * The update ids of this run's changes to the entity. The assignment and the deadline share a prefix,
+ * which the compensation names to revert exactly them.
+ */
+function updateIds() {
+  const { workflowId, runId } = workflowInfo();
+  const run = `${workflowId}/${runId}`;
+  const changes = `${run}/change/`;
+  return { create: `${run}/create`, changes, assign: `${changes}assign`, deadline: `${changes}deadline`, revert: `${run}/revert` };
 }
 
 export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Promise<TaskProcessingResult> {
@@ -61,63 +55,84 @@ export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Prom
     throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
   }
   const input = parsed.data;
-  const { task_id, assignee } = input;
   upsertSearchAttributes([
-    { key: TaskIdAttribute, value: task_id },
-    { key: TaskAssigneeAttribute, value: assignee },
+    { key: TaskIdAttribute, value: input.task_id },
+    { key: TaskAssigneeAttribute, value: input.assignee },
   ]);
+  return patched(REVERT_PATCH) ? processTask(input) : processAsRecordedBefore(input);
+}
 
-  progress(1, 'validating');
-  const validation = await entitySteps.validateTask.executeWithOptions(
-    { summary: 'Validate title and description' },
-    [{ task_id, title: input.title, description: input.description }],
-  );
-  if (!validation.is_valid) {
-    setCurrentDetails(`Rejected: ${validation.issues.join('; ')}`);
-    return { task_id, status: 'rejected', message: `Validation failed: ${validation.issues.join('; ')}` };
-  }
-
+async function processTask(input: ProcessTaskRequest): Promise<TaskProcessingResult> {
+  const { task_id, assignee } = input;
+  const settings = await activitySettings();
+  /**
+   * The seed's policy for the notification: 3 attempts, 1 s apart at first, doubling. Each attempt may take
+   * NOTIFY_TIMEOUT_MS; a worker that dies during one is noticed by the missing heartbeats.
+   */
+  const notifyStep = proxyActivities<Activities>({
+    startToCloseTimeout: settings.notify_timeout_ms,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+  });
+  const ids = updateIds();
   const compensations = new Compensations();
   try {
-    progress(2, 'creating the task entity');
-    await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
+    progress(1, 'validating');
+    const validation = await entitySteps.validateTask.executeWithOptions({ summary: 'Validate title and description' }, [
       { task_id, title: input.title, description: input.description },
     ]);
-    // No compensation: a created but unassigned task is left `pending`, as in the seed.
+    if (!validation.is_valid) {
+      setCurrentDetails(`Rejected: ${validation.issues.join('; ')}`);
+      return { task_id, status: 'rejected', message: `Validation failed: ${validation.issues.join('; ')}` };
+    }
+
+    progress(2, 'creating the task entity');
+    await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
+      { task_id, title: input.title, description: input.description, update_id: ids.create },
+    ]);
+    // No compensation for the creation: a task this run created is left `pending`, as in the seed.
+    compensations.add('revertChanges', () =>
+      compensationSteps.revertChanges.executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [
+        { task_id, changes_by: ids.changes, update_id: ids.revert },
+      ]),
+    );
 
     progress(3, `assigning to ${assignee}`);
-    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [
-      { task_id, assignee },
-    ]);
-    compensations.add('unassignTask', () =>
-      compensationSteps.unassignTask.executeWithOptions({ summary: 'Compensation: unassign' }, [{ task_id }]),
-    );
+    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [{ task_id, assignee, update_id: ids.assign }]);
 
     progress(4, `setting the deadline reminder (${input.deadline_seconds}s)`);
-    await entitySteps.setDeadline.executeWithOptions(
-      { summary: `Deadline in ${input.deadline_seconds}s` },
-      [{ task_id, deadline_seconds: input.deadline_seconds }],
-    );
+    await entitySteps.setDeadline.executeWithOptions({ summary: `Deadline in ${input.deadline_seconds}s` }, [
+      { task_id, deadline_seconds: input.deadline_seconds, update_id: ids.deadline },
+    ]);
 
     progress(5, `notifying ${assignee}`);
-    await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [
-      { task_id, assignee, title: input.title },
-    ]);
+    await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [{ task_id, assignee, title: input.title }]);
   } catch (err) {
     const reason = rootCauseMessage(err);
     log.warn(`Processing failed, compensating: ${reason}`, { task_id });
     setCurrentDetails(`Failed, compensating: ${reason}`);
-    const failedCompensations = await compensations.runAll();
+    const failed = await compensations.runAll();
+    // A cancelled run ends cancelled, after compensating, whichever step noticed the cancellation.
     if (isCancellation(err)) throw err;
-    if (failedCompensations.length > 0) {
-      // Say so: "compensation applied" would be false, and someone has to look at this task.
-      setCurrentDetails(`Failed; compensations that also failed: ${failedCompensations.join(', ')}`);
-      return { task_id, status: 'failed', message: `Processing failed; compensation failed (${failedCompensations.join(', ')}): ${reason}` };
-    }
-    setCurrentDetails(`Failed and compensated: ${reason}`);
-    return { task_id, status: 'failed', message: `Processing failed, compensation applied: ${reason}` };
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('Workflow cancelled; compensated');
+    const result = { task_id, status: 'failed' as const, message: failureMessage(reason, failed) };
+    setCurrentDetails(result.message);
+    return result;
   }
 
   setCurrentDetails(`Completed: assigned to ${assignee}`);
   return { task_id, status: 'completed', message: `Task assigned to ${assignee} with deadline reminder` };
+}
+
+/**
+ * The seed's "compensation applied", or what kept it from being true: refused (someone else changed or
+ * deleted the task meanwhile; it is left as they left it) or failed (someone has to look at this task).
+ */
+function failureMessage(reason: string, failed: FailedCompensation[]): string {
+  if (failed.length === 0) return `Processing failed, compensation applied: ${reason}`;
+  const refused = failed.filter((f) => TASK_ENTITY_REFUSAL_TYPES.includes(rootCauseType(f.error) ?? ''));
+  if (refused.length === failed.length) {
+    return `Processing failed; compensation refused (${refused.map((f) => rootCauseMessage(f.error)).join('; ')}): ${reason}`;
+  }
+  return `Processing failed; compensation failed (${failed.map((f) => f.name).join(', ')}): ${reason}`;
 }

@@ -11,5 +11,5 @@ const { undo } = proxyActivities<ProbeActivities>({ startToCloseTimeout: '5 seco
 export async function SagaProbeWorkflow(steps: string[]): Promise<string[]> {
   const compensations = new Compensations();
   for (const step of steps) compensations.add(step, () => undo(step));
-  return compensations.runAll();
+  return (await compensations.runAll()).map((failed) => failed.name);
 }
