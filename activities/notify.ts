@@ -7,6 +7,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import { activityCaller } from './caller';
+import { heartbeating } from './heartbeat';
+import { ACTIVITY_TIMEOUT_GRACE_MS } from '../common/activity-timeouts';
 
 export interface NotifyDeps {
   redis: Redis;
@@ -35,6 +37,15 @@ export interface NotifyAssigneeResult {
 /** Redis hash holding an assignee's notifications: field = processing workflow id, value = JSON. */
 export const notificationsKey = (prefix: string, assignee: string) => `${prefix}notifications:${assignee}`;
 
+/**
+ * The webhook's timeout: NOTIFY_TIMEOUT_MS, within what this attempt was given (a run that started under an
+ * older, shorter setting keeps its timeout), so the webhook's own timeout answers before Temporal's.
+ */
+function attemptTimeoutMs(configured: number): number {
+  const given = Context.current().info.startToCloseTimeoutMs;
+  return Math.max(100, Math.min(configured, given - ACTIVITY_TIMEOUT_GRACE_MS));
+}
+
 export function createNotifyActivities(deps: NotifyDeps) {
   const random = deps.random ?? Math.random;
 
@@ -48,15 +59,15 @@ export function createNotifyActivities(deps: NotifyDeps) {
       const notification = { ...input, workflow_id: caller.workflowId, notified_at: notifiedAt };
 
       if (deps.webhookUrl !== undefined) {
-        const response = await fetch(deps.webhookUrl, {
+        const response = await heartbeating(fetch(deps.webhookUrl, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
             'idempotency-key': caller.idempotencyKey,
           },
           body: JSON.stringify(notification),
-          signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), Context.current().cancellationSignal]),
-        }).catch((err: unknown) => {
+          signal: AbortSignal.any([AbortSignal.timeout(attemptTimeoutMs(deps.timeoutMs)), Context.current().cancellationSignal]),
+        })).catch((err: unknown) => {
           throw ApplicationFailure.retryable(
             `Notification service unavailable for ${input.assignee}: ${err instanceof Error ? err.message : String(err)}`,
             'NotifyUnavailable',

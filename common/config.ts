@@ -6,6 +6,18 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration such as `500ms`, `30s`, `15m`, `24h` or `7d`, in milliseconds; between 1 s and 30 days. */
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a number and a unit: ms, s, m, h or d (e.g. 24h)')
+  .transform((value) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  })
+  .refine((ms) => ms >= 1_000 && ms <= 30 * 86_400_000, 'must be between 1s and 30d');
 const optionalUrl = z.url().optional();
 
 const ConfigSchema = z.object({
@@ -66,6 +78,10 @@ const ConfigSchema = z.object({
   LLM_MODEL: z.string().trim().min(1).optional(),
   LLM_API_KEY: z.string().trim().min(1).optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
+  /** Model calls the agent makes for one message at most; past it, it answers with what it has and says it stopped. */
+  AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
+  /** How long a change waits for the user's approval before it is denied: `30s`, `15m`, `24h`, `7d`. */
+  AGENT_APPROVAL_TIMEOUT: duration.prefault('24h'),
 
   /** Approximate cap on each event stream's length. */
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
@@ -115,6 +131,34 @@ export function llmSettings(config: Config) {
   return { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS };
 }
 
+/**
+ * Settings each valid alone that cannot work together; refused at start, naming the variables. (Activity
+ * timeouts follow NOTIFY_TIMEOUT_MS and LLM_TIMEOUT_MS, see common/activity-timeouts.ts, so those hold whatever
+ * their value.)
+ */
+function impossibleCombinations(c: Config): { path: keyof Config; message: string }[] {
+  const problems: { path: keyof Config; message: string }[] = [];
+  if ((c.TEMPORAL_TLS_CERT_PATH === undefined) !== (c.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    problems.push({ path: 'TEMPORAL_TLS_CERT_PATH', message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' });
+  }
+  if ((c.LLM_BASE_URL === undefined) !== (c.LLM_MODEL === undefined)) {
+    problems.push({ path: 'LLM_BASE_URL', message: 'LLM_BASE_URL and LLM_MODEL go together (one without the other would silently answer by the rules)' });
+  }
+  if (c.LLM_API_KEY !== undefined && c.LLM_BASE_URL === undefined) {
+    problems.push({ path: 'LLM_API_KEY', message: 'LLM_API_KEY needs LLM_BASE_URL and LLM_MODEL' });
+  }
+  if (c.REDIS_TLS_CA_PATH !== undefined && !c.REDIS_URL.startsWith('rediss://')) {
+    problems.push({ path: 'REDIS_TLS_CA_PATH', message: 'REDIS_TLS_CA_PATH needs a rediss:// REDIS_URL (TLS)' });
+  }
+  if (c.WORKER_HEALTH_PORT !== 0 && c.WORKER_HEALTH_PORT === c.WORKER_METRICS_PORT) {
+    problems.push({ path: 'WORKER_HEALTH_PORT', message: `WORKER_HEALTH_PORT and WORKER_METRICS_PORT cannot both be ${c.WORKER_HEALTH_PORT}` });
+  }
+  if (c.TEMPORAL_PORT === c.TEMPORAL_UI_PORT) {
+    problems.push({ path: 'TEMPORAL_PORT', message: `TEMPORAL_PORT and TEMPORAL_UI_PORT cannot both be ${c.TEMPORAL_PORT}` });
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -127,9 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value.trim() !== '') picked[key] = value;
   }
   const parsed = ConfigSchema.superRefine((c, ctx) => {
-    if ((c.TEMPORAL_TLS_CERT_PATH === undefined) !== (c.TEMPORAL_TLS_KEY_PATH === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_CERT_PATH'], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' });
-    }
+    for (const { path, message } of impossibleCombinations(c)) ctx.addIssue({ code: 'custom', path: [path], message });
   }).safeParse(picked);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

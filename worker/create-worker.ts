@@ -8,6 +8,8 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities, type Activities } from '../activities';
+import { activitySettingsOf } from '../common/activity-timeouts';
+import { TaskEntityClient } from '../clients/task-entity';
 import { llmSettings, type Config } from '../common/config';
 import { connectWorker } from '../common/temporal';
 
@@ -36,7 +38,7 @@ export const SHUTDOWN_GRACE_SECONDS = 10;
 
 export interface CreateWorkerOptions {
   config: Config;
-  /** Client the activities use to reach entities. */
+  /** Client the activities reach entities with. */
   client: Client;
   redis: Redis;
   /** Defaults to config.TASK_QUEUE. */
@@ -45,6 +47,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replaces activities, for tests of a workflow's own logic. */
   activities?: Partial<Activities>;
+  /** Wraps the real activities, for fault injection around them (a change that lands, then its call fails). */
+  wrapActivities?: (real: Activities) => Partial<Activities>;
   /** Randomness for NOTIFY_FAILURE_RATE, injectable so tests decide outcomes. */
   random?: () => number;
 }
@@ -53,21 +57,19 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.TASK_QUEUE;
   const connection = await connectWorker(config);
-  const activities = {
-    ...createActivities({
-      client: options.client,
-      taskQueue,
-      redis: options.redis,
-      keyPrefix: config.REDIS_KEY_PREFIX,
-      webhookUrl: config.NOTIFY_WEBHOOK_URL,
-      timeoutMs: config.NOTIFY_TIMEOUT_MS,
-      failureRate: config.NOTIFY_FAILURE_RATE,
-      random: options.random,
-      streamMaxLength: config.EVENT_STREAM_MAXLEN,
-      llm: llmSettings(config),
-    }),
-    ...options.activities,
-  };
+  const real = createActivities({
+    tasks: new TaskEntityClient(options.client, taskQueue),
+    redis: options.redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    webhookUrl: config.NOTIFY_WEBHOOK_URL,
+    timeoutMs: config.NOTIFY_TIMEOUT_MS,
+    failureRate: config.NOTIFY_FAILURE_RATE,
+    random: options.random,
+    streamMaxLength: config.EVENT_STREAM_MAXLEN,
+    llm: llmSettings(config),
+    settings: activitySettingsOf(config),
+  });
+  const activities = { ...real, ...options.wrapActivities?.(real), ...options.activities };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
