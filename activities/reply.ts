@@ -4,8 +4,9 @@
  * the chat entity answers with its rules; throws when the model fails, so the entity's retry policy and
  * then its rule-based fallback take over.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ChatEntry } from '../common/schemas';
+import { heartbeating } from './heartbeat';
 
 export interface LlmSettings {
   baseUrl: string;
@@ -27,7 +28,7 @@ export function createReplyActivities(llm: LlmSettings | undefined) {
   return {
     async generateReply(input: GenerateReplyInput): Promise<string | null> {
       if (llm === undefined) return null;
-      const response = await fetch(`${llm.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
+      const response = await heartbeating(fetch(`${llm.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -40,8 +41,8 @@ export function createReplyActivities(llm: LlmSettings | undefined) {
             ...input.history.map(({ role, content }) => ({ role, content })),
           ],
         }),
-        signal: AbortSignal.timeout(llm.timeoutMs),
-      });
+        signal: AbortSignal.any([AbortSignal.timeout(llm.timeoutMs), Context.current().cancellationSignal]),
+      }));
       if (!response.ok) {
         const body = await response.text().catch(() => '');
         throw ApplicationFailure.retryable(`Model endpoint answered ${response.status}: ${body.slice(0, 200)}`, 'ModelError');

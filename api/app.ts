@@ -8,6 +8,9 @@ import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import type { Redis } from 'ioredis';
+import { ChatEntityClient } from '../clients/chat-entity';
+import { ProcessingClient } from '../clients/processing';
+import { TaskEntityClient } from '../clients/task-entity';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { fieldErrors } from '../common/schemas';
@@ -18,6 +21,7 @@ import { ApiError, createErrorHandler, errorBody } from './errors';
 import { acceptJsonBodies } from './json-bodies';
 import { createMetrics } from './metrics';
 import type { EventSubscriber } from '../events/subscriber';
+import { agentRoutes } from './routes/agent';
 import { chatRoutes } from './routes/chat';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -36,8 +40,13 @@ export interface AppDeps {
   draining?: () => boolean;
 }
 
-/** What route modules get: the app's dependencies plus the per-entity update queue the app owns. */
-export type RouteDeps = AppDeps & { entityUpdates: EntityUpdateQueue };
+/** What route modules get: the app's dependencies, the entities' clients and the per-entity update queue the app owns. */
+export type RouteDeps = AppDeps & {
+  processing: ProcessingClient;
+  tasks: TaskEntityClient;
+  chats: ChatEntityClient;
+  entityUpdates: EntityUpdateQueue;
+};
 
 export type AppEnv = { Variables: RequestIdVariables };
 
@@ -78,6 +87,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   const routeDeps: RouteDeps = {
     ...deps,
+    processing: new ProcessingClient(deps.client, deps.config.TASK_QUEUE),
+    tasks: new TaskEntityClient(deps.client, deps.config.TASK_QUEUE),
+    chats: new ChatEntityClient(deps.client, deps.config.TASK_QUEUE),
     entityUpdates: new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT),
   };
   app.route('/', healthRoutes(routeDeps));
@@ -85,6 +97,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', taskRoutes(routeDeps));
   app.route('/', workflowRoutes(routeDeps));
   app.route('/', chatRoutes(routeDeps));
+  app.route('/', agentRoutes(routeDeps));
   app.route('/', eventRoutes(routeDeps));
 
   app.doc31('/openapi.json', {

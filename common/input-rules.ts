@@ -11,10 +11,14 @@ import type {
   AssignTaskInput,
   ChatMessageRequest,
   CreateTaskInput,
+  DeleteTaskInput,
   FieldError,
   ProcessTaskRequest,
+  ApprovalDecisionInput,
+  RevertChangesInput,
   SetDeadlineInput,
   UpdateStatusInput,
+  UserProfileInput,
 } from './schemas';
 
 /**
@@ -28,7 +32,11 @@ export const ID_MAX_LENGTH = 64;
 // eslint-disable-next-line no-control-regex
 export const PRINTABLE_PATTERN = /^[^\u0000-\u0008\u000B-\u001F\u007F]*$/;
 export const DEADLINE_SECONDS_MAX = 366 * 24 * 3600;
+/** An e-mail address as users type them (no quotes or backslashes: it may go into a visibility query). */
+export const EMAIL_PATTERN = /^\s*[^\s@"'\\]+@[^\s@"'\\]+\.[^\s@"'\\]+\s*$/;
 export const CHAT_CONTENT_MAX_LENGTH = 4000;
+/** Update ids are built from workflow ids, run ids and step names; Temporal allows far longer, we need no more. */
+export const UPDATE_ID_MAX_LENGTH = 400;
 export const TASK_STATUSES = ['pending', 'assigned', 'in_progress', 'completed', 'overdue'] as const;
 /** Statuses a caller may set; `overdue` is only ever set by the deadline timer. */
 export const SETTABLE_TASK_STATUSES = ['pending', 'assigned', 'in_progress', 'completed'] as const;
@@ -38,6 +46,8 @@ export const MESSAGES = {
   string: 'must be a string',
   number: 'must be a number',
   object: 'must be a JSON object',
+  boolean: 'must be true or false',
+  unknownField: 'is not a known field',
   empty: 'must not be empty',
   wholeNumber: 'must be a whole number',
   maxLength: (max: number) => `must be at most ${max} characters`,
@@ -74,7 +84,10 @@ export interface EnumRule extends Presence {
   kind: 'enum';
   values: readonly string[];
 }
-export type FieldRule = TextRule | IntegerRule | EnumRule;
+export interface BooleanRule extends Presence {
+  kind: 'boolean';
+}
+export type FieldRule = TextRule | IntegerRule | EnumRule | BooleanRule;
 
 /** The rules of an object input, one per field of T: a missing or extra field does not compile. */
 export type InputRules<T> = { readonly [K in keyof Required<T>]: FieldRule };
@@ -108,6 +121,20 @@ export const Rules = {
   version: { kind: 'integer', min: 1 },
   settableStatus: { kind: 'enum', values: SETTABLE_TASK_STATUSES },
   chatContent: text(CHAT_CONTENT_MAX_LENGTH, { nonEmpty: true }),
+  /** The update-id prefix of the changes to revert (`{workflowId}/{runId}/change/`). */
+  updateIdPrefix: text(UPDATE_ID_MAX_LENGTH, { nonEmpty: true }),
+  // The chat user's profile (the agent's memory of the user, seed 003).
+  profileName: text(100, { trim: true, nonEmpty: true }),
+  email: {
+    kind: 'text',
+    maxLength: 254,
+    pattern: { regex: EMAIL_PATTERN, message: 'must be an e-mail address' },
+    trim: true,
+    nonEmpty: true,
+  },
+  preferredStyle: text(60, { trim: true, nonEmpty: true }),
+  profileSummary: text(1000, { trim: true }),
+  approved: { kind: 'boolean' },
 } satisfies Record<string, FieldRule>;
 
 // The workflow inputs: `FooRules` here checks what `FooSchema` in common/schemas.ts checks.
@@ -127,23 +154,38 @@ export const CreateTaskInputRules: InputRules<CreateTaskInput> = {
   description: { ...Rules.description, nullable: true },
   priority: { ...Rules.priority, optional: true },
 };
-export const AssignTaskInputRules: InputRules<AssignTaskInput> = { assignee: Rules.assignee };
-export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = {
-  status: Rules.settableStatus,
-  expected_version: { ...Rules.version, optional: true },
-};
-export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_seconds: Rules.deadlineSeconds };
+const expectedVersion: FieldRule = { ...Rules.version, optional: true };
+export const AssignTaskInputRules: InputRules<AssignTaskInput> = { assignee: Rules.assignee, expected_version: expectedVersion };
+export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = { status: Rules.settableStatus, expected_version: expectedVersion };
+export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_seconds: Rules.deadlineSeconds, expected_version: expectedVersion };
+export const DeleteTaskInputRules: InputRules<DeleteTaskInput> = { expected_version: expectedVersion };
+export const RevertChangesInputRules: InputRules<RevertChangesInput> = { changes_by: Rules.updateIdPrefix };
 
 /** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */
 export const ChatMessageRequestRules: InputRules<ChatMessageRequest> = { content: Rules.chatContent };
+
+/** `setProfile` (the body of `PUT /chat/{user_id}/profile`; checked strictly: unknown fields are refused). */
+export const UserProfileInputRules: InputRules<UserProfileInput> = {
+  name: { ...Rules.profileName, optional: true, nullable: true },
+  email: { ...Rules.email, optional: true, nullable: true },
+  preferred_style: { ...Rules.preferredStyle, optional: true, nullable: true },
+  summary: { ...Rules.profileSummary, optional: true, nullable: true },
+};
+
+/** `decideApproval` (the approval id from the path of `POST /chat/{user_id}/approvals/{approval_id}`, and its body). */
+export const ApprovalDecisionInputRules: InputRules<ApprovalDecisionInput> = {
+  approval_id: Rules.entityId,
+  approved: Rules.approved,
+};
 
 export type CheckResult<T> = { success: true; data: T } | { success: false; errors: FieldError[] };
 
 /**
  * Checks `input` against per-field rules; on success returns only the known fields, trimmed and with
- * defaults applied (unknown fields are dropped, as zod's objects do). Every broken rule is reported.
+ * defaults applied. Unknown fields are dropped, as zod's objects do, or with `strict` refused, each named
+ * (as strictSchema in common/schemas.ts does). Every broken rule is reported.
  */
-export function checkInput<T>(rules: InputRules<T>, input: unknown): CheckResult<T> {
+export function checkInput<T>(rules: InputRules<T>, input: unknown, { strict = false } = {}): CheckResult<T> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { success: false, errors: [{ field: 'body', message: MESSAGES.object }] };
   }
@@ -152,6 +194,9 @@ export function checkInput<T>(rules: InputRules<T>, input: unknown): CheckResult
   for (const [field, rule] of Object.entries(rules) as [string, FieldRule][]) {
     const value = checkField(rule, (input as Record<string, unknown>)[field], (message) => errors.push({ field, message }));
     if (value !== undefined) data[field] = value;
+  }
+  if (strict) {
+    for (const field of Object.keys(input)) if (!(field in rules)) errors.push({ field, message: MESSAGES.unknownField });
   }
   return errors.length > 0 ? { success: false, errors } : { success: true, data: data as T };
 }
@@ -175,6 +220,9 @@ function checkField(rule: FieldRule, value: unknown, report: (message: string) =
       return checkInteger(rule, value, report);
     case 'enum':
       if (typeof value !== 'string' || !rule.values.includes(value)) report(MESSAGES.oneOf(rule.values));
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') report(MESSAGES.boolean);
       return value;
   }
 }

@@ -9,6 +9,7 @@ import {
   Rules,
   TASK_STATUSES,
   text,
+  type BooleanRule,
   type EnumRule,
   type IntegerRule,
   type TextRule,
@@ -45,8 +46,15 @@ export function enumSchema<const V extends readonly [string, ...string[]]>(rule:
   return z.enum(rule.values, typeError(MESSAGES.oneOf(rule.values)));
 }
 
+export function booleanSchema(_rule: BooleanRule) {
+  return z.boolean(typeError(MESSAGES.boolean));
+}
+
 /** Objects refuse anything but a JSON object, with one message. */
 const object = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: MESSAGES.object });
+
+/** An object that refuses unknown fields (checkInput's `strict`); fieldErrors names each one. */
+const strictObject = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape, { error: MESSAGES.object });
 
 export const EntityIdSchema = textSchema(Rules.entityId);
 export const TaskIdSchema = EntityIdSchema.meta({ description: 'Task id', example: 'task-001' });
@@ -138,18 +146,33 @@ export const CreateTaskInputSchema = object({
 });
 export type CreateTaskInput = z.infer<typeof CreateTaskInputSchema>;
 
-export const AssignTaskInputSchema = object({ assignee: AssigneeSchema });
+/** Apply only if the task is still at this version (the API's If-Match; the agent's approved preview). */
+const ExpectedVersionSchema = integerSchema(Rules.version).optional();
+
+export const AssignTaskInputSchema = object({ assignee: AssigneeSchema, expected_version: ExpectedVersionSchema });
 export type AssignTaskInput = z.infer<typeof AssignTaskInputSchema>;
 
 export const UpdateStatusInputSchema = object({
   status: SettableTaskStatusSchema,
-  /** Apply only if the task is still at this version (the API's If-Match). */
-  expected_version: integerSchema(Rules.version).optional(),
+  expected_version: ExpectedVersionSchema,
 });
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInputSchema>;
 
-export const SetDeadlineInputSchema = object({ deadline_seconds: DeadlineSecondsSchema });
+export const SetDeadlineInputSchema = object({ deadline_seconds: DeadlineSecondsSchema, expected_version: ExpectedVersionSchema });
 export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
+
+/** `deleteTask`'s optional argument. */
+export const DeleteTaskInputSchema = object({ expected_version: ExpectedVersionSchema });
+export type DeleteTaskInput = z.infer<typeof DeleteTaskInputSchema>;
+
+/**
+ * `revertChanges`: put back what the updates whose ids start with `changes_by` changed (a processing run's
+ * compensation, a chat turn's undo), unless the task changed after them.
+ */
+export const RevertChangesInputSchema = object({
+  changes_by: textSchema(Rules.updateIdPrefix).meta({ example: 'task-workflow-task-001/0196.../change/' }),
+});
+export type RevertChangesInput = z.infer<typeof RevertChangesInputSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Task CRUD and listing (the seed's task API)
@@ -188,6 +211,7 @@ export const TaskSummarySchema = z
     workflow_id: z.string(),
   })
   .meta({ id: 'TaskSummary' });
+export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
 export const TaskListSchema = z
   .object({
@@ -220,6 +244,44 @@ export const ChatHistorySchema = z
   .object({ user_id: z.string(), messages: z.array(ChatEntrySchema) })
   .meta({ id: 'ChatHistory' });
 
+/** The body of `PUT /chat/{user_id}/profile`: what the agent knows of the user (seed 003's memory). */
+export const UserProfileInputSchema = strictObject({
+  name: textSchema(Rules.profileName).nullable().optional().meta({ example: 'Alice' }),
+  email: textSchema(Rules.email).nullable().optional().meta({ description: 'The address tasks are assigned to ("my tasks")', example: 'alice@example.com' }),
+  preferred_style: textSchema(Rules.preferredStyle).nullable().optional().meta({ example: 'brief and formal' }),
+  summary: textSchema(Rules.profileSummary).nullable().optional().meta({ example: 'Alice leads the backend team.' }),
+}).meta({ id: 'UserProfileInput' });
+export type UserProfileInput = z.infer<typeof UserProfileInputSchema>;
+
+export const UserProfileSchema = z
+  .object({
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    preferred_style: z.string().nullable(),
+    summary: z.string().nullable(),
+  })
+  .meta({ id: 'UserProfile' });
+export type UserProfile = z.infer<typeof UserProfileSchema>;
+
+/** The body of `POST /chat/{user_id}/approvals/{approval_id}`. */
+export const ApprovalDecisionRequestSchema = object({ approved: booleanSchema(Rules.approved) }).meta({ id: 'ApprovalDecision' });
+/** `decideApproval`'s argument: the decision and the approval it is for. */
+export const ApprovalDecisionInputSchema = object({ approval_id: EntityIdSchema, approved: booleanSchema(Rules.approved) });
+export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInputSchema>;
+
+/** A change the agent wants to make and waits for the user's approval of. */
+export const ApprovalSchema = z
+  .object({
+    approval_id: z.string().meta({ example: 'ap-3f2c9a1b' }),
+    tool: z.string().meta({ example: 'delete_task' }),
+    arguments: z.record(z.string(), z.unknown()).meta({ example: { task_id: 'task-001' } }),
+    summary: z.string().meta({ description: 'Exactly what would change', example: 'task-001: deleted ("Review PR #42", assigned to alice@example.com)' }),
+    expires_at: z.iso.datetime().meta({ description: 'When it is denied if nobody decides' }),
+  })
+  .meta({ id: 'Approval' });
+export type Approval = z.infer<typeof ApprovalSchema>;
+export const ApprovalListSchema = z.object({ approvals: z.array(ApprovalSchema) }).meta({ id: 'ApprovalList' });
+
 // ---------------------------------------------------------------------------------------------
 // Errors: one shape everywhere
 // ---------------------------------------------------------------------------------------------
@@ -238,10 +300,11 @@ export const ErrorResponseSchema = z
   .meta({ id: 'Error' });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
-/** zod issues -> the field list of an error response. */
+/** zod issues -> the field list of an error response (an unknown field is named, as checkInput names it). */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'body',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: MESSAGES.unknownField }))
+      : [{ field: issue.path.length > 0 ? issue.path.join('.') : 'body', message: issue.message }],
+  );
 }

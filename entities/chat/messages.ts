@@ -1,16 +1,41 @@
 /**
- * The chat entity's messages (the ChatActor's methods). CLI:
+ * The chat entity's messages (the ChatActor's methods, and the agent's). CLI:
  *   temporal workflow update execute --workflow-id chat-entity-user-alice --name processMessage --input '{"content":"help"}'
- *   temporal workflow query --workflow-id chat-entity-user-alice --name getHistory
+ *   temporal workflow query --workflow-id chat-entity-user-alice --name getApprovals
+ *   temporal workflow update execute --workflow-id chat-entity-user-alice --name decideApproval --input '{"approval_id":"ap-1a2b3c4d","approved":true}'
+ *
+ * Importable from anywhere: names and shapes only (clients/chat-entity.ts sends them, workflow.ts handles them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ChatEntry, ChatMessageRequest } from '../../common/schemas';
+import type { TurnChange } from '../../activities/agent-tools';
+import type { Approval, ApprovalDecisionInput, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../../common/schemas';
 import type { CloudEvent } from '../../events/cloudevents';
+import type { TurnState } from './agent/turn';
 
-export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageRequest]>('processMessage');
-export const clearHistoryUpdate = defineUpdate<void, []>('clearHistory');
-export const clearHistorySignal = defineSignal<[]>('clearHistory');
-export const getHistoryQuery = defineQuery<ChatEntry[]>('getHistory');
+export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
+
+export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageRequest], 'processMessage'>('processMessage');
+/** Approves or denies a change the agent waits for; answers with the assistant's follow-up. */
+export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput], 'decideApproval'>('decideApproval');
+/** Reverts the task changes of the user's last turn that changed tasks; answers with what it reverted. */
+export const undoLastTurnUpdate = defineUpdate<ChatEntry, [], 'undoLastTurn'>('undoLastTurn');
+/** Replaces what the agent knows of the user (fields left out become unknown). */
+export const setProfileUpdate = defineUpdate<UserProfile, [UserProfileInput], 'setProfile'>('setProfile');
+export const clearHistoryUpdate = defineUpdate<void, [], 'clearHistory'>('clearHistory');
+export const clearHistorySignal = defineSignal<[], 'clearHistory'>('clearHistory');
+export const getHistoryQuery = defineQuery<ChatEntry[], [], 'getHistory'>('getHistory');
+export const getApprovalsQuery = defineQuery<Approval[], [], 'getApprovals'>('getApprovals');
+export const getProfileQuery = defineQuery<UserProfile, [], 'getProfile'>('getProfile');
+
+/** A turn's changes, kept for /undo. */
+export interface UndoableTurn {
+  turn_id: string;
+  /** The update-id prefix of its changes. */
+  changes_by: string;
+  /** The user's message that started it. */
+  message: string;
+  changes: TurnChange[];
+}
 
 export interface ChatEntityInput {
   user_id: string;
@@ -21,4 +46,11 @@ export interface ChatEntityInput {
   outbox?: CloudEvent[];
   /** Continue-as-new once history has this many events (default: when Temporal suggests it). */
   history_limit?: number;
+  profile?: UserProfile;
+  /** A turn waiting for the user's approvals. */
+  pending_turn?: TurnState;
+  /** The last turn that changed tasks. */
+  last_changes?: UndoableTurn;
 }
+
+export const EMPTY_PROFILE: UserProfile = { name: null, email: null, preferred_style: null, summary: null };

@@ -1,18 +1,29 @@
 /**
- * ChatEntityWorkflow: the ChatActor on Temporal. One long-lived run per user (`chat-entity-{user_id}`)
- * that keeps the last 10 exchanges, replies to each message (a language model when configured, else the
- * seed's rules), and publishes `conversation.updated` for every message through its outbox.
+ * ChatEntityWorkflow: the ChatActor on Temporal, and the user's task agent. One long-lived run per user
+ * (`chat-entity-{user_id}`) that keeps the last 10 exchanges and what it knows of the user (the profile),
+ * answers each message, and publishes `conversation.updated` for every reply through its outbox.
  *
- * Replies may wait on an activity, so message handlers interleave; a FIFO mutex makes one user's messages
- * run strictly one after another, in the order they were accepted.
+ * A message is answered by a slash command (the agent's tools, deterministically), by the model acting
+ * through the tools (agent/turn.ts), or without a model by the seed's three rules. A change that needs
+ * the user's approval pauses the turn: the reply asks, the turn waits in this entity (across restarts and
+ * continue-as-new) until `decideApproval`, or until AGENT_APPROVAL_TIMEOUT denies it (a durable timer).
+ * `undoLastTurn` reverts the task changes of the last turn that made any.
+ *
+ * Turns may wait on activities, so handlers interleave; a FIFO mutex makes one user's turns run strictly
+ * one after another, in the order they were accepted.
+ *
+ * Continue-as-new under load: a run can only end once every message it accepted is answered, and under a
+ * steady stream there is always one more waiting. So once the run should continue as new, it accepts no
+ * new message: they are refused as `EntityClosing`, which the chat's client sends again, and they land in
+ * the next run. History stays bounded and no message is lost.
  */
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  log,
   patched,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -21,102 +32,308 @@ import {
 } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
-import { ChatMessageRequestRules, checkInput, describeFieldErrors } from '../../common/input-rules';
-import type { ChatEntry } from '../../common/schemas';
-import { TOPICS, cloudEvent } from '../../events/cloudevents';
+import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../common/activity-timeouts';
+import { chatEntityWorkflowId } from '../../common/ids';
+import { ApprovalDecisionInputRules, ChatMessageRequestRules, UserProfileInputRules, checkInput, describeFieldErrors, type InputRules } from '../../common/input-rules';
+import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
 import { EventOutbox } from '../../workflows/outbox';
-import { clearHistorySignal, clearHistoryUpdate, getHistoryQuery, processMessageUpdate, type ChatEntityInput } from './messages';
+import { sleepUnless } from '../../workflows/timers';
+import { HELP, parseCommand } from './agent/commands';
+import { newTurn, resumeTurn, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
+import { conversationUpdated } from './events';
+import {
+  EMPTY_PROFILE,
+  clearHistorySignal,
+  clearHistoryUpdate,
+  decideApprovalUpdate,
+  getApprovalsQuery,
+  getHistoryQuery,
+  getProfileQuery,
+  processMessageUpdate,
+  setProfileUpdate,
+  undoLastTurnUpdate,
+  type ChatEntityInput,
+  type UndoableTurn,
+} from './messages';
 import { capHistory, ruleReply } from './replies';
+import { chatAsRecordedBefore } from './workflow-v1';
 
-// A local activity: no round trip through the server when no model is configured (it answers null at once).
-const { generateReply } = proxyLocalActivities<Activities>({
+/** Runs recorded before this patch asked the model through a local activity, without tools (workflow-v1.ts). */
+export const CHAT_ENTITY_V2_PATCH = 'chat-entity-v2';
+
+const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
+/** /undo: one activity per task, newest first. */
+const undoSteps = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
-/** How long the entity answers by the rules, without asking, after the worker said it has no model. */
-export const RULES_RECHECK_MS = 5 * 60_000;
+/** How long a run trusts the worker's settings (a model configured later is picked up after this). */
+export const SETTINGS_RECHECK_MS = 5 * 60_000;
 
-export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> {
-  const userId = input.user_id;
-  let history: ChatEntry[] = [...(input.history ?? [])];
-  let messageCount = input.message_count ?? 0;
-  const outbox = new EventOutbox(input.outbox);
-  const turn = new Mutex();
+function parse<T>(rules: InputRules<T>, input: unknown, options?: { strict: boolean }): T {
+  const parsed = checkInput(rules, input, options);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
+  return parsed.data;
+}
 
-  const shouldContinueAsNew = () => {
-    const info = workflowInfo();
-    return info.continueAsNewSuggested || (input.history_limit !== undefined && info.historyLength >= input.history_limit);
-  };
-  const showState = () => setCurrentDetails(`${messageCount} message(s), ${history.length} entries kept`);
+class ChatEntity {
+  private history: ChatEntry[];
+  private messageCount: number;
+  profile: UserProfile;
+  /** A turn waiting for the user's decisions. */
+  pending: TurnState | undefined;
+  private lastChanges: UndoableTurn | undefined;
+  readonly outbox: EventOutbox;
+  private readonly turns = new Mutex();
+  private settings: { value: ActivitySettings; at: number } | undefined;
 
-  // Until when (workflow time) the worker said it has no model: a worker without one answers null at
-  // once, and asking for every message costs a local-activity round per message (bench/README.md). It is
-  // asked again after RULES_RECHECK_MS, so a model configured later is picked up.
-  let rulesOnlyUntil = 0;
-
-  async function reply(userEntry: ChatEntry, messageNumber: number): Promise<string> {
-    const knownRulesOnly = patched('remember-rules-only') && Date.now() < rulesOnlyUntil;
-    if (!knownRulesOnly) {
-      try {
-        const answer = await generateReply({ user_id: userId, history: [...history, userEntry] });
-        if (answer !== null) return answer;
-        rulesOnlyUntil = Date.now() + RULES_RECHECK_MS;
-      } catch (err) {
-        log.warn('Model reply failed; answering with the rules', { user_id: userId, error: String(err) });
-      }
-    }
-    return ruleReply(userEntry.content, messageNumber);
+  constructor(private readonly input: ChatEntityInput) {
+    this.history = [...(input.history ?? [])];
+    this.messageCount = input.message_count ?? 0;
+    this.profile = input.profile ?? EMPTY_PROFILE;
+    this.pending = input.pending_turn;
+    this.lastChanges = input.last_changes;
+    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true });
   }
 
-  setHandler(
-    processMessageUpdate,
-    (message) =>
-      turn.runExclusive(async () => {
-        const messageNumber = messageCount + 1;
-        const userEntry: ChatEntry = { role: 'user', content: message.content, timestamp: new Date().toISOString() };
-        const content = await reply(userEntry, messageNumber);
-        const assistantEntry: ChatEntry = { role: 'assistant', content, timestamp: new Date().toISOString() };
-        history = capHistory([...history, userEntry, assistantEntry]);
-        messageCount = messageNumber;
-        outbox.add(
-          cloudEvent({
-            id: uuid4(),
-            source: `/task-agent/chat-entity-${userId}`,
-            type: 'conversation.updated',
-            topic: TOPICS.conversations,
-            time: assistantEntry.timestamp,
-            data: { user_id: userId, user_message: userEntry, assistant_message: assistantEntry, timestamp: assistantEntry.timestamp },
-          }),
-        );
-        showState();
-        return assistantEntry;
-      }),
-    {
-      validator: (message) => {
-        const parsed = checkInput(ChatMessageRequestRules, message);
-        if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
-      },
-    },
-  );
-  const clear = () =>
-    turn.runExclusive(async () => {
-      history = [];
-      messageCount = 0;
-      showState();
-    });
-  setHandler(clearHistoryUpdate, clear);
-  setHandler(clearHistorySignal, () => void clear());
-  setHandler(getHistoryQuery, () => history);
+  get userId(): string {
+    return this.input.user_id;
+  }
 
-  showState();
-  await Promise.all([outbox.run(shouldContinueAsNew), condition(shouldContinueAsNew)]);
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof ChatEntityWorkflow>({
-    user_id: userId,
-    history,
-    message_count: messageCount,
-    outbox: outbox.snapshot(),
-    history_limit: input.history_limit,
+  shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || (this.input.history_limit !== undefined && info.historyLength >= this.input.history_limit);
+  }
+
+  refuseWhileClosing(): void {
+    if (this.shouldContinueAsNew()) throw ApplicationFailure.retryable(`Chat ${this.userId} is continuing as new: send again`, 'EntityClosing');
+  }
+
+  validateDecision(input: unknown): void {
+    const { approval_id } = parse(ApprovalDecisionInputRules, input);
+    if (!undecided(this.pending).some((a) => a.approval_id === approval_id)) {
+      throw ApplicationFailure.nonRetryable(`No approval ${approval_id} is waiting (decided, expired, or never asked)`, 'ApprovalNotFound');
+    }
+    this.refuseWhileClosing();
+  }
+
+  /** A message: a command, a turn of the agent, or the seed's rules. */
+  message(content: string): Promise<ChatEntry> {
+    return this.turns.runExclusive(async () => {
+      const number = this.messageCount + 1;
+      this.messageCount = number;
+      const userEntry: ChatEntry = { role: 'user', content, timestamp: new Date().toISOString() };
+      const command = parseCommand(content);
+      if (command?.kind === 'decide') return this.decide(command.approval_id, command.approved, userEntry);
+      if (this.pending) return this.conclude(userEntry, waitingReminder(this.pending), this.pending, true);
+      if (command?.kind === 'undo') return this.conclude(userEntry, await this.undo());
+      if (command?.kind === 'help') return this.conclude(userEntry, HELP);
+      if (command?.kind === 'unknown') return this.conclude(userEntry, `There is no command ${command.text}.\n${HELP}`);
+      const ctx = await this.context();
+      if (command?.kind === 'tool') {
+        const turn = newTurn(userEntry, number, 'command');
+        const progress = await runCommandTurn(ctx, turn, command.tool, command.arguments);
+        return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      }
+      if (!ctx.settings.model) return this.conclude(userEntry, ruleReply(content, number));
+      const turn = newTurn(userEntry, number, 'model');
+      const progress = await runModelTurn(ctx, turn);
+      return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+    });
+  }
+
+  /** `decideApproval` (the API, the CLI): a decision, with the assistant's follow-up. */
+  decideFromUpdate(approvalId: string, approved: boolean): Promise<ChatEntry> {
+    return this.turns.runExclusive(() => {
+      const userEntry: ChatEntry = { role: 'user', content: `/${approved ? 'approve' : 'deny'} ${approvalId}`, timestamp: new Date().toISOString() };
+      return this.decide(approvalId, approved, userEntry);
+    });
+  }
+
+  undoFromUpdate(): Promise<ChatEntry> {
+    return this.turns.runExclusive(async () => {
+      const userEntry: ChatEntry = { role: 'user', content: '/undo', timestamp: new Date().toISOString() };
+      return this.conclude(userEntry, await this.undo());
+    });
+  }
+
+  clear(): Promise<void> {
+    return this.turns.runExclusive(async () => {
+      this.history = [];
+      this.messageCount = 0;
+      this.showState();
+    });
+  }
+
+  setProfile(input: unknown): UserProfile {
+    this.profile = { ...EMPTY_PROFILE, ...parse(UserProfileInputRules, input, { strict: true }) };
+    return this.profile;
+  }
+
+  getApprovals(): Approval[] {
+    return (this.pending?.waiting ?? []).flatMap((call) =>
+      call.approval && call.approval.decision === undefined
+        ? [{ approval_id: call.approval.approval_id, tool: call.name, arguments: (call.check.ok ? call.check.args : {}) as Record<string, unknown>, summary: call.approval.summary, expires_at: call.approval.expires_at }]
+        : [],
+    );
+  }
+
+  getHistory(): ChatEntry[] {
+    return this.history;
+  }
+
+  /** The earliest moment an approval still waiting expires. */
+  nextExpiry(): string | undefined {
+    return undecided(this.pending)
+      .map((a) => a.expires_at)
+      .sort()[0];
+  }
+
+  /** The approval timer fired: deny what expired, and go on with the turn if nothing else waits. */
+  expire(): Promise<void> {
+    return this.turns.runExclusive(async () => {
+      const now = new Date().toISOString();
+      const expired = undecided(this.pending).filter((a) => a.expires_at <= now);
+      if (expired.length === 0 || !this.pending) return;
+      for (const approval of expired) approval.decision = 'expired';
+      if (undecided(this.pending).length > 0) return;
+      const turn = this.pending;
+      const progress = await resumeTurn(await this.context(), turn);
+      const note = `No decision came in time, so I did not do: ${expired.map((a) => a.summary).join('; ')}.`;
+      this.conclude(null, `${note}\n${progress.reply}`, turn, progress.waiting !== undefined);
+    });
+  }
+
+  snapshot(): ChatEntityInput {
+    return {
+      user_id: this.userId,
+      history: this.history,
+      message_count: this.messageCount,
+      outbox: this.outbox.snapshot(),
+      history_limit: this.input.history_limit,
+      profile: this.profile,
+      pending_turn: this.pending,
+      last_changes: this.lastChanges,
+    };
+  }
+
+  showState(): void {
+    const waiting = undecided(this.pending);
+    const approvals = waiting.length > 0 ? `; waiting for approval: ${waiting.map((a) => `${a.summary} (${a.approval_id}, until ${a.expires_at})`).join('; ')}` : '';
+    setCurrentDetails(`${this.messageCount} message(s), ${this.history.length} entries kept${approvals}`);
+  }
+
+  private async decide(approvalId: string, approved: boolean, userEntry: ChatEntry): Promise<ChatEntry> {
+    const approval = undecided(this.pending).find((a) => a.approval_id === approvalId);
+    if (!approval || !this.pending) {
+      return this.conclude(userEntry, `No change is waiting for approval ${approvalId || '(none given)'}: it was decided, it expired, or it was never asked.`);
+    }
+    approval.decision = approved ? 'approved' : 'denied';
+    const turn = this.pending;
+    if (undecided(turn).length > 0) {
+      const noted = `Noted: ${approved ? 'approved' : 'denied'} ${approval.summary}.`;
+      return this.conclude(userEntry, `${noted}\n${waitingReminder(turn)}`, turn, true);
+    }
+    const progress = await resumeTurn(await this.context(), turn);
+    return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+  }
+
+  /** Reverts the task changes of the last turn that made any, newest first; says what it did for each task. */
+  private async undo(): Promise<string> {
+    const last = this.lastChanges;
+    if (!last) return 'Nothing to undo: none of your turns has changed a task since the last undo.';
+    this.lastChanges = undefined;
+    const lines: string[] = [];
+    for (const change of [...last.changes].reverse()) {
+      const result = await undoSteps.undoChange.executeWithOptions({ summary: `Undo ${change.task_id}` }, [
+        { change, changes_by: last.changes_by, update_id: `${chatEntityWorkflowId(this.userId)}/undo/${last.turn_id}/${change.task_id}` },
+      ]);
+      lines.push(`- ${result.line}`);
+    }
+    return [`Undid the task changes of "${last.message}":`, ...lines].join('\n');
+  }
+
+  /** Records a reply: the history, the event, the turn still waiting (if it does), what /undo can revert. */
+  private conclude(userEntry: ChatEntry | null, reply: string, turn?: TurnState, waiting = false): ChatEntry {
+    const assistantEntry: ChatEntry = { role: 'assistant', content: reply, timestamp: new Date().toISOString() };
+    this.history = capHistory([...this.history, ...(userEntry ? [userEntry] : []), assistantEntry]);
+    this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log));
+    if (turn) {
+      turn.log = [];
+      this.pending = waiting ? turn : undefined;
+      if (!waiting && turn.changes.length > 0) {
+        this.lastChanges = { turn_id: turn.turn_id, changes_by: turnPrefix(this.prefixContext(), turn), message: turn.user_entry.content, changes: turn.changes };
+      }
+    }
+    this.showState();
+    return assistantEntry;
+  }
+
+  private prefixContext(): Pick<AgentContext, 'chatPrefix'> {
+    return { chatPrefix: `${chatEntityWorkflowId(this.userId)}/` };
+  }
+
+  /** What a turn works with. The worker's settings are asked when first needed and again after SETTINGS_RECHECK_MS. */
+  private async context(): Promise<AgentContext> {
+    if (this.settings === undefined || Date.now() - this.settings.at >= SETTINGS_RECHECK_MS) {
+      this.settings = { value: await activitySettings(), at: Date.now() };
+    }
+    return { userId: this.userId, ...this.prefixContext(), settings: this.settings.value, profile: this.profile, history: this.history };
+  }
+}
+
+function waitingReminder(turn: TurnState): string {
+  return [
+    'These changes are waiting for your decision:',
+    ...undecided(turn).map((a) => `- ${a.summary} (${a.approval_id})`),
+    'Decide with /approve <id> or /deny <id> first.',
+  ].join('\n');
+}
+
+export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> {
+  if (!patched(CHAT_ENTITY_V2_PATCH)) return chatAsRecordedBefore(input);
+  const chat = new ChatEntity(input);
+
+  setHandler(processMessageUpdate, (message) => chat.message(message.content), {
+    validator: (message) => {
+      parse(ChatMessageRequestRules, message);
+      chat.refuseWhileClosing();
+    },
   });
+  setHandler(decideApprovalUpdate, (input) => chat.decideFromUpdate(input.approval_id, input.approved), { validator: (input) => chat.validateDecision(input) });
+  setHandler(undoLastTurnUpdate, () => chat.undoFromUpdate(), { validator: () => chat.refuseWhileClosing() });
+  setHandler(setProfileUpdate, (input) => chat.setProfile(input), {
+    validator: (input) => {
+      parse(UserProfileInputRules, input, { strict: true });
+      chat.refuseWhileClosing();
+    },
+  });
+  setHandler(clearHistoryUpdate, () => chat.clear(), { validator: () => chat.refuseWhileClosing() });
+  setHandler(clearHistorySignal, () => void chat.clear());
+  setHandler(getHistoryQuery, () => chat.getHistory());
+  setHandler(getApprovalsQuery, () => chat.getApprovals());
+  setHandler(getProfileQuery, () => chat.profile);
+
+  chat.showState();
+  const closing = () => chat.shouldContinueAsNew();
+  // Approvals expire on a durable timer, replaced whenever the earliest expiry changes.
+  const approvalDeadlines = async () => {
+    while (!closing()) {
+      const next = chat.nextExpiry();
+      const changed = () => chat.nextExpiry() !== next || closing();
+      if (next === undefined) {
+        await condition(changed);
+        continue;
+      }
+      const remaining = Date.parse(next) - Date.now();
+      if (remaining > 0 && !(await sleepUnless(remaining, changed, `Approval expires ${next}`))) continue;
+      await chat.expire();
+    }
+  };
+  await Promise.all([chat.outbox.run(closing), approvalDeadlines()]);
+  // No new message is accepted now; the ones accepted before finish first.
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof ChatEntityWorkflow>(chat.snapshot());
 }

@@ -1,0 +1,202 @@
+/**
+ * The agent's tools, each once: what the model is told (name, description, a JSON-schema function built
+ * from the same field rules the workflow checks the arguments with), whether it changes tasks, and what
+ * the Web UI shows on its activity. Workflow-safe: no runtime imports beyond the field rules.
+ */
+import {
+  Rules,
+  TASK_STATUSES,
+  checkInput,
+  describeFieldErrors,
+  type FieldRule,
+  type InputRules,
+} from '../../../common/input-rules';
+import type { SettableTaskStatus, TaskStatus } from '../../../common/schemas';
+
+export interface ListTasksArgs {
+  status?: TaskStatus;
+  /** An e-mail address, or "me" for the user's own (their profile's e-mail). */
+  assignee?: string;
+}
+export interface TaskIdArgs {
+  task_id: string;
+}
+export interface CreateTaskArgs {
+  title: string;
+  description?: string;
+  assignee?: string;
+  deadline_seconds?: number;
+  priority?: number;
+}
+export interface AssignTaskArgs {
+  task_id: string;
+  assignee: string;
+}
+export interface UpdateStatusArgs {
+  task_id: string;
+  status: SettableTaskStatus;
+}
+export interface SetDeadlineArgs {
+  task_id: string;
+  deadline_seconds: number;
+}
+
+/** Each tool's arguments, by name. */
+export interface ToolArgs {
+  list_tasks: ListTasksArgs;
+  get_task: TaskIdArgs;
+  create_task: CreateTaskArgs;
+  assign_task: AssignTaskArgs;
+  update_status: UpdateStatusArgs;
+  set_deadline: SetDeadlineArgs;
+  delete_task: TaskIdArgs;
+  get_current_time: Record<string, never>;
+}
+export type ToolName = keyof ToolArgs;
+
+interface ToolDefinition<N extends ToolName> {
+  description: string;
+  rules: InputRules<ToolArgs[N]>;
+  /** What each argument means, for the model. */
+  fields: { [K in keyof Required<ToolArgs[N]>]: string };
+  /** Whether it changes tasks: then it carries an update id, may need approval, and is undone by /undo. */
+  changes: boolean;
+  /** What the Web UI shows on the tool's activity, e.g. `assign_task task-001 → bob@example.com`. */
+  summary(args: ToolArgs[N]): string;
+}
+
+const taskId: FieldRule = Rules.entityId;
+const title: FieldRule = { ...Rules.title, trim: true, nonEmpty: true };
+
+export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
+  list_tasks: {
+    description: 'List open tasks, optionally by status and by assignee. For the user\'s own tasks ("my tasks") pass assignee "me".',
+    rules: { status: { kind: 'enum', values: TASK_STATUSES, optional: true }, assignee: { ...Rules.assignee, optional: true } },
+    fields: { status: 'Only tasks in this status', assignee: 'Only tasks assigned to this e-mail address; "me" for the user' },
+    changes: false,
+    summary: (a) => ['list_tasks', a.status && `status=${a.status}`, a.assignee && `assignee=${a.assignee}`].filter(Boolean).join(' '),
+  },
+  get_task: {
+    description: 'Read one task: title, description, status, assignee, deadline, version.',
+    rules: { task_id: taskId },
+    fields: { task_id: 'The task id, e.g. task-001' },
+    changes: false,
+    summary: (a) => `get_task ${a.task_id}`,
+  },
+  create_task: {
+    description:
+      'Create a task. With an assignee it is processed: assigned, given a deadline and the assignee notified (title at least 5 and description at least 10 characters).',
+    rules: {
+      title,
+      description: { ...Rules.description, optional: true },
+      assignee: { ...Rules.assignee, optional: true },
+      deadline_seconds: { ...Rules.deadlineSeconds, optional: true },
+      priority: { ...Rules.priority, optional: true },
+    },
+    fields: {
+      title: 'Short title',
+      description: 'What is to be done',
+      assignee: 'E-mail address of who will do it',
+      deadline_seconds: 'Seconds from now until it is due (default 3600, with an assignee)',
+      priority: '1 (lowest) to 5 (highest), default 1',
+    },
+    changes: true,
+    summary: (a) => `create_task "${a.title}"${a.assignee ? ` → ${a.assignee}` : ''}`,
+  },
+  assign_task: {
+    description: 'Assign a task to someone (an e-mail address). Reassigning a task that someone else has asks the user first.',
+    rules: { task_id: taskId, assignee: Rules.assignee },
+    fields: { task_id: 'The task id', assignee: 'E-mail address of the new assignee' },
+    changes: true,
+    summary: (a) => `assign_task ${a.task_id} → ${a.assignee}`,
+  },
+  update_status: {
+    description: 'Change the status of a task: pending, assigned, in_progress or completed.',
+    rules: { task_id: taskId, status: Rules.settableStatus },
+    fields: { task_id: 'The task id', status: 'The new status' },
+    changes: true,
+    summary: (a) => `update_status ${a.task_id} → ${a.status}`,
+  },
+  set_deadline: {
+    description: 'Set when a task is due, in seconds from now, replacing any earlier deadline.',
+    rules: { task_id: taskId, deadline_seconds: Rules.deadlineSeconds },
+    fields: { task_id: 'The task id', deadline_seconds: 'Seconds from now until it is due' },
+    changes: true,
+    summary: (a) => `set_deadline ${a.task_id} → ${a.deadline_seconds}s`,
+  },
+  delete_task: {
+    description: 'Delete a task. Always asks the user first.',
+    rules: { task_id: taskId },
+    fields: { task_id: 'The task id' },
+    changes: true,
+    summary: (a) => `delete_task ${a.task_id}`,
+  },
+  get_current_time: {
+    description: 'The current date and time (UTC).',
+    rules: {},
+    fields: {},
+    changes: false,
+    summary: () => 'get_current_time',
+  },
+};
+
+export const isToolName = (name: string): name is ToolName => Object.prototype.hasOwnProperty.call(TOOLS, name);
+
+/** The `tools` of a chat-completions request: each tool as a JSON-schema function. */
+export function toolSchemas(): { type: 'function'; function: { name: string; description: string; parameters: object } }[] {
+  return (Object.keys(TOOLS) as ToolName[]).map((name) => {
+    const tool = TOOLS[name] as ToolDefinition<ToolName>;
+    const rules = tool.rules as Record<string, FieldRule>;
+    const fields = tool.fields as Record<string, string>;
+    return {
+      type: 'function',
+      function: {
+        name,
+        description: tool.description,
+        parameters: {
+          type: 'object',
+          properties: Object.fromEntries(Object.entries(rules).map(([field, rule]) => [field, { ...jsonSchemaOf(rule), description: fields[field] }])),
+          required: Object.entries(rules)
+            .filter(([, rule]) => !rule.optional && rule.default === undefined)
+            .map(([field]) => field),
+          additionalProperties: false,
+        },
+      },
+    };
+  });
+}
+
+function jsonSchemaOf(rule: FieldRule): object {
+  switch (rule.kind) {
+    case 'text':
+      return { type: 'string', maxLength: rule.maxLength };
+    case 'integer':
+      return { type: 'integer', minimum: rule.min, ...(rule.max !== undefined ? { maximum: rule.max } : {}) };
+    case 'enum':
+      return { type: 'string', enum: [...rule.values] };
+    case 'boolean':
+      return { type: 'boolean' };
+  }
+}
+
+/** A call the model asked for, checked: the tool and its arguments, or why it cannot run. */
+export type CheckedCall = { ok: true; tool: ToolName; args: ToolArgs[ToolName] } | { ok: false; error: string };
+
+/** Checks a tool call as the model sent it (a name and a JSON string of arguments). */
+export function checkCall(name: string, rawArguments: string): CheckedCall {
+  if (!isToolName(name)) return { ok: false, error: `There is no tool named ${JSON.stringify(name)}; the tools are: ${Object.keys(TOOLS).join(', ')}` };
+  let parsed: unknown;
+  try {
+    parsed = rawArguments.trim() === '' ? {} : JSON.parse(rawArguments);
+  } catch {
+    return { ok: false, error: `The arguments of ${name} are not valid JSON: ${rawArguments.slice(0, 200)}` };
+  }
+  const checked = checkInput(TOOLS[name].rules as InputRules<ToolArgs[ToolName]>, parsed);
+  if (!checked.success) return { ok: false, error: `Invalid arguments for ${name}: ${describeFieldErrors(checked.errors)}` };
+  return { ok: true, tool: name, args: checked.data };
+}
+
+/** The task a changing call is about; undefined for create_task (a new task) and reading tools. */
+export function taskOf(tool: ToolName, args: ToolArgs[ToolName]): string | undefined {
+  return TOOLS[tool].changes && 'task_id' in args ? (args as TaskIdArgs).task_id : undefined;
+}

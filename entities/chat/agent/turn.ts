@@ -1,0 +1,375 @@
+/**
+ * One turn of the agent, durably: the model is asked (an activity), the tools it calls run as activities
+ * (in parallel when it asks for several at once), and their results go back to it until it answers with
+ * text, at most AGENT_MAX_STEPS model calls. A slash command runs the same tools without the model.
+ *
+ * Changes that need the user's say wait for it: deleting a task, reassigning a task someone else has, and
+ * any change that would bring the turn past 3 tasks. The turn is plain data (TurnState), so a turn waiting
+ * for approval lives in the chat entity across restarts and continue-as-new, and resumes when the user
+ * decides or the approval expires. Every change carries an update id made of the chat, the turn, the step
+ * and the tool call, so it applies once however often its activity runs; /undo reverts by the turn's prefix.
+ */
+import { executeChild, proxyActivities, uuid4 } from '@temporalio/workflow';
+import type { Activities } from '../../../activities';
+import type { AgentToolResult, TurnChange } from '../../../activities/agent-tools';
+import type { ModelAnswer, ModelMessage } from '../../../activities/model';
+import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../common/activity-timeouts';
+import { processingWorkflowId } from '../../../common/ids';
+import type { ChatEntry, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
+import { ruleReply } from '../replies';
+import { instructions, modelMessages, TOOL_RESULT_MAX_CHARS, cut } from './prompt';
+import { TOOLS, checkCall, taskOf, toolSchemas, type CheckedCall, type CreateTaskArgs, type ToolArgs, type ToolName } from './tools';
+
+/** What a tool call came to, for events and replies. */
+export type ToolOutcomeKind = 'done' | 'failed' | 'awaiting_approval' | 'denied' | 'expired';
+
+export interface ToolLogEntry {
+  id: string;
+  tool: string;
+  arguments: unknown;
+  outcome: ToolOutcomeKind;
+  /** One line: what happened. */
+  result: string;
+}
+
+export interface PendingApproval {
+  approval_id: string;
+  /** Exactly what would change, e.g. `task-001: assignee alice@example.com → bob@example.com`. */
+  summary: string;
+  expires_at: string;
+  decision?: 'approved' | 'denied' | 'expired';
+}
+
+/** A tool call of one step, as asked, checked, and (once run) with its result. */
+export interface PlannedCall {
+  /** The model's tool-call id (`command` for a slash command). */
+  id: string;
+  name: string;
+  /** The arguments as asked (a JSON string). */
+  arguments: string;
+  check: CheckedCall;
+  update_id?: string;
+  new_task_id?: string;
+  approval?: PendingApproval;
+  /** An approved change applies only at the version the user was shown. */
+  expected_version?: number;
+  result?: AgentToolResult & { outcome: ToolOutcomeKind };
+}
+
+export interface TurnState {
+  turn_id: string;
+  driver: 'model' | 'command';
+  user_entry: ChatEntry;
+  message_number: number;
+  /** Model calls made so far. */
+  steps: number;
+  /** This turn's assistant tool calls and tool results, for the model's next call. */
+  messages: ModelMessage[];
+  /** The step waiting for the user's decisions. */
+  waiting?: PlannedCall[];
+  /** What the turn's tool calls came to since its last reply (the next conversation.updated carries them). */
+  log: ToolLogEntry[];
+  /** The tasks this turn changed, in order, with the version it left each at. */
+  changes: TurnChange[];
+}
+
+export interface AgentContext {
+  userId: string;
+  /** The update-id prefix of this chat's changes: `{chat workflow id}/`. */
+  chatPrefix: string;
+  settings: ActivitySettings;
+  profile: UserProfile;
+  /** The conversation before this turn. */
+  history: ChatEntry[];
+}
+
+/** Where a turn stands after running: its reply, and the turn itself when it waits for approvals. */
+export interface TurnProgress {
+  reply: string;
+  waiting?: TurnState;
+}
+
+/** Past this many tasks in one turn, every further change is asked of the user. */
+export const MAX_TASKS_WITHOUT_APPROVAL = 3;
+
+// Tool activities heartbeat, so one lost with its worker is retried within seconds, not after 30.
+const tools = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: TurnState['driver']): TurnState {
+  return { turn_id: `turn-${uuid4()}`, driver, user_entry: userEntry, message_number: messageNumber, steps: 0, messages: [], log: [], changes: [] };
+}
+
+/** The update-id prefix of a turn's changes (what /undo reverts). */
+export const turnPrefix = (ctx: Pick<AgentContext, 'chatPrefix'>, turn: Pick<TurnState, 'turn_id'>) => `${ctx.chatPrefix}${turn.turn_id}/`;
+
+/** Runs a model-driven turn until the model answers with text, a change waits for approval, or the steps run out. */
+export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<TurnProgress> {
+  const model = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.settings.model_timeout_ms,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '10 seconds',
+      maximumAttempts: 4,
+      nonRetryableErrorTypes: ['ModelAuthRejected', 'ModelRequestRejected', 'ModelNotConfigured'],
+    },
+  });
+  while (turn.steps < ctx.settings.agent_max_steps) {
+    turn.steps++;
+    let answer: ModelAnswer;
+    try {
+      const messages = modelMessages(instructions(ctx.userId, ctx.profile, new Date().toISOString()), ctx.history, turn.user_entry, turn.messages);
+      answer = await model.callModel.executeWithOptions({ summary: `Model, step ${turn.steps}` }, [{ messages, tools: toolSchemas() }]);
+    } catch {
+      return { reply: modelUnavailableReply(turn) };
+    }
+    if (answer.tool_calls.length === 0) return { reply: answer.content ?? '' };
+    turn.messages.push({
+      role: 'assistant',
+      content: answer.content,
+      tool_calls: answer.tool_calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+    });
+    const calls = answer.tool_calls.map((call) => plan(ctx, turn, call.id, call.name, call.arguments));
+    if (await runStep(ctx, turn, calls)) return { reply: approvalRequest(ctx, turn), waiting: turn };
+  }
+  return { reply: `I stopped after ${ctx.settings.agent_max_steps} steps without a final answer.${doneSoFar(turn)}` };
+}
+
+/** Runs a slash command's tool call. */
+export async function runCommandTurn(ctx: AgentContext, turn: TurnState, tool: ToolName, args: string): Promise<TurnProgress> {
+  const calls = [plan(ctx, turn, 'command', tool, args)];
+  if (await runStep(ctx, turn, calls)) return { reply: approvalRequest(ctx, turn), waiting: turn };
+  return { reply: commandReply(calls) };
+}
+
+/** Goes on with a turn whose approvals are all decided: runs what was approved, tells the model the rest. */
+export async function resumeTurn(ctx: AgentContext, turn: TurnState): Promise<TurnProgress> {
+  const calls = turn.waiting ?? [];
+  turn.waiting = undefined;
+  await Promise.all(calls.filter((c) => c.result === undefined && c.approval?.decision === 'approved').map((c) => execute(ctx, turn, c)));
+  for (const call of calls) {
+    if (call.result !== undefined) continue;
+    const outcome = call.approval?.decision === 'expired' ? 'expired' : 'denied';
+    const why = outcome === 'expired' ? 'nobody decided in time' : 'the user denied it';
+    record(turn, call, { ok: false, error: `Not done: ${why} (${call.approval?.summary})`, outcome });
+  }
+  if (turn.driver === 'command') return { reply: commandReply(calls) };
+  pushToolResults(turn, calls);
+  return runModelTurn(ctx, turn);
+}
+
+/** The decisions still missing in a waiting turn. */
+export const undecided = (turn: TurnState | undefined): PendingApproval[] =>
+  (turn?.waiting ?? []).flatMap((call) => (call.approval && call.approval.decision === undefined ? [call.approval] : []));
+
+function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args: string): PlannedCall {
+  const check = checkCall(name, args);
+  const call: PlannedCall = { id, name, arguments: args, check };
+  if (check.ok && TOOLS[check.tool].changes) call.update_id = `${turnPrefix(ctx, turn)}${turn.steps}/${id}`;
+  if (check.ok && check.tool === 'create_task') call.new_task_id = `task-${uuid4().slice(0, 8)}`;
+  return call;
+}
+
+/**
+ * Runs one step's calls. Reads run at once; changes first have the tasks they touch read, then either run,
+ * or (when one of them needs approval) all wait for the user. True when the turn now waits.
+ */
+async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[]): Promise<boolean> {
+  for (const call of calls) if (!call.check.ok) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
+  const valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
+  const reads = valid.filter((c) => !TOOLS[c.check.tool].changes);
+  const changes = valid.filter((c) => TOOLS[c.check.tool].changes);
+
+  if (changes.length > 0) {
+    const taskIds = [...new Set(changes.flatMap((c) => taskOf(c.check.tool, c.check.args) ?? []))];
+    const current = taskIds.length > 0 ? await tools.readTasks.executeWithOptions({ summary: `Read ${taskIds.join(', ')}` }, [{ task_ids: taskIds }]) : {};
+    if (needsApproval(ctx, turn, changes, current)) {
+      const expires = new Date(Date.now() + ctx.settings.approval_timeout_ms).toISOString();
+      for (const call of changes) {
+        const task = current[taskOf(call.check.tool, call.check.args) ?? ''] ?? null;
+        call.approval = { approval_id: `ap-${uuid4().slice(0, 8)}`, summary: describeChange(call.check.tool, call.check.args, task), expires_at: expires };
+        if (task) call.expected_version = task.version;
+        turn.log.push({ id: call.id, tool: call.name, arguments: call.check.args, outcome: 'awaiting_approval', result: call.approval.summary });
+      }
+      await Promise.all(reads.map((c) => execute(ctx, turn, c)));
+      turn.waiting = calls;
+      return true;
+    }
+  }
+  await Promise.all(valid.map((c) => execute(ctx, turn, c)));
+  if (turn.driver === 'model') pushToolResults(turn, calls);
+  return false;
+}
+
+function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall & { check: { ok: true } })[], current: Record<string, Task | null>): boolean {
+  const touched = new Set(turn.changes.map((c) => c.task_id));
+  for (const call of changes) touched.add(taskOf(call.check.tool, call.check.args) ?? `new:${call.id}`);
+  if (touched.size > MAX_TASKS_WITHOUT_APPROVAL) return true;
+  return changes.some((call) => {
+    if (call.check.tool === 'delete_task') return true;
+    if (call.check.tool !== 'assign_task') return false;
+    const { task_id, assignee } = call.check.args as ToolArgs['assign_task'];
+    const holder = current[task_id]?.assignee ?? null;
+    // Reassigning a task someone else has (not the user, and not already the new assignee).
+    return holder !== null && holder !== assignee && holder !== ctx.profile.email;
+  });
+}
+
+/** Exactly what a change would do to the task as it is now. */
+function describeChange(tool: ToolName, args: ToolArgs[ToolName], task: Task | null): string {
+  if (tool === 'create_task') {
+    const { title, assignee } = args as CreateTaskArgs;
+    return `new task "${title}"${assignee ? ` for ${assignee}` : ''}`;
+  }
+  const id = taskOf(tool, args)!;
+  if (task === null) return `${id}: (no such task)`;
+  switch (tool) {
+    case 'assign_task':
+      return `${id}: assignee ${task.assignee ?? 'nobody'} → ${(args as ToolArgs['assign_task']).assignee}`;
+    case 'update_status':
+      return `${id}: status ${task.status} → ${(args as ToolArgs['update_status']).status}`;
+    case 'set_deadline':
+      return `${id}: deadline ${task.deadline ?? 'none'} → in ${(args as ToolArgs['set_deadline']).deadline_seconds} s`;
+    default:
+      return `${id}: deleted ("${task.title}"${task.assignee ? `, assigned to ${task.assignee}` : ''})`;
+  }
+}
+
+/** Runs one checked call: a tool activity, or for create_task with an assignee a processing run (a child workflow). */
+async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): Promise<void> {
+  if (!call.check.ok) return;
+  const { tool, args } = call.check;
+  if (tool === 'create_task' && (args as CreateTaskArgs).assignee) {
+    record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs));
+    return;
+  }
+  const result = await tools.agentTool.executeWithOptions({ summary: TOOLS[tool].summary(args as never) }, [
+    {
+      tool,
+      args,
+      user: { user_id: ctx.userId, email: ctx.profile.email },
+      update_id: call.update_id,
+      expected_version: call.expected_version,
+      new_task_id: call.new_task_id,
+    },
+  ]);
+  record(turn, call, { ...result, outcome: result.ok ? 'done' : 'failed' });
+}
+
+/** create_task with an assignee: the task goes through TaskProcessingWorkflow, started by the chat (once: a child). */
+async function processNewTask(taskId: string, args: CreateTaskArgs): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
+  let result: TaskProcessingResult;
+  try {
+    result = await executeChild<(input: unknown) => Promise<TaskProcessingResult>>('TaskProcessingWorkflow', {
+      workflowId: processingWorkflowId(taskId),
+      args: [{ task_id: taskId, title: args.title, description: args.description ?? '', assignee: args.assignee, deadline_seconds: args.deadline_seconds ?? 3600 }],
+      // The run is the task's, not the chat's: it finishes whatever happens to this chat run.
+      parentClosePolicy: 'ABANDON',
+      staticSummary: `Process task ${taskId} for ${args.assignee} (asked in chat)`,
+    });
+  } catch (err) {
+    return { ok: false, error: `Processing ${taskId} did not run: ${err instanceof Error ? err.message : String(err)}`, outcome: 'failed' };
+  }
+  if (result.status !== 'completed') return { ok: false, error: `${taskId}: ${result.message}`, outcome: 'failed' };
+  const task = (await tools.readTasks.executeWithOptions({ summary: `Read ${taskId}` }, [{ task_ids: [taskId] }]))[taskId] ?? undefined;
+  return { ok: true, content: { ...result, task }, ...(task ? { task } : {}), outcome: 'done' };
+}
+
+/** Keeps a call's result, logs it, and notes the change it made (for /undo and the 3-task rule). */
+function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { outcome: ToolOutcomeKind }): void {
+  call.result = result;
+  const args = call.check.ok ? call.check.args : call.arguments;
+  turn.log.push({ id: call.id, tool: call.name, arguments: args, outcome: result.outcome, result: resultLine(call) });
+  if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes) return;
+  const taskId = call.check.tool === 'create_task' ? call.new_task_id! : taskOf(call.check.tool, call.check.args)!;
+  const version = result.task?.version ?? 0;
+  const earlier = turn.changes.find((c) => c.task_id === taskId);
+  if (call.check.tool === 'delete_task') {
+    if (earlier) earlier.kind = earlier.kind === 'created' ? 'created' : 'deleted';
+    else turn.changes.push({ task_id: taskId, kind: 'deleted', version: 0 });
+  } else if (earlier) {
+    earlier.version = version;
+  } else {
+    turn.changes.push({ task_id: taskId, kind: call.check.tool === 'create_task' ? 'created' : 'changed', version });
+  }
+}
+
+/** The tool messages of a step's calls, in the order the model asked for them (the protocol wants one per call). */
+function pushToolResults(turn: TurnState, calls: PlannedCall[]): void {
+  for (const call of calls) {
+    const result = call.result;
+    const content = !result ? { error: 'Not run' } : result.ok ? result.content : { error: result.error };
+    turn.messages.push({ role: 'tool', tool_call_id: call.id, content: cut(JSON.stringify(content), TOOL_RESULT_MAX_CHARS) });
+  }
+}
+
+function approvalRequest(ctx: AgentContext, turn: TurnState): string {
+  const pending = undecided(turn);
+  return [
+    'Before I go on I need your approval for:',
+    ...pending.map((a) => `- ${a.summary} (${a.approval_id})`),
+    `Approve or deny each: /approve <id> or /deny <id>, or POST /chat/${ctx.userId}/approvals/<id> with {"approved": true} or false. Without a decision by ${pending[0]?.expires_at} it is denied.`,
+  ].join('\n');
+}
+
+function modelUnavailableReply(turn: TurnState): string {
+  if (turn.log.length === 0) {
+    return `The model is unavailable right now, so I answered by my rules: ${ruleReply(turn.user_entry.content, turn.message_number)}`;
+  }
+  return `I could not finish: the model is unavailable right now.${doneSoFar(turn)}`;
+}
+
+function doneSoFar(turn: TurnState): string {
+  const lines = turn.log.filter((entry) => entry.outcome === 'done' && TOOLS[entry.tool as ToolName]?.changes).map((entry) => `- ${entry.result}`);
+  return lines.length > 0 ? ` Done so far:\n${lines.join('\n')}` : ' Nothing was changed.';
+}
+
+/** One line for a call's result: what a command answers, what an event says. */
+function resultLine(call: PlannedCall): string {
+  const result = call.result;
+  if (!result) return `${call.name}: not run`;
+  if (!result.ok) return result.error;
+  if (!call.check.ok) return '';
+  const task = result.task;
+  switch (call.check.tool) {
+    case 'get_current_time':
+      return (result.content as { utc: string }).utc;
+    case 'list_tasks': {
+      const { tasks, more } = result.content as { tasks: { task_id: string; status: string | null; assignee: string | null }[]; more: boolean };
+      if (tasks.length === 0) return 'No open tasks.';
+      const lines = tasks.map((t) => `- ${t.task_id}: ${t.status ?? 'unknown'}${t.assignee ? `, ${t.assignee}` : ''}`);
+      return ['Open tasks:', ...lines, ...(more ? ['(more not shown)'] : [])].join('\n');
+    }
+    case 'delete_task':
+      return `${taskOf('delete_task', call.check.args)}: deleted`;
+    default:
+      return task ? describeTask(task) : `${call.name}: done`;
+  }
+}
+
+const describeTask = (task: Task) =>
+  `${task.task_id} "${task.title}": ${task.status}${task.assignee ? `, assigned to ${task.assignee}` : ''}${task.deadline ? `, due ${task.deadline}` : ''} (version ${task.version})`;
+
+/** A command's reply: each call's line; a refused or invalid one says how the command is used. */
+function commandReply(calls: PlannedCall[]): string {
+  return calls
+    .map((call) => {
+      const line = resultLine(call);
+      return !call.check.ok ? `${line}\n${USAGE[call.name as ToolName] ?? 'See /help.'}` : line;
+    })
+    .join('\n');
+}
+
+const USAGE: Partial<Record<ToolName, string>> = {
+  list_tasks: 'Usage: /tasks [mine] [status]',
+  get_task: 'Usage: /task <id>',
+  assign_task: 'Usage: /assign <id> <assignee>',
+  update_status: 'Usage: /status <id> <pending|assigned|in_progress|completed>',
+  set_deadline: 'Usage: /deadline <id> <seconds>',
+  delete_task: 'Usage: /delete <id>',
+};
