@@ -1,12 +1,11 @@
 /**
  * The chat entity through HTTP: the seed's Test 3, the 10-exchange cap, order under concurrency, clearing,
- * bad input, and replies from a language model (a local OpenAI-compatible fake) with their fallback.
+ * bad input, and replies from a language model (the scripted OpenAI-compatible server) with their fallback.
+ * The agent's tools, approvals and undo are in agent.test.ts.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_PROMPT } from '../activities/reply';
 import { Harness, uniqueId } from './helpers/harness';
+import { startModelServer, type ModelServer } from './helpers/model-server';
 
 type Entry = { role: string; content: string; timestamp: string };
 
@@ -114,56 +113,44 @@ describe('chat entity (rule-based replies)', () => {
 });
 
 describe('chat replies from a language model', () => {
-  const requests: { headers: IncomingHttpHeaders; body: { model: string; messages: { role: string; content: string }[] } }[] = [];
-  let failing = false;
-  const model = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: JSON.parse(raw) });
-      if (failing) return void res.writeHead(503).end('overloaded');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'You have two open tasks.' } }] }),
-      );
-    });
-  });
+  let model: ModelServer;
   let h: Harness;
   beforeAll(async () => {
-    await new Promise<void>((r) => model.listen(0, '127.0.0.1', r));
-    const port = (model.address() as AddressInfo).port;
-    h = await Harness.start({ env: { LLM_BASE_URL: `http://127.0.0.1:${port}/v1`, LLM_MODEL: 'test-model', LLM_API_KEY: 'sk-test' } });
+    model = await startModelServer(() => ({ text: 'You have two open tasks.' }));
+    h = await Harness.start({ env: { LLM_BASE_URL: model.url, LLM_MODEL: 'test-model', LLM_API_KEY: 'sk-test' } });
   });
   afterAll(async () => {
     await h?.close();
-    model.close();
+    model?.close();
   });
 
-  it('sends the recent history to the model and answers with its message', async () => {
+  it('sends the instructions, the recent history and the tools to the model and answers with its message', async () => {
     const user = uniqueId('user-llm');
     await h.postJson(`/chat/${user}`, { content: 'hello' });
     const reply = await h.postJson(`/chat/${user}`, { content: 'What tasks do I have?' });
     expect(reply.body.content).toBe('You have two open tasks.');
-    const last = requests.at(-1)!;
+    const last = model.requests.at(-1)!;
     expect(last.headers.authorization).toBe('Bearer sk-test');
-    expect(last.body.model).toBe('test-model');
-    expect(last.body.messages).toEqual([
-      { role: 'system', content: SYSTEM_PROMPT },
+    expect(last.model).toBe('test-model');
+    expect(last.messages[0]).toMatchObject({ role: 'system', content: expect.stringMatching(/^You are a task management assistant/) });
+    expect(last.messages.slice(1)).toEqual([
       { role: 'user', content: 'hello' },
       { role: 'assistant', content: 'You have two open tasks.' },
       { role: 'user', content: 'What tasks do I have?' },
     ]);
+    expect(last.tools?.length).toBe(8);
   });
 
-  it('falls back to the rules after the model failed 3 times', async () => {
+  it('falls back to the rules, saying so, after the model failed 4 times', async () => {
     const user = uniqueId('user-llm-down');
-    failing = true;
-    const before = requests.length;
+    const before = model.requests.length;
+    model.respond = () => ({ status: 503, body: 'overloaded' });
     try {
       const reply = await h.postJson(`/chat/${user}`, { content: 'Any task for me?' });
-      expect(reply.body.content).toBe('I can help with tasks. You have 1 messages in our conversation.');
-      expect(requests.length - before).toBe(3);
+      expect(reply.body.content).toBe('The model is unavailable right now, so I answered by my rules: I can help with tasks. You have 1 messages in our conversation.');
+      expect(model.requests.length - before).toBe(4);
     } finally {
-      failing = false;
+      model.respond = () => ({ text: 'You have two open tasks.' });
     }
   });
 });

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignTaskUpdate, setDeadlineUpdate, updateStatusUpdate } from '../entities/task/messages';
-import { createEntity, entity, readTask } from './helpers/entity';
+import { createEntity, entity, readTask, taskClient } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 
 let h: Harness;
@@ -47,9 +47,8 @@ describe('deadline timer', () => {
     await createEntity(h, taskId, { history_limit: 30 });
     const firstRun = (await entity(h, taskId).describe()).runId;
     const { deadline } = await entity(h, taskId).executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: 6 }] });
-    for (let i = 0; i < 12; i++) {
-      await entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee: `user-${i}` }] });
-    }
+    // Through the entity's client, which sends again an update refused while the entity continues as new.
+    for (let i = 0; i < 12; i++) await taskClient(h).assign(taskId, `user-${i}`);
     expect((await entity(h, taskId).describe()).runId).not.toBe(firstRun);
     const overdue = await eventually(() => readTask(h, taskId), (t) => t.status === 'overdue', { timeoutMs: 15_000 });
     // Every mutation and the deadline made it through the continue-as-new chain.

@@ -4,9 +4,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskEntityActivities } from '../activities/task-entity';
+import { TaskEntityClient } from '../clients/task-entity';
 import type { Task } from '../common/schemas';
-import { assignTaskUpdate, setDeadlineUpdate } from '../entities/task/messages';
-import { createEntity, entity, readTask } from './helpers/entity';
+import { assignTaskUpdate } from '../entities/task/messages';
+import { createEntity, entity, readTask, taskClient } from './helpers/entity';
 import { Harness, uniqueId } from './helpers/harness';
 
 let h: Harness;
@@ -28,7 +29,7 @@ const activityCall = (activityId: string, attempt: number) => ({
 describe('idempotent activities', () => {
   it('applies a retried create or assign once, and a new call again', async () => {
     const taskId = uniqueId('retry');
-    const activities = createTaskEntityActivities({ client: h.client, taskQueue: h.config.TASK_QUEUE });
+    const activities = createTaskEntityActivities({ tasks: new TaskEntityClient(h.client, h.config.TASK_QUEUE) });
     const create = { task_id: taskId, title: 'Review PR #42', description: 'Review the authentication refactoring pull request' };
 
     expect((await activityCall('2', 1).run(activities.createTask, create)).version).toBe(1);
@@ -46,12 +47,13 @@ describe('idempotent activities', () => {
     const taskId = uniqueId('retry-can');
     await createEntity(h, taskId, { history_limit: 20 });
     const updateId = 'task-workflow-x/run-1/3';
-    await entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee: 'alice' }], updateId });
+    const tasks = taskClient(h);
+    await tasks.assign(taskId, 'alice', { updateId });
     const firstRun = (await entity(h, taskId).describe()).runId;
-    for (let i = 0; i < 8; i++) await entity(h, taskId).executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: 600 + i }] });
+    for (let i = 0; i < 8; i++) await tasks.setDeadline(taskId, 600 + i);
     expect((await entity(h, taskId).describe()).runId).not.toBe(firstRun);
     const before = await readTask(h, taskId);
-    const again = await entity(h, taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee: 'alice' }], updateId });
+    const again = await tasks.assign(taskId, 'alice', { updateId });
     expect(again.version).toBe(before.version);
   });
 

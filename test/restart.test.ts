@@ -86,7 +86,8 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
     await new Promise((r) => first.once('exit', r));
     startWorkerProcess(env);
 
-    // The lost attempt times out (startToClose) and the retry runs on the new worker.
+    // The lost attempt's heartbeats stop (it may take NOTIFY_TIMEOUT_MS, 60 s here, but the heartbeat timeout
+    // is 5 s) and the retry runs on the new worker.
     const done = await eventually(
       () => h.getJson(`/workflows/task-workflow-${taskId}`),
       (r) => r.body.status !== 'RUNNING',

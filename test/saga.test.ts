@@ -1,6 +1,7 @@
 /**
- * Saga compensation: real notification failures end with the task back to `pending` and unassigned;
- * mocked activities pin down the workflow's own logic (which compensations run, in which order).
+ * Saga compensation: real notification failures end with a new task back as created (`pending`,
+ * unassigned, no deadline); mocked activities pin down the workflow's own logic (which compensations
+ * run, in which order). test/compensation.test.ts covers what they put back for a task that existed.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,7 @@ describe('notification failure ends in compensation (real activities)', () => {
     webhook?.server.close();
   });
 
-  it('retries the webhook 3 times with one idempotency key, then unassigns the task', async () => {
+  it('retries the webhook 3 times with one idempotency key, then puts the new task back as created', async () => {
     const taskId = uniqueId('task-002');
     const result = await h.client.workflow.execute(TaskProcessingWorkflow, {
       workflowId: `task-workflow-${taskId}`,
@@ -53,7 +54,7 @@ describe('notification failure ends in compensation (real activities)', () => {
     expect(new Set(webhook.requests.map((r) => r['idempotency-key'])).size).toBe(1);
 
     const task = (await h.client.workflow.getHandle(`task-entity-${taskId}`).query(getTaskQuery)) as Task;
-    expect(task).toMatchObject({ status: 'pending', assignee: null });
+    expect(task).toMatchObject({ status: 'pending', assignee: null, deadline: null });
   });
 });
 
@@ -75,7 +76,7 @@ describe('NOTIFY_FAILURE_RATE (the seed demo failure), driven deterministically'
     expect(result.message).toBe('Processing failed, compensation applied: Notification service unavailable for bob@example.com');
     const history = await h.client.workflow.getHandle(`task-workflow-${taskId}`).fetchHistory();
     const notifyAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
-    // One started event per activity (attempts are recorded on it): validate, create, assign, deadline, notify (attempt 3), unassign.
+    // One started event per activity (attempts are recorded on it): validate, create, assign, deadline, notify (attempt 3), revert.
     expect(notifyAttempts).toContain(3);
   });
 });
@@ -97,17 +98,18 @@ describe('which compensations run, step by step (mocked activities)', () => {
         assignTask: step('assignTask'),
         setDeadline: step('setDeadline'),
         notifyAssignee: step('notifyAssignee'),
-        unassignTask: step('unassignTask'),
+        revertChanges: step('revertChanges'),
       },
     });
   });
   afterAll(() => h?.close());
 
   it.each([
+    // The compensation is registered before the steps it undoes: a failed step's change may have landed.
     ['createTask', ['createTask'], 'createTask broke'],
-    ['assignTask', ['createTask', 'assignTask'], 'assignTask broke'],
-    ['setDeadline', ['createTask', 'assignTask', 'setDeadline', 'unassignTask'], 'setDeadline broke'],
-    ['notifyAssignee', ['createTask', 'assignTask', 'setDeadline', 'notifyAssignee', 'unassignTask'], 'notifyAssignee broke'],
+    ['assignTask', ['createTask', 'assignTask', 'revertChanges'], 'assignTask broke'],
+    ['setDeadline', ['createTask', 'assignTask', 'setDeadline', 'revertChanges'], 'setDeadline broke'],
+    ['notifyAssignee', ['createTask', 'assignTask', 'setDeadline', 'notifyAssignee', 'revertChanges'], 'notifyAssignee broke'],
   ])('a failure at %s runs %j', async (failing, expectedCalls, reason) => {
     calls.length = 0;
     failAt.clear();
@@ -125,15 +127,15 @@ describe('which compensations run, step by step (mocked activities)', () => {
   it('still answers "failed" when the compensation itself fails', async () => {
     calls.length = 0;
     failAt.clear();
-    failAt.add('notifyAssignee').add('unassignTask');
+    failAt.add('notifyAssignee').add('revertChanges');
     const taskId = uniqueId('mock');
     const result = await h.client.workflow.execute(TaskProcessingWorkflow, {
       workflowId: `task-workflow-${taskId}`,
       taskQueue: h.config.TASK_QUEUE,
       args: [seedTask(taskId)],
     });
-    expect(calls.at(-1)).toBe('unassignTask');
-    expect(result).toEqual({ task_id: taskId, status: 'failed', message: 'Processing failed; compensation failed (unassignTask): notifyAssignee broke' });
+    expect(calls.at(-1)).toBe('revertChanges');
+    expect(result).toEqual({ task_id: taskId, status: 'failed', message: 'Processing failed; compensation failed (revertChanges): notifyAssignee broke' });
   });
 });
 

@@ -35,4 +35,10 @@ describe('startup failures', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^Invalid configuration: ${name}: `, 'm'));
   });
+
+  it('worker/main.ts refuses settings that cannot work together, naming both', { timeout: 30_000 }, async () => {
+    const { code, stderr } = await runUntilExit('worker/main.ts', { LLM_BASE_URL: 'http://127.0.0.1:1/v1' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^Invalid configuration: LLM_BASE_URL: LLM_BASE_URL and LLM_MODEL go together/m);
+  });
 });

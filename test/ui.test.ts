@@ -1,7 +1,8 @@
 /**
  * The Temporal Web UI as people use it, driven by a real headless Chromium (Debian's, through
  * playwright-core): the workflows list shows a processing run and its task entity, the run's page shows its
- * activities with their summaries, and a search by custom search attributes finds the entity.
+ * activities with their summaries, a search by custom search attributes finds the entity, and a chat
+ * entity shows its agent's model and tool calls by summary and an approval it waits for in its details.
  * Screenshots go to test-output/ui/ (git-ignored); the README shows one.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium';
 import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
+import { createEntity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { scripted, startModelServer, type ModelServer } from './helpers/model-server';
 
 const shots = resolve(__dirname, '../test-output/ui');
 let dir: string;
@@ -19,6 +22,7 @@ let server: DevServer;
 let h: Harness;
 let browser: Browser;
 let page: Page;
+let model: ModelServer;
 const taskId = uniqueId('ui-task');
 
 beforeAll(async () => {
@@ -26,7 +30,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'task-agent-ui-'));
   server = await startDevServer({ cli: inject('temporalCli'), dbFile: join(dir, 'db'), port: await freePort(), uiPort: await freePort() });
-  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address } });
+  model = await startModelServer();
+  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address, LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' } });
   await h.postJson('/tasks/process', seedTask(taskId));
   await eventually(() => h.getJson(`/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED');
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
@@ -36,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await h?.close();
+  model?.close();
   await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -100,5 +106,41 @@ describe('Temporal Web UI', () => {
     );
     expect(await page.getByRole('link', { name: `task-workflow-${taskId}` }).count()).toBe(0);
     await page.screenshot({ path: join(shots, 'search.png') });
+  });
+
+  it("shows a chat's agent turn by its tool calls, and the approval it waits for", async () => {
+    const user = uniqueId('ui-user');
+    const agentTask = uniqueId('ui-agent-task');
+    await createEntity(h, agentTask);
+    model.respond = scripted(
+      { toolCalls: [{ name: 'get_task', arguments: { task_id: agentTask } }, { name: 'assign_task', arguments: { task_id: agentTask, assignee: 'bob@example.com' } }] },
+      { text: `Bob has ${agentTask} now.` },
+      { toolCalls: [{ name: 'delete_task', arguments: { task_id: agentTask } }] },
+    );
+    await h.postJson(`/chat/${user}`, { content: `Give ${agentTask} to bob@example.com` });
+    const asked = await h.postJson(`/chat/${user}`, { content: `Now delete ${agentTask}` });
+    expect(asked.body.content).toContain(`${agentTask}: deleted`);
+
+    const { runId } = await h.client.workflow.getHandle(`chat-entity-${user}`).describe();
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/chat-entity-${user}/${runId}/history`);
+    await page.getByText(`agentTool • assign_task ${agentTask} → bob@example.com`).first().waitFor({ timeout: 20_000 });
+    for (const text of ['callModel • Model, step 1', `agentTool • get_task ${agentTask}`, `readTasks • Read ${agentTask}`]) {
+      expect(await page.getByText(text).count(), text).toBeGreaterThan(0);
+    }
+    await page.screenshot({ path: join(shots, 'agent-turn.png'), fullPage: true });
+
+    await page.getByText('User Metadata').first().click();
+    const waiting = `waiting for approval: ${agentTask}: deleted`;
+    await eventually(
+      async () => {
+        for (const frame of page.frames()) {
+          if ((await frame.getByText(waiting, { exact: false }).count().catch(() => 0)) > 0) return true;
+        }
+        return false;
+      },
+      (found) => found,
+      { timeoutMs: 10_000 },
+    );
+    await page.screenshot({ path: join(shots, 'agent-approval.png') });
   });
 });

@@ -1,5 +1,6 @@
 /** Direct access to a task entity, as a CLI user or another service would have it. */
 import { WithStartWorkflowOperation } from '@temporalio/client';
+import { TaskEntityClient } from '../../clients/task-entity';
 import { taskEntityWorkflowId } from '../../common/ids';
 import type { Task } from '../../common/schemas';
 import { createTaskUpdate, getTaskQuery, type TaskEntityInput } from '../../entities/task/messages';
@@ -22,3 +23,6 @@ export async function createEntity(h: Harness, taskId: string, input: Partial<Ta
 export const entity = (h: Harness, taskId: string) => h.client.workflow.getHandle(taskEntityWorkflowId(taskId));
 
 export const readTask = async (h: Harness, taskId: string) => (await entity(h, taskId).query(getTaskQuery)) as Task;
+
+/** The entity's client, as the API and the activities use it (it sends again what did not apply). */
+export const taskClient = (h: Harness) => new TaskEntityClient(h.client, h.config.TASK_QUEUE);

@@ -23,6 +23,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Replacement activities, only for tests of a workflow's own logic. */
   activities?: Partial<Activities>;
+  /** Wraps the real activities (fault injection: delays, a change that lands and then its call fails). */
+  wrapActivities?: (real: Activities) => Partial<Activities>;
   random?: () => number;
   /** Start a worker right away (default true). */
   worker?: boolean;
@@ -72,6 +74,7 @@ export class Harness {
       redis: this.redis,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: this.options.activities,
+      wrapActivities: this.options.wrapActivities,
       random: this.options.random,
     });
     const done = worker.run().finally(() => connection.close());
@@ -87,7 +90,7 @@ export class Harness {
   }
 
   private async serveApi(): Promise<void> {
-    const logger = pino({ level: 'silent' });
+    const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     if (this.options.subscriber) {
       this.subscriber = subscriberFromConfig({ ...this.config, EVENT_SUBSCRIBER: 'on' }, this.redis, logger);
       this.subscriber?.start();

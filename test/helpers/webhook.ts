@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 
 export interface TestWebhook {
   url: string;
-  /** What the next requests are answered with. */
+  /** What the next requests are answered with, and after how long. */
   status: number;
+  delayMs: number;
   /** Requests received, whatever the answer. */
   received: number;
   /** Tasks whose notification was answered 2xx. */
@@ -32,13 +33,14 @@ export async function startWebhook({ delayMs = 0, status = 200 } = {}): Promise<
           hook.keysByTask.set(taskId, (hook.keysByTask.get(taskId) ?? new Set()).add(key));
         }
         res.writeHead(answer).end();
-      }, delayMs),
+      }, hook.delayMs),
     );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const hook: TestWebhook = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     status,
+    delayMs,
     received: 0,
     tasks: new Set(),
     keysByTask: new Map(),

@@ -101,31 +101,35 @@ describe('outages', () => {
     );
   });
 
-  it('notification webhook down past the retry policy for 20 tasks: all back to pending and unassigned; a failing compensation does not stop the others', { timeout: 120_000 }, async () => {
+  it('notification webhook down past the retry policy for 20 tasks: all back as created; a refused compensation does not stop the others', { timeout: 120_000 }, async () => {
     webhook.status = 503;
     const receivedBefore = webhook.received;
     const taskIds = Array.from({ length: 20 }, () => uniqueId('notify-outage'));
     for (const answer of await Promise.all(taskIds.map((id) => h.postJson('/tasks/process', seedTask(id))))) expect(answer.status).toBe(200);
 
     // One task is completed by its assignee while its notification is being retried: its compensation
-    // (unassign) is then refused, and must not keep the others from being compensated.
+    // (revert) is then refused, since it would undo that, and must not keep the others from being compensated.
     const stuck = taskIds[0]!;
     await eventually(() => h.getJson(`/tasks/${stuck}`), (r) => r.body.status === 'assigned' && r.body.deadline !== null, { timeoutMs: 10_000, intervalMs: 50 });
     expect((await h.fetch(`/tasks/${stuck}/status?status=completed`, { method: 'PUT' })).status).toBe(200);
 
     const results = await Promise.all(taskIds.map(result));
     const reason = 'Notification service unavailable for alice@example.com: webhook answered 503';
-    expect(results[0]).toEqual({ task_id: stuck, status: 'failed', message: `Processing failed; compensation failed (unassignTask): ${reason}` });
+    expect(results[0]).toEqual({
+      task_id: stuck,
+      status: 'failed',
+      message: `Processing failed; compensation refused (Task ${stuck} changed after the changes to revert (now version 4); nothing reverted): ${reason}`,
+    });
     for (const [i, r] of results.entries()) {
       if (i > 0) expect(r).toEqual({ task_id: taskIds[i], status: 'failed', message: `Processing failed, compensation applied: ${reason}` });
     }
     const tasks = await Promise.all(taskIds.map(async (id) => (await h.getJson(`/tasks/${id}`)).body));
     expect(tasks[0]).toMatchObject({ status: 'completed', assignee: 'alice@example.com' });
-    for (const task of tasks.slice(1)) expect(task).toMatchObject({ status: 'pending', assignee: null });
+    for (const task of tasks.slice(1)) expect(task).toMatchObject({ status: 'pending', assignee: null, deadline: null });
     const attempts = webhook.received - receivedBefore;
     expect(attempts).toBe(60); // 3 attempts each, no more
     console.log(
-      `notification outage: 20 runs, ${attempts} webhook attempts (3 each), 20 failed; 19 compensated to pending/unassigned, ` +
+      `notification outage: 20 runs, ${attempts} webhook attempts (3 each), 20 failed; 19 compensated to pending/unassigned/no deadline, ` +
         `1 compensation refused (task completed meanwhile) and reported as such; the others unaffected`,
     );
   });

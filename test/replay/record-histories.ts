@@ -1,32 +1,213 @@
 /**
- * `npm run record-histories`: runs each kind of workflow run against a private dev server and saves its
- * event history under test/replay/histories/. test/replay.test.ts replays them against the current code,
- * so a change that would break running workflows (non-determinism) fails CI.
+ * `npm run record-histories`: runs kinds of workflow runs against a private dev server and saves their
+ * event histories under test/replay/histories/. test/replay.test.ts replays every file against the current
+ * code, so a change that would break running workflows (non-determinism) fails CI.
  *
- * Re-record only when a change is meant to be incompatible (and then version it with patched()); keep
- * the old files so that runs started before the change keep replaying.
+ *   npm run record-histories                    records each scenario that has no history yet
+ *   npm run record-histories -- <scenario>...   records these scenarios (again), e.g. after a patched() change
+ *
+ * A file is never overwritten: a scenario recorded again is saved as `<scenario>.<date>.json` beside the
+ * earlier ones, which keep guarding the runs started before the change.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Redis } from 'ioredis';
+import { TaskEntityClient } from '../../clients/task-entity';
 import { loadConfig } from '../../common/config';
-import { chatEntityWorkflowId, taskEntityWorkflowId } from '../../common/ids';
-import { clearHistoryUpdate, processMessageUpdate } from '../../entities/chat/messages';
-import { ChatEntityWorkflow } from '../../entities/chat/workflow';
-import { assignTaskUpdate, deleteTaskUpdate, getTaskQuery, setDeadlineUpdate, updateStatusUpdate } from '../../entities/task/messages';
+import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId } from '../../common/ids';
+import {
+  clearHistoryUpdate,
+  decideApprovalUpdate,
+  getApprovalsQuery,
+  processMessageUpdate,
+  setProfileUpdate,
+  undoLastTurnUpdate,
+} from '../../entities/chat/messages';
+import { getTaskQuery } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
-import { TaskProcessingWorkflow } from '../../workflows/task-processing';
+import { scripted, startModelServer, type ModelServer } from '../helpers/model-server';
 
 const OUT = join(__dirname, 'histories');
 
+interface Context {
+  client: Client;
+  tasks: TaskEntityClient;
+  taskQueue: string;
+  /** Where a worker with a model (the scripted one) runs the chat as an agent. */
+  agentTaskQueue: string;
+  model: ModelServer;
+  /** Makes notification attempts fail (true) or succeed. */
+  failNotifications(fail: boolean): void;
+  process(taskId: string, overrides?: Record<string, unknown>): Promise<unknown>;
+  startProcessing(taskId: string, overrides?: Record<string, unknown>): Promise<WorkflowHandle>;
+}
+
+/** What each scenario runs; it returns the run to save (a workflow id, and a run id when not the latest). */
+type Scenario = (ctx: Context) => Promise<{ workflowId: string; runId?: string }>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function firstRunId(client: Client, workflowId: string): Promise<string> {
+  const runs: string[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(execution.runId);
+  return runs.at(-1)!;
+}
+
+/** A task assigned to alice, processed again for bob, whose notification fails: the compensation puts alice back. */
+async function reprocessFailingForBob(ctx: Context, taskId: string): Promise<void> {
+  await ctx.process(taskId, { deadline_seconds: 3600 });
+  ctx.failNotifications(true);
+  await ctx.process(taskId, { assignee: 'bob@example.com' });
+  ctx.failNotifications(false);
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  'processing-completed': async (ctx) => {
+    await ctx.process('completed');
+    return { workflowId: processingWorkflowId('completed') };
+  },
+  'processing-rejected': async (ctx) => {
+    await ctx.process('rejected', { title: 'abc' });
+    return { workflowId: processingWorkflowId('rejected') };
+  },
+  'processing-compensated': async (ctx) => {
+    ctx.failNotifications(true);
+    await ctx.process('compensated');
+    ctx.failNotifications(false);
+    return { workflowId: processingWorkflowId('compensated') };
+  },
+  'processing-reprocess-compensated': async (ctx) => {
+    await reprocessFailingForBob(ctx, 'reprocess');
+    return { workflowId: processingWorkflowId('reprocess') };
+  },
+  // Cancelled while the notification is being retried: it compensates, then ends cancelled.
+  'processing-cancelled': async (ctx) => {
+    ctx.failNotifications(true);
+    const run = await ctx.startProcessing('cancelled');
+    await sleep(1_500);
+    await run.cancel();
+    await run.result().catch(() => undefined);
+    ctx.failNotifications(false);
+    return { workflowId: processingWorkflowId('cancelled') };
+  },
+  // An entity that is assigned, gets a deadline that fires, a new deadline, and is completed.
+  'task-entity': async (ctx) => {
+    await ctx.process('entity', { deadline_seconds: 1 });
+    const entity = ctx.client.workflow.getHandle(taskEntityWorkflowId('entity'));
+    while ((await entity.query(getTaskQuery))?.status !== 'overdue') await sleep(200);
+    await ctx.tasks.setDeadline('entity', 600);
+    await entity.signal('assignTask', { assignee: 'bob@example.com' });
+    await ctx.tasks.assign('entity', 'carol@example.com');
+    await ctx.tasks.updateStatus('entity', { status: 'completed' });
+    return { workflowId: taskEntityWorkflowId('entity') };
+  },
+  // The entity side of a reverted handover.
+  'task-entity-reverted': async (ctx) => {
+    await reprocessFailingForBob(ctx, 'reverted');
+    return { workflowId: taskEntityWorkflowId('reverted') };
+  },
+  // A task updated conditionally, then deleted: the run that took the delete (it continues as new into an
+  // empty run that publishes task.deleted and completes).
+  'task-entity-deleted': async (ctx) => {
+    await ctx.process('deleted');
+    const { version } = await ctx.tasks.updateStatus('deleted', { status: 'in_progress' });
+    await ctx.tasks.updateStatus('deleted', { status: 'completed', expected_version: version });
+    const deletedRun = (await ctx.client.workflow.getHandle(taskEntityWorkflowId('deleted')).describe()).runId;
+    await ctx.tasks.delete('deleted');
+    await ctx.client.workflow.getHandle(taskEntityWorkflowId('deleted')).result();
+    return { workflowId: taskEntityWorkflowId('deleted'), runId: deletedRun };
+  },
+  // A chat: messages (two at once), a clear, and the events they publish.
+  'chat-entity': async (ctx) => {
+    const chat = await ctx.client.workflow.start('ChatEntityWorkflow', {
+      workflowId: chatEntityWorkflowId('user-alice'),
+      taskQueue: ctx.taskQueue,
+      args: [{ user_id: 'user-alice' }],
+    });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'What tasks do I have?' }] });
+    await Promise.all([
+      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'help' }] }),
+      chat.executeUpdate(processMessageUpdate, { args: [{ content: 'thanks' }] }),
+    ]);
+    await chat.executeUpdate(clearHistoryUpdate);
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'hello again' }] });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: '/help' }] });
+    await sleep(1_000); // let the outbox publish
+    return { workflowId: chatEntityWorkflowId('user-alice') };
+  },
+  // The agent: a turn with two tool calls at once, one of which waits for approval and is approved; a turn
+  // that creates a task through a processing run (a child workflow); an undo of that turn.
+  'chat-agent': async (ctx) => {
+    await ctx.tasks.create('agent-1', { title: 'Review PR #42', description: 'Review the authentication refactoring pull request' });
+    await ctx.tasks.assign('agent-1', 'alice@example.com');
+    const newTask = { title: 'Write the release notes', description: 'Summarise the changes of this release', assignee: 'dave@example.com' };
+    ctx.model.respond = scripted(
+      { toolCalls: [{ name: 'get_task', arguments: { task_id: 'agent-1' } }, { name: 'assign_task', arguments: { task_id: 'agent-1', assignee: 'bob@example.com' } }] },
+      { text: 'Bob has agent-1 now.' },
+      { toolCalls: [{ name: 'get_current_time', arguments: {} }, { name: 'create_task', arguments: newTask }] },
+      { text: 'Created and assigned to Dave.' },
+    );
+    const workflowId = chatEntityWorkflowId('user-carol');
+    const chat = await ctx.client.workflow.start('ChatEntityWorkflow', { workflowId, taskQueue: ctx.agentTaskQueue, args: [{ user_id: 'user-carol' }] });
+    await chat.executeUpdate(setProfileUpdate, { args: [{ name: 'Carol', email: 'carol@example.com', preferred_style: 'brief' }] });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Give agent-1 to bob@example.com' }] });
+    const [approval] = await chat.query(getApprovalsQuery);
+    await chat.executeUpdate(decideApprovalUpdate, { args: [{ approval_id: approval!.approval_id, approved: true }] });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Dave should write the release notes' }] });
+    await chat.executeUpdate(undoLastTurnUpdate);
+    await sleep(1_000); // let the outbox publish
+    return { workflowId };
+  },
+  // A chat whose run reached its history limit and continued as new: the run that did.
+  'chat-entity-continued': async (ctx) => {
+    const workflowId = chatEntityWorkflowId('user-bob');
+    const chat = await ctx.client.workflow.start('ChatEntityWorkflow', {
+      workflowId,
+      taskQueue: ctx.taskQueue,
+      args: [{ user_id: 'user-bob', history_limit: 40 }],
+    });
+    for (let i = 1; i <= 12; i++) {
+      await chat.executeUpdate(processMessageUpdate, { args: [{ content: `message ${i}` }] }).catch(async () => {
+        await sleep(200); // refused while continuing as new: send again, as the chat's client does
+        await chat.executeUpdate(processMessageUpdate, { args: [{ content: `message ${i}` }] });
+      });
+    }
+    return { workflowId, runId: await firstRunId(ctx.client, workflowId) };
+  },
+};
+
+/** A scenario is recorded when `<scenario>.json` or `<scenario>.<date>.json` exists. */
+function recorded(scenario: string): boolean {
+  return readdirSync(OUT).some((file) => file === `${scenario}.json` || (file.startsWith(`${scenario}.`) && /^\d{4}-/.test(file.slice(scenario.length + 1))));
+}
+
+function newFileName(scenario: string): string {
+  if (!existsSync(join(OUT, `${scenario}.json`))) return `${scenario}.json`;
+  const date = new Date().toISOString().slice(0, 10);
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? `${scenario}.${date}.json` : `${scenario}.${date}-${n}.json`;
+    if (!existsSync(join(OUT, name))) return name;
+  }
+}
+
 async function main() {
+  const requested = process.argv.slice(2);
+  const unknown = requested.filter((name) => !(name in SCENARIOS));
+  if (unknown.length > 0) throw new Error(`Unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  mkdirSync(OUT, { recursive: true });
+  const selected = requested.length > 0 ? requested : Object.keys(SCENARIOS).filter((name) => !recorded(name));
+  if (selected.length === 0) {
+    console.log('Every scenario has a recorded history; name scenarios to record them again.');
+    return;
+  }
+
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-record-'));
   const cli = await findTemporalCli();
@@ -36,72 +217,45 @@ async function main() {
   const redis = new Redis(config.REDIS_URL);
   let failNotifications = false;
   const { worker, connection } = await createWorker({ config, client, redis, random: () => (failNotifications ? 0 : 1) });
-  mkdirSync(OUT, { recursive: true });
+  const model = await startModelServer();
+  const agentConfig = { ...config, TASK_QUEUE: 'record-agent', LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
+  const agent = await createWorker({ config: agentConfig, client, redis, random: () => 1 });
+  const seed = { title: 'Review PR #42', description: 'Review the authentication refactoring pull request', assignee: 'alice@example.com', deadline_seconds: 60 };
+  const startProcessing = (taskId: string, overrides: Record<string, unknown> = {}) =>
+    client.workflow.start('TaskProcessingWorkflow', {
+      workflowId: processingWorkflowId(taskId),
+      taskQueue: config.TASK_QUEUE,
+      args: [{ task_id: taskId, ...seed, ...overrides }],
+    });
+  const ctx: Context = {
+    client,
+    tasks: new TaskEntityClient(client, config.TASK_QUEUE),
+    taskQueue: config.TASK_QUEUE,
+    agentTaskQueue: agentConfig.TASK_QUEUE,
+    model,
+    failNotifications: (fail) => (failNotifications = fail),
+    startProcessing,
+    process: async (taskId, overrides) => (await startProcessing(taskId, overrides)).result(),
+  };
 
   // The CLI's JSON export is the format the SDK's replayer reads (and what a user would attach to a bug).
-  const save = async (name: string, workflowId: string) => {
-    const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    writeFileSync(join(OUT, `${name}.json`), stdout);
-    console.log(`saved ${name} (${(JSON.parse(stdout) as { events: unknown[] }).events.length} events)`);
+  const save = async (scenario: string, { workflowId, runId }: { workflowId: string; runId?: string }) => {
+    const args = ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
+    const { stdout } = await promisify(execFile)(cli, args, { maxBuffer: 64 * 1024 * 1024 });
+    const file = newFileName(scenario);
+    writeFileSync(join(OUT, file), stdout);
+    console.log(`saved ${file} (${(JSON.parse(stdout) as { events: unknown[] }).events.length} events)`);
   };
-  const process = (taskId: string, overrides: Record<string, unknown> = {}) =>
-    client.workflow.execute(TaskProcessingWorkflow, {
-      workflowId: `task-workflow-${taskId}`,
-      taskQueue: config.TASK_QUEUE,
-      args: [{ task_id: taskId, title: 'Review PR #42', description: 'Review the authentication refactoring pull request', assignee: 'alice@example.com', deadline_seconds: 60, ...overrides }],
-    });
 
   try {
-    await worker.runUntil(async () => {
-      await process('completed');
-      await save('processing-completed', 'task-workflow-completed');
-
-      await process('rejected', { title: 'abc' });
-      await save('processing-rejected', 'task-workflow-rejected');
-
-      failNotifications = true;
-      await process('compensated');
-      failNotifications = false;
-      await save('processing-compensated', 'task-workflow-compensated');
-
-      // An entity that is assigned, gets a deadline that fires, a new deadline, and is completed.
-      await process('entity', { deadline_seconds: 1 });
-      const entity = client.workflow.getHandle(taskEntityWorkflowId('entity'));
-      while ((await entity.query(getTaskQuery))?.status !== 'overdue') await new Promise((r) => setTimeout(r, 200));
-      await entity.executeUpdate(setDeadlineUpdate, { args: [{ deadline_seconds: 600 }] });
-      await entity.signal('assignTask', { assignee: 'bob@example.com' });
-      await entity.executeUpdate(assignTaskUpdate, { args: [{ assignee: 'carol@example.com' }] });
-      await entity.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
-      await save('task-entity', taskEntityWorkflowId('entity'));
-
-      // A task created as a resource, updated conditionally, then deleted (its run completes).
-      await process('deleted');
-      const deleted = client.workflow.getHandle(taskEntityWorkflowId('deleted'));
-      const { version } = await deleted.executeUpdate(updateStatusUpdate, { args: [{ status: 'in_progress' }] });
-      await deleted.executeUpdate(updateStatusUpdate, { args: [{ status: 'completed', expected_version: version }] });
-      await deleted.executeUpdate(deleteTaskUpdate);
-      await deleted.result();
-      await save('task-entity-deleted', taskEntityWorkflowId('deleted'));
-
-      // A chat: messages (two at once), a clear, and the events they publish.
-      const chat = await client.workflow.start(ChatEntityWorkflow, {
-        workflowId: chatEntityWorkflowId('user-alice'),
-        taskQueue: config.TASK_QUEUE,
-        args: [{ user_id: 'user-alice' }],
-      });
-      await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'What tasks do I have?' }] });
-      await Promise.all([
-        chat.executeUpdate(processMessageUpdate, { args: [{ content: 'help' }] }),
-        chat.executeUpdate(processMessageUpdate, { args: [{ content: 'thanks' }] }),
-      ]);
-      await chat.executeUpdate(clearHistoryUpdate);
-      await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'hello again' }] });
-      await new Promise((r) => setTimeout(r, 1_000)); // let the outbox publish
-      await save('chat-entity', chatEntityWorkflowId('user-alice'));
-    });
+    await agent.worker.runUntil(() =>
+      worker.runUntil(async () => {
+        for (const scenario of selected) await save(scenario, await SCENARIOS[scenario]!(ctx));
+      }),
+    );
   } finally {
+    model.close();
+    await agent.connection.close();
     await connection.close();
     await client.connection.close();
     redis.disconnect();

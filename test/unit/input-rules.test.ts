@@ -14,8 +14,12 @@ import {
   CreateTaskInputRules,
   DEADLINE_SECONDS_MAX,
   ID_MAX_LENGTH,
+  UPDATE_ID_MAX_LENGTH,
   ProcessTaskRequestRules,
+  RevertChangesInputRules,
   SetDeadlineInputRules,
+  ApprovalDecisionInputRules,
+  UserProfileInputRules,
   UpdateStatusInputRules,
   checkInput,
   type InputRules,
@@ -25,7 +29,10 @@ import {
   ChatMessageRequestSchema,
   CreateTaskInputSchema,
   ProcessTaskRequestSchema,
+  RevertChangesInputSchema,
   SetDeadlineInputSchema,
+  ApprovalDecisionInputSchema,
+  UserProfileInputSchema,
   UpdateStatusInputSchema,
   fieldErrors,
   type FieldError,
@@ -45,7 +52,7 @@ const text = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 12 }),
   fc.constantFrom('', ' ', '  \n\t ', ' alice@example.com ', 'task-001', '-x', 'a b', 'a/b', '\u0000', 'x\u007f', 'line\nbreak\ttab', 'é'),
-  fc.constantFrom(ID_MAX_LENGTH, 200, 254, 4000, 5000).chain((n) =>
+  fc.constantFrom(ID_MAX_LENGTH, 200, 254, UPDATE_ID_MAX_LENGTH, 4000, 5000).chain((n) =>
     fc.constantFrom(n - 1, n, n + 1).map((len) => 'a'.repeat(len)),
   ),
   fc.constantFrom(65, 201, 255).map((len) => ` ${'b'.repeat(len)} `),
@@ -56,6 +63,13 @@ const integer = fc.oneof(
   fc.constantFrom(0, 1, 5, 6, 3600, DEADLINE_SECONDS_MAX, DEADLINE_SECONDS_MAX + 1, 2 ** 53, -(2 ** 53), 1e21),
   fc.double({ min: -10, max: 10 }),
   fc.constantFrom('5', '3600', Number.NaN, Number.POSITIVE_INFINITY),
+);
+
+const boolean = fc.oneof(fc.boolean(), fc.constantFrom('true', 0, 1, null));
+
+const email = fc.oneof(
+  fc.constantFrom('alice@example.com', ' bob@example.com ', 'a@b', 'no-at-sign', 'x@y.z', 'q"uote@x.y', '@x.y', 'a@b.', ''),
+  fc.emailAddress(),
 );
 
 const status = fc.constantFrom('pending', 'assigned', 'in_progress', 'completed', 'overdue', 'PENDING', '', 'done');
@@ -75,7 +89,7 @@ function inputs(valid: Record<string, unknown>, fields: Record<string, fc.Arbitr
   );
 }
 
-const cases: { name: string; rules: InputRules<never>; schema: z.ZodType; input: fc.Arbitrary<unknown> }[] = [
+const cases: { name: string; rules: InputRules<never>; schema: z.ZodType; input: fc.Arbitrary<unknown>; strict?: boolean }[] = [
   {
     name: 'ProcessTaskRequest',
     rules: ProcessTaskRequestRules as InputRules<never>,
@@ -90,7 +104,12 @@ const cases: { name: string; rules: InputRules<never>; schema: z.ZodType; input:
     schema: CreateTaskInputSchema,
     input: inputs({ title: 'Title', description: null, priority: 2 }, { title: text, description: text, priority: integer }),
   },
-  { name: 'AssignTaskInput', rules: AssignTaskInputRules as InputRules<never>, schema: AssignTaskInputSchema, input: inputs({ assignee: 'a@b.c' }, { assignee: text }) },
+  {
+    name: 'AssignTaskInput',
+    rules: AssignTaskInputRules as InputRules<never>,
+    schema: AssignTaskInputSchema,
+    input: inputs({ assignee: 'a@b.c', expected_version: 2 }, { assignee: text, expected_version: integer }),
+  },
   {
     name: 'UpdateStatusInput',
     rules: UpdateStatusInputRules as InputRules<never>,
@@ -101,7 +120,29 @@ const cases: { name: string; rules: InputRules<never>; schema: z.ZodType; input:
     name: 'SetDeadlineInput',
     rules: SetDeadlineInputRules as InputRules<never>,
     schema: SetDeadlineInputSchema,
-    input: inputs({ deadline_seconds: 60 }, { deadline_seconds: integer }),
+    input: inputs({ deadline_seconds: 60, expected_version: 4 }, { deadline_seconds: integer, expected_version: integer }),
+  },
+  {
+    name: 'RevertChangesInput',
+    rules: RevertChangesInputRules as InputRules<never>,
+    schema: RevertChangesInputSchema,
+    input: inputs({ changes_by: 'task-workflow-t/run-1/change/' }, { changes_by: text }),
+  },
+  {
+    name: 'UserProfileInput (strict: unknown fields refused)',
+    rules: UserProfileInputRules as InputRules<never>,
+    schema: UserProfileInputSchema,
+    strict: true,
+    input: inputs(
+      { name: 'Alice', email: 'alice@example.com', preferred_style: 'brief', summary: 'Leads the backend team.' },
+      { name: text, email, preferred_style: text, summary: text },
+    ),
+  },
+  {
+    name: 'ApprovalDecisionInput',
+    rules: ApprovalDecisionInputRules as InputRules<never>,
+    schema: ApprovalDecisionInputSchema,
+    input: inputs({ approval_id: 'ap-1', approved: true }, { approval_id: text, approved: boolean }),
   },
   {
     name: 'ChatMessageRequest',
@@ -118,14 +159,14 @@ function firstMessagePerField(errors: FieldError[]): [string, string][] {
 }
 
 describe('workflow input rules agree with the API schemas', () => {
-  for (const { name, rules, schema, input } of cases) {
+  for (const { name, rules, schema, input, strict } of cases) {
     it(name, () => {
       let refused = 0;
       let accepted = 0;
       fc.assert(
         fc.property(input, (value) => {
           const fromZod = schema.safeParse(value);
-          const fromRules = checkInput(rules, value);
+          const fromRules = checkInput(rules, value, { strict });
           if (fromZod.success) {
             accepted++;
             expect(fromRules).toEqual({ success: true, data: fromZod.data });

@@ -36,6 +36,13 @@ describe('task rules', () => {
     expect(rules.unassignTask(created, t0 + 2)).toBe(created);
   });
 
+  it('marks a task overdue only once its deadline has passed (a deadline moved as the old timer fired stays)', () => {
+    const due = rules.setDeadline(assigned, 60, t0 + 2);
+    expect(rules.markOverdue(due, t0 + 2 + 60_000)).toMatchObject({ status: 'overdue' });
+    // The timer of an earlier deadline fires in the activation that moved the deadline: not due yet.
+    expect(rules.markOverdue(due, t0 + 30_000)).toBe(due);
+  });
+
   it('refuses impossible transitions with a reason', () => {
     const completed = rules.updateStatus(assigned, 'completed', t0 + 3);
     expect(() => rules.assignTask(completed, 'bob', t0)).toThrow('Cannot assign: task t1 is completed');

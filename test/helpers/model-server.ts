@@ -1,0 +1,104 @@
+/**
+ * A scripted language model that speaks the OpenAI chat-completions protocol (`POST /v1/chat/completions`,
+ * `tools`, `tool_calls`, `tool` role messages, parallel calls in one answer), as the OpenAI API documents
+ * it. The test decides each answer; every request is recorded.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ModelMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+}
+
+export interface ModelRequest {
+  model: string;
+  messages: ModelMessage[];
+  tools?: { type: 'function'; function: { name: string; description?: string; parameters: unknown } }[];
+  headers: IncomingHttpHeaders;
+}
+
+/** What the model answers: text, tool calls (several are parallel calls), or an HTTP error. */
+export type ModelAnswer =
+  | { text: string; delayMs?: number }
+  | { toolCalls: { name: string; arguments: unknown; id?: string }[]; text?: string; delayMs?: number }
+  | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
+
+export interface ModelServer {
+  /** Base URL for LLM_BASE_URL (ends in /v1). */
+  url: string;
+  requests: ModelRequest[];
+  /** Decides each answer; replace it at any time. */
+  respond: (request: ModelRequest) => ModelAnswer | Promise<ModelAnswer>;
+  close(): void;
+}
+
+/** The text of the last user message of a request. */
+export const lastUserMessage = (request: ModelRequest) => request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+
+export async function startModelServer(respond: ModelServer['respond'] = () => ({ text: 'OK' })): Promise<ModelServer> {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', async () => {
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
+        return;
+      }
+      const request = { ...(JSON.parse(body) as Omit<ModelRequest, 'headers'>), headers: req.headers };
+      model.requests.push(request);
+      const answer = await model.respond(request);
+      if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+      if ('status' in answer) {
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body ?? { error: { message: `status ${answer.status}` } }));
+        return;
+      }
+      calls++;
+      const toolCalls =
+        'toolCalls' in answer
+          ? answer.toolCalls.map((call, i) => ({
+              id: call.id ?? `call_${calls}_${i}`,
+              type: 'function' as const,
+              function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
+            }))
+          : undefined;
+      const message = { role: 'assistant', content: answer.text ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: `chatcmpl-${calls}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: request.model,
+          choices: [{ index: 0, message, finish_reason: toolCalls ? 'tool_calls' : 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const model: ModelServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    requests: [],
+    respond,
+    close: () => server.close(),
+  };
+  return model;
+}
+
+/**
+ * Answers in order, one per request (an answer may depend on the request); past the script, a text that
+ * says so, which a test asserting on replies will notice.
+ */
+export function scripted(...answers: (ModelAnswer | ((request: ModelRequest) => ModelAnswer))[]): ModelServer['respond'] {
+  return (request) => {
+    const next = answers.shift();
+    if (next === undefined) return { text: 'The script has no more answers.' };
+    return typeof next === 'function' ? next(request) : next;
+  };
+}
+
+/** The `tool` messages of a request (what the agent sent back for each tool call), in order. */
+export const toolMessages = (request: ModelRequest) => request.messages.filter((m) => m.role === 'tool');
