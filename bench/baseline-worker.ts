@@ -3,8 +3,11 @@
  * same settings as the service's worker (worker/create-worker.ts), on its own task queue.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig } from '../common/config';
-import { temporalConnectionOptions } from '../common/temporal';
+import { createAgentToolActivities } from '../activities/agent-tools';
+import { createModelActivities } from '../activities/model';
+import { TaskEntityClient } from '../clients/task-entity';
+import { llmSettings, loadConfig } from '../common/config';
+import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { effectiveWorkerSettings, workerSettings } from '../worker/create-worker';
 import { baselineActivities } from './baseline-activities';
 
@@ -15,7 +18,12 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
-    activities: baselineActivities,
+    // The agent turn's baseline runs the service's own model and tool activities (tasks live on SERVICE_TASK_QUEUE).
+    activities: {
+      ...baselineActivities,
+      ...createModelActivities(llmSettings(config)),
+      ...createAgentToolActivities({ tasks: new TaskEntityClient(await connectClient(config), process.env.SERVICE_TASK_QUEUE ?? config.TASK_QUEUE) }),
+    },
     workflowsPath: require.resolve('./baseline-workflows'),
     ...workerSettings(config),
   });

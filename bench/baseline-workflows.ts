@@ -3,7 +3,11 @@
  * server and worker settings. Bundled on its own (bench/baseline-worker.ts), never by the service.
  */
 import { condition, defineQuery, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { createAgentToolActivities } from '../activities/agent-tools';
+import type { createModelActivities } from '../activities/model';
 import type { baselineActivities } from './baseline-activities';
+
+type BareAgentActivities = ReturnType<typeof createModelActivities> & ReturnType<typeof createAgentToolActivities>;
 
 const { noop } = proxyActivities<typeof baselineActivities>({ startToCloseTimeout: '10 seconds' });
 
@@ -39,5 +43,33 @@ export async function BareTimerEntityWorkflow(): Promise<void> {
   await condition(() => dueAt !== null);
   await sleep(Math.max(1, dueAt! - Date.now()));
   firedAt = Date.now();
+  await condition(() => false);
+}
+
+export const agentTurnUpdate = defineUpdate<string, [{ content: string; task_id: string }]>('agentTurn');
+
+/**
+ * The least an agent turn with two tool calls costs: on an update, the model is asked, the two tools it
+ * calls run in parallel, and the model is asked again for the text. The same activities as the chat entity
+ * (the real model-call and tool activities, against the same scripted model) with the same options, and
+ * nothing else: no history, no approvals, no events.
+ */
+export async function BareAgentTurnWorkflow(): Promise<void> {
+  const model = proxyActivities<BareAgentActivities>({ startToCloseTimeout: '20 seconds', heartbeatTimeout: '5 seconds', retry: { maximumAttempts: 4 } });
+  const tools = proxyActivities<BareAgentActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: '5 seconds', retry: { maximumAttempts: 5 } });
+  setHandler(agentTurnUpdate, async ({ content, task_id }) => {
+    const user = { role: 'user' as const, content };
+    const first = await model.callModel({ messages: [user], tools: [] });
+    const results = await Promise.all(
+      first.tool_calls.map((call) =>
+        tools.agentTool({ tool: call.name as 'get_task', args: { task_id }, user: { user_id: 'bench', email: null } }),
+      ),
+    );
+    const second = await model.callModel({
+      messages: [user, ...results.map((r, i) => ({ role: 'tool' as const, tool_call_id: first.tool_calls[i]!.id, content: JSON.stringify(r) }))],
+      tools: [],
+    });
+    return second.content ?? '';
+  });
   await condition(() => false);
 }

@@ -87,6 +87,11 @@ function chartFor(s: ScenarioResult): string | undefined {
         { label: 'query p50', bars: [{ name: 'after the mutations', value: f.busyQuery.p50 }, { name: 'fresh entity', value: f.freshQuery.p50 }] },
         { label: 'query p99', bars: [{ name: 'after the mutations', value: f.busyQuery.p99 }, { name: 'fresh entity', value: f.freshQuery.p99 }] },
       ]);
+    case 'agent':
+      return barChart(s.title, 'ms', [
+        { label: 'p50', bars: [{ name: 'chat entity (agent)', value: f.oursP50 }, { name: 'bare, same activities', value: f.bareP50 }] },
+        { label: 'p99', bars: [{ name: 'chat entity (agent)', value: f.oursP99 }, { name: 'bare, same activities', value: f.bareP99 }] },
+      ]);
     default:
       return undefined;
   }

@@ -22,13 +22,15 @@ import { writeWorkflowBundle } from '../worker/create-worker';
 import type { BenchContext, ScenarioResult } from './context';
 import { logged, startProcess, type ServiceProcess } from './processes';
 import { writeReport, type BenchRun } from './report';
+import { startModelServer, type ModelServer } from '../test/helpers/model-server';
+import { agent } from './scenarios/agent';
 import { chat } from './scenarios/chat';
 import { longLived } from './scenarios/long-lived';
 import { readPath } from './scenarios/read-path';
 import { scale } from './scenarios/scale';
 import { throughput } from './scenarios/throughput';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-bench-'));
   const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
   const processes: ServiceProcess[] = [];
+  let model: ModelServer | undefined;
   const tag = `bench-${Date.now().toString(36)}`;
   try {
     const base = loadConfig();
@@ -79,12 +82,20 @@ async function main(): Promise<void> {
     };
     const worker = startProcess('worker', 'worker/main.ts', { ...env, ...heap, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: bundlePath }, profiling);
     const api = startProcess('api', 'api/main.ts', { ...env, PORT: String(apiPort), HOST: '127.0.0.1' }, profiling);
-    const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, TASK_QUEUE: `${tag}-baseline` });
+    // The agent scenario's scripted model (instant), for a worker of the service that has a model and for the baseline.
+    model = await startModelServer();
+    const withModel = { LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
+    const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, ...withModel, TASK_QUEUE: `${tag}-baseline`, SERVICE_TASK_QUEUE: tag });
     processes.push(worker, api, baseline);
+    const agentWorker = only.includes('agent')
+      ? startProcess('agent-worker', 'worker/main.ts', { ...env, ...heap, ...withModel, LOG_LEVEL: 'info', TASK_QUEUE: `${tag}-agent`, WORKFLOW_BUNDLE_PATH: bundlePath })
+      : undefined;
+    if (agentWorker) processes.push(agentWorker);
     // The Temporal dev server is measured too (it is usually what bounds throughput here), not stopped by us.
     const temporal: ServiceProcess = { name: 'temporal-dev-server', child: server.process, logs: [], stop: async () => undefined };
     const workerStarted = await logged(worker, 'worker started');
     const baselineStarted = await logged(baseline, 'worker started');
+    if (agentWorker) await logged(agentWorker, 'worker started');
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     for (let i = 0; i < 100 && !(await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
     const client = await connectClient(config);
@@ -100,6 +111,7 @@ async function main(): Promise<void> {
       if (name === 'chat') scenarios.push(await chat(ctx));
       if (name === 'scale') scenarios.push(await scale(ctx, settings.maxCachedWorkflows));
       if (name === 'long-lived') scenarios.push(await longLived(ctx));
+      if (name === 'agent') scenarios.push(await agent({ ...ctx, processes: ctx.processes, agentQueue: `${tag}-agent`, model: model! }));
     }
     await client.connection.close();
 
@@ -124,6 +136,7 @@ async function main(): Promise<void> {
     log(`results in ${outDir}`);
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
+    model?.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
