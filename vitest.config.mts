@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     // Each test file in its own process: the Temporal runtime and workers are per process.
     pool: 'forks',
+    // Two files at a time on 2 cores: most of a test waits on Temporal, so two overlap well.
+    maxWorkers: 2,
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global-setup.ts'],
     setupFiles: ['test/setup/runtime.ts'],
