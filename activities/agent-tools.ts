@@ -9,6 +9,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { entityFailure } from '../clients/errors';
+import { whyNotDelete } from '../common/access-policy';
 import { heartbeating } from './heartbeat';
 import type { TaskEntityClient } from '../clients/task-entity';
 import type { Task } from '../common/schemas';
@@ -18,6 +19,9 @@ export interface ToolUser {
   user_id: string;
   /** The profile's e-mail: what "my tasks" means. */
   email: string | null;
+  /** Whose rights the call acts with (recorded as `updated_by`); absent: full rights, `cli`. */
+  subject?: string;
+  admin?: boolean;
 }
 
 export interface AgentToolInput {
@@ -46,6 +50,8 @@ export interface UndoChangeInput {
   /** The update-id prefix of the turn's changes. */
   changes_by: string;
   update_id: string;
+  /** Who asked for the undo. */
+  updated_by?: string;
 }
 
 export interface UndoChangeResult {
@@ -103,6 +109,7 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
 
   async function runTool(input: AgentToolInput): Promise<AgentToolResult> {
     const { update_id: updateId, expected_version: expectedVersion } = input;
+    const updatedBy = input.user.subject;
     switch (input.tool) {
       case 'get_current_time':
         return { ok: true, content: { utc: currentTime() } };
@@ -124,7 +131,7 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
         const { title, description, priority } = input.args as ToolArgs['create_task'];
         const taskId = input.new_task_id!;
         try {
-          const task = await tasks.create(taskId, { title, description: description ?? null, priority }, { updateId, ifExists: 'reuse' });
+          const task = await tasks.create(taskId, { title, description: description ?? null, priority }, { updateId, ifExists: 'reuse', updatedBy });
           return { ok: true, content: taskView(task), task };
         } catch (err) {
           return refusal(err, taskId);
@@ -132,28 +139,31 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
       }
       case 'assign_task': {
         const { task_id, assignee } = input.args as ToolArgs['assign_task'];
-        return tasks.assign(task_id, assignee, { updateId, expectedVersion }).then(
+        return tasks.assign(task_id, assignee, { updateId, expectedVersion, updatedBy }).then(
           (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
           (err: unknown) => refusal(err, task_id),
         );
       }
       case 'update_status': {
         const { task_id, status } = input.args as ToolArgs['update_status'];
-        return tasks.updateStatus(task_id, { status, expected_version: expectedVersion }, { updateId }).then(
+        return tasks.updateStatus(task_id, { status, expected_version: expectedVersion }, { updateId, updatedBy }).then(
           (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
           (err: unknown) => refusal(err, task_id),
         );
       }
       case 'set_deadline': {
         const { task_id, deadline_seconds } = input.args as ToolArgs['set_deadline'];
-        return tasks.setDeadline(task_id, deadline_seconds, { updateId, expectedVersion }).then(
+        return tasks.setDeadline(task_id, deadline_seconds, { updateId, expectedVersion, updatedBy }).then(
           (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
           (err: unknown) => refusal(err, task_id),
         );
       }
       case 'delete_task': {
         const { task_id } = input.args as ToolArgs['delete_task'];
-        return tasks.delete(task_id, { updateId, expectedVersion }).then(
+        // The workflow refuses before asking; checked here too, where the change is made.
+        const why = input.user.admin === false ? whyNotDelete({ subject: updatedBy ?? input.user.user_id, admin: false }) : undefined;
+        if (why) return { ok: false, error: `Not allowed: ${why}` };
+        return tasks.delete(task_id, { updateId, expectedVersion, updatedBy }).then(
           (): AgentToolResult => ({ ok: true, content: { deleted: task_id } }),
           (err: unknown) => refusal(err, task_id),
         );
@@ -162,19 +172,19 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
   }
 
   /** /undo, one task: puts back what the turn changed, deletes what it created; refuses where the task moved on. */
-  async function undoChange({ change, changes_by, update_id }: UndoChangeInput): Promise<UndoChangeResult> {
+  async function undoChange({ change, changes_by, update_id, updated_by: updatedBy }: UndoChangeInput): Promise<UndoChangeResult> {
     const { task_id } = change;
     try {
       if (change.kind === 'deleted') {
         return { task_id, outcome: 'kept', line: `${task_id}: was deleted; a deletion cannot be undone` };
       }
       if (change.kind === 'created') {
-        await tasks.delete(task_id, { updateId: update_id, expectedVersion: change.version });
+        await tasks.delete(task_id, { updateId: update_id, expectedVersion: change.version, updatedBy });
         return { task_id, outcome: 'deleted', line: `${task_id}: created in that turn, deleted` };
       }
       const before = await tasks.get(task_id);
       if (before === null) return { task_id, outcome: 'gone', line: `${task_id}: no longer exists` };
-      const after = await tasks.revertChanges(task_id, changes_by, { updateId: update_id });
+      const after = await tasks.revertChanges(task_id, changes_by, { updateId: update_id, updatedBy });
       const parts = differences(before, after);
       return parts.length > 0
         ? { task_id, outcome: 'reverted', line: `${task_id}: ${parts.join(', ')}` }

@@ -21,6 +21,8 @@ export interface EntityStepInput {
   task_id: string;
   /** The change's update id; absent in runs recorded before workflows passed one. */
   update_id?: string;
+  /** Who started the run (the task's `updated_by`); absent: `cli`. */
+  updated_by?: string;
 }
 
 /** The entity's answer as an activity outcome: its refusals are final, everything else is retried. */
@@ -46,9 +48,13 @@ function asActivityFailure(err: unknown, taskId: string): never {
  * an update waits for the entity's workflow task, which a worker that is shutting down no longer polls, so
  * without this a draining worker would wait on itself.
  */
-async function step(input: EntityStepInput, call: (options: { updateId: string; signal: AbortSignal }) => Promise<Task>): Promise<Task> {
+async function step(input: EntityStepInput, call: (options: { updateId: string; signal: AbortSignal; updatedBy?: string }) => Promise<Task>): Promise<Task> {
   try {
-    return await call({ updateId: input.update_id ?? activityCaller().idempotencyKey, signal: Context.current().cancellationSignal });
+    return await call({
+      updateId: input.update_id ?? activityCaller().idempotencyKey,
+      signal: Context.current().cancellationSignal,
+      updatedBy: input.updated_by,
+    });
   } catch (err) {
     asActivityFailure(err, input.task_id);
   }

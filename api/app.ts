@@ -5,16 +5,20 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { cors } from 'hono/cors';
+import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import type { Redis } from 'ioredis';
 import { ChatEntityClient } from '../clients/chat-entity';
 import { ProcessingClient } from '../clients/processing';
 import { TaskEntityClient } from '../clients/task-entity';
-import type { Config } from '../common/config';
+import { codecCorsOrigins, type Config } from '../common/config';
 import type { Logger } from '../common/logger';
+import { AesGcmPayloadCodec } from '../common/payload-encryption';
 import { fieldErrors } from '../common/schemas';
-import { bearerAuth } from './auth';
+import { authenticate, requireChatOwner, type AccessVariables } from './access';
 import { docsRoutes } from './docs';
 import { EntityUpdateQueue } from './entity-updates';
 import { ApiError, createErrorHandler, errorBody } from './errors';
@@ -23,6 +27,7 @@ import { createMetrics } from './metrics';
 import type { EventSubscriber } from '../events/subscriber';
 import { agentRoutes } from './routes/agent';
 import { chatRoutes } from './routes/chat';
+import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { processingRoutes } from './routes/processing';
@@ -38,6 +43,8 @@ export interface AppDeps {
   subscriber?: EventSubscriber;
   /** True once the process is shutting down: readiness fails and connections are not kept alive. */
   draining?: () => boolean;
+  /** How AUTH_JWKS_URL is fetched (tests count the fetches). */
+  fetch?: typeof fetch;
 }
 
 /** What route modules get: the app's dependencies, the entities' clients and the per-entity update queue the app owns. */
@@ -46,9 +53,13 @@ export type RouteDeps = AppDeps & {
   tasks: TaskEntityClient;
   chats: ChatEntityClient;
   entityUpdates: EntityUpdateQueue;
+  /** The payload codec of PAYLOAD_ENCRYPTION_KEYS, served at /codec; undefined when payloads are not encrypted. */
+  codec?: PayloadCodec;
 };
 
-export type AppEnv = { Variables: RequestIdVariables };
+export type AppEnv = { Variables: RequestIdVariables & AccessVariables };
+
+const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
@@ -75,14 +86,25 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       'request',
     );
   });
-  app.use(bearerAuth(deps.config.API_TOKEN));
-  app.use(
+  // The Web UI calls the codec endpoint from its own origin; browsers send the preflight without a token.
+  app.use('/codec/*', cors({ origin: codecCorsOrigins(deps.config), allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization', 'X-Namespace'], credentials: true }));
+  app.use(authenticate(deps.config, { fetch: deps.fetch }));
+  // A user's chat is theirs alone: /chat/{user_id} and everything under it (history, approvals, profile, undo).
+  const chatOwnerOnly = async (c: Context<AppEnv>, next: Next) => {
+    requireChatOwner(c, c.req.param('user_id') ?? '');
+    await next();
+  };
+  app.use('/chat/:user_id', chatOwnerOnly);
+  app.use('/chat/:user_id/*', chatOwnerOnly);
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.config.MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(errorBody(`Request body is larger than ${deps.config.MAX_BODY_BYTES} bytes`, [{ field: 'body', message: 'too large' }]), 413),
-    }),
-  );
+      maxSize,
+      onError: (c) => c.json(errorBody(`Request body is larger than ${maxSize} bytes`, [{ field: 'body', message: 'too large' }]), 413),
+    });
+  const requestBodyLimit = limitBody(deps.config.MAX_BODY_BYTES);
+  // The Web UI decodes whole payload lists at once; one payload alone may be up to Temporal's 2 MB.
+  const codecBodyLimit = limitBody(CODEC_MAX_BODY_BYTES);
+  app.use((c, next) => (c.req.path.startsWith('/codec/') ? codecBodyLimit : requestBodyLimit)(c, next));
   app.use(acceptJsonBodies);
 
   const routeDeps: RouteDeps = {
@@ -91,6 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     tasks: new TaskEntityClient(deps.client, deps.config.TASK_QUEUE),
     chats: new ChatEntityClient(deps.client, deps.config.TASK_QUEUE),
     entityUpdates: new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT),
+    codec: deps.config.PAYLOAD_ENCRYPTION_KEYS ? new AesGcmPayloadCodec(deps.config.PAYLOAD_ENCRYPTION_KEYS) : undefined,
   };
   app.route('/', healthRoutes(routeDeps));
   app.route('/', processingRoutes(routeDeps));
@@ -99,6 +122,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', chatRoutes(routeDeps));
   app.route('/', agentRoutes(routeDeps));
   app.route('/', eventRoutes(routeDeps));
+  app.route('/', codecRoutes(routeDeps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

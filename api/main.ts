@@ -8,6 +8,7 @@ import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
 import { subscriberFromConfig } from '../events/subscriber';
+import { authModes } from './access';
 import { createApp } from './app';
 
 /** After the drain, how long open connections get before the process exits anyway (below the k8s grace period). */
@@ -22,6 +23,16 @@ async function main(): Promise<void> {
   subscriber?.start();
   let draining = false;
   const app = createApp({ config, client, redis, logger, subscriber, draining: () => draining });
+
+  const modes = authModes(config);
+  if (modes.includes('open')) {
+    logger.warn('the API is open: with no API_TOKEN, AUTH_JWT_SECRET or AUTH_JWKS_URL set, anyone who reaches it may do everything');
+  } else {
+    logger.info({ auth: modes }, 'api authentication');
+  }
+  if (config.PAYLOAD_ENCRYPTION_KEYS) {
+    logger.info({ encryptsWith: config.PAYLOAD_ENCRYPTION_KEYS[0]!.id, keys: config.PAYLOAD_ENCRYPTION_KEYS.length }, 'payloads encrypted; codec endpoint at /codec');
+  }
 
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ port: info.port, host: config.HOST }, 'api listening'),

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import { chatEntityWorkflowId } from '../common/ids';
+import type { Actor } from '../common/access-policy';
 import type { Approval, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../common/schemas';
 import {
   CHAT_ENTITY_WORKFLOW_TYPE,
@@ -38,9 +39,10 @@ export class ChatEntityClient {
   ) {}
 
   /** Sends a message and answers with the assistant's entry; the first message starts the user's entity. */
-  send(userId: string, message: ChatMessageRequest): Promise<ChatEntry> {
+  send(userId: string, message: ChatMessageRequest, actor?: Actor): Promise<ChatEntry> {
+    const input = actor ? { ...message, actor } : message;
     return this.call(userId, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [message], updateId, startWorkflowOperation: this.start(userId) }),
+      this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
     );
   }
 
@@ -50,9 +52,9 @@ export class ChatEntityClient {
   }
 
   /** Reverts the task changes of the user's last turn that made any; answers with what it reverted. */
-  undo(userId: string): Promise<ChatEntry> {
+  undo(userId: string, actor?: Actor): Promise<ChatEntry> {
     return this.call(userId, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { updateId, startWorkflowOperation: this.start(userId) }),
+      this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { args: [actor ? { actor } : {}], updateId, startWorkflowOperation: this.start(userId) }),
     );
   }
 

@@ -31,13 +31,13 @@ export class ProcessingClient {
   ) {}
 
   /** Starts processing a task; `refused` while a run for the task is open (one at a time per task). */
-  async start(input: ProcessTaskRequest): Promise<ProcessingRun> {
+  async start(input: ProcessTaskRequest, { updatedBy }: { updatedBy?: string } = {}): Promise<ProcessingRun> {
     const workflowId = processingWorkflowId(input.task_id);
     try {
       const handle = await this.client.workflow.start<typeof TaskProcessingWorkflow>(TASK_PROCESSING_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: this.taskQueue,
-        args: [input],
+        args: updatedBy === undefined ? [input] : [input, { updated_by: updatedBy }],
         // Only one processing run per task at a time; a closed run may be followed by a new one.
         workflowIdConflictPolicy: 'FAIL',
         staticSummary: `Process task ${input.task_id} for ${input.assignee}`,

@@ -29,7 +29,11 @@ export interface CallOptions {
   updateId?: string;
   /** Gives up the call when aborted (an activity being cancelled). */
   signal?: AbortSignal;
+  /** Who makes the change, recorded as the task's `updated_by` (see Attributed); unset: `cli`. */
+  updatedBy?: string;
 }
+
+const by = (options: CallOptions) => (options.updatedBy === undefined ? {} : { updated_by: options.updatedBy });
 
 export interface TaskFilters {
   status?: TaskStatus;
@@ -73,7 +77,7 @@ export class TaskEntityClient {
     // A task deleted a moment ago: its run refuses and ends at once; sent again, this starts a fresh one.
     return this.call(taskId, options, (updateId) =>
       this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
-        args: [input],
+        args: [{ ...input, ...by(options) }],
         updateId,
         startWorkflowOperation: new WithStartWorkflowOperation<typeof TaskEntityWorkflow>(TASK_ENTITY_WORKFLOW_TYPE, {
           workflowId: taskEntityWorkflowId(taskId),
@@ -124,7 +128,7 @@ export class TaskEntityClient {
 
   assign(taskId: string, assignee: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<Task> {
     return this.call(taskId, options, (updateId) =>
-      this.handle(taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee, expected_version: options.expectedVersion }], updateId }),
+      this.handle(taskId).executeUpdate(assignTaskUpdate, { args: [{ assignee, expected_version: options.expectedVersion, ...by(options) }], updateId }),
     );
   }
 
@@ -134,13 +138,13 @@ export class TaskEntityClient {
   }
 
   updateStatus(taskId: string, input: UpdateStatusInput, options: CallOptions = {}): Promise<Task> {
-    return this.call(taskId, options, (updateId) => this.handle(taskId).executeUpdate(updateStatusUpdate, { args: [input], updateId }));
+    return this.call(taskId, options, (updateId) => this.handle(taskId).executeUpdate(updateStatusUpdate, { args: [{ ...input, ...by(options) }], updateId }));
   }
 
   setDeadline(taskId: string, deadlineSeconds: number, options: CallOptions & { expectedVersion?: number } = {}): Promise<Task> {
     return this.call(taskId, options, (updateId) =>
       this.handle(taskId).executeUpdate(setDeadlineUpdate, {
-        args: [{ deadline_seconds: deadlineSeconds, expected_version: options.expectedVersion }],
+        args: [{ deadline_seconds: deadlineSeconds, expected_version: options.expectedVersion, ...by(options) }],
         updateId,
       }),
     );
@@ -149,14 +153,14 @@ export class TaskEntityClient {
   /** Puts back what the updates with ids starting `changesBy` changed; `version_conflict` when the task moved on since. */
   revertChanges(taskId: string, changesBy: string, options: CallOptions = {}): Promise<Task> {
     return this.call(taskId, options, (updateId) =>
-      this.handle(taskId).executeUpdate(revertChangesUpdate, { args: [{ changes_by: changesBy }], updateId }),
+      this.handle(taskId).executeUpdate(revertChangesUpdate, { args: [{ changes_by: changesBy, ...by(options) }], updateId }),
     );
   }
 
   /** Deletes the task; with `expectedVersion`, only if it is still at that version. */
   delete(taskId: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<void> {
     return this.call(taskId, options, (updateId) =>
-      this.handle(taskId).executeUpdate(deleteTaskUpdate, { args: [{ expected_version: options.expectedVersion }], updateId }),
+      this.handle(taskId).executeUpdate(deleteTaskUpdate, { args: [{ expected_version: options.expectedVersion, ...by(options) }], updateId }),
     );
   }
 

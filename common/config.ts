@@ -4,6 +4,7 @@
  * Each variable, its default and its meaning are listed in the README's configuration table.
  */
 import { z } from 'zod';
+import { parseEncryptionKeys } from './payload-encryption';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -39,8 +40,24 @@ const ConfigSchema = z.object({
 
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   PORT: port.default(8000),
-  /** When set, API routes other than health, metrics and docs need `Authorization: Bearer <API_TOKEN>`. */
+  /**
+   * A service credential with admin rights: `Authorization: Bearer <API_TOKEN>`. With neither it nor
+   * AUTH_JWT_SECRET / AUTH_JWKS_URL set, the API is open (and says so at start).
+   */
   API_TOKEN: z.string().trim().min(1).optional(),
+  /** HS256 secret that signs user tokens (JWT); `sub` is the user id, a `scope` holding `admin` allows everything. */
+  AUTH_JWT_SECRET: z.string().trim().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+  /** JWKS URL of the identity provider (RS256/ES256 tokens); keys are cached and refetched on an unknown `kid`. */
+  AUTH_JWKS_URL: optionalUrl,
+  /** When set, tokens must carry this `iss`. */
+  AUTH_JWT_ISSUER: z.string().trim().min(1).optional(),
+  /** When set, tokens' `aud` must include this. */
+  AUTH_JWT_AUDIENCE: z.string().trim().min(1).optional(),
+  /**
+   * Origins (comma-separated) allowed to call the codec endpoint from a browser, i.e. the Temporal Web UI;
+   * unset: the dev server's UI on TEMPORAL_UI_PORT at localhost and 127.0.0.1.
+   */
+  CODEC_CORS_ORIGINS: z.string().trim().min(1).optional(),
   /**
    * On SIGTERM the API first drains this long (readiness 503, `Connection: close` on every answer) so load
    * balancers stop sending and clients stop reusing sockets, then closes the listener.
@@ -102,6 +119,22 @@ const ConfigSchema = z.object({
   /** Port of the worker's Prometheus endpoint (the SDK's metrics, at /metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
+  /**
+   * `id:base64key,...` (32-byte keys, e.g. `openssl rand -base64 32`): payloads in Temporal are encrypted
+   * (AES-256-GCM) with the first key; every key decrypts, so keys rotate by putting the new one first.
+   */
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      const keys = parseEncryptionKeys(value);
+      if (typeof keys === 'string') {
+        ctx.addIssue({ code: 'custom', message: keys });
+        return z.NEVER;
+      }
+      return keys;
+    })
+    .optional(),
+
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   // Launcher (`npm start`) only.
@@ -124,6 +157,12 @@ export function temporalAddress(config: Config): string {
 
 /** The names of every variable this service reads; deployment files are checked against this list. */
 export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+/** Origins the codec endpoint answers CORS requests from (the Temporal Web UI's). */
+export function codecCorsOrigins(config: Config): string[] {
+  if (config.CODEC_CORS_ORIGINS !== undefined) return config.CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+  return [`http://localhost:${config.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`];
+}
 
 /** The model settings, or undefined when replies come from the rules. */
 export function llmSettings(config: Config) {
@@ -152,6 +191,14 @@ function impossibleCombinations(c: Config): { path: keyof Config; message: strin
   }
   if (c.WORKER_HEALTH_PORT !== 0 && c.WORKER_HEALTH_PORT === c.WORKER_METRICS_PORT) {
     problems.push({ path: 'WORKER_HEALTH_PORT', message: `WORKER_HEALTH_PORT and WORKER_METRICS_PORT cannot both be ${c.WORKER_HEALTH_PORT}` });
+  }
+  if (c.AUTH_JWT_SECRET !== undefined && c.AUTH_JWKS_URL !== undefined) {
+    problems.push({ path: 'AUTH_JWT_SECRET', message: 'set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL (RS256/ES256), not both' });
+  }
+  for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+    if (c[name] !== undefined && c.AUTH_JWT_SECRET === undefined && c.AUTH_JWKS_URL === undefined) {
+      problems.push({ path: name, message: `${name} needs AUTH_JWT_SECRET or AUTH_JWKS_URL` });
+    }
   }
   if (c.TEMPORAL_PORT === c.TEMPORAL_UI_PORT) {
     problems.push({ path: 'TEMPORAL_PORT', message: `TEMPORAL_PORT and TEMPORAL_UI_PORT cannot both be ${c.TEMPORAL_PORT}` });

@@ -135,6 +135,10 @@ export const TaskSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     version: z.number().int().meta({ description: 'Increases by one with every change' }),
+    updated_by: z
+      .string()
+      .optional()
+      .meta({ description: 'Who made the last change: a token subject, `api` (the service credential or an open API), `cli` (straight to the entity)', example: 'user-alice' }),
   })
   .meta({ id: 'Task' });
 export type Task = z.infer<typeof TaskSchema>;
@@ -281,6 +285,20 @@ export const ApprovalSchema = z
   .meta({ id: 'Approval' });
 export type Approval = z.infer<typeof ApprovalSchema>;
 export const ApprovalListSchema = z.object({ approvals: z.array(ApprovalSchema) }).meta({ id: 'ApprovalList' });
+
+// ---------------------------------------------------------------------------------------------
+// Codec endpoint: Temporal's remote codec protocol (payloads as protobuf JSON: bytes in base64)
+// ---------------------------------------------------------------------------------------------
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+export const CodecPayloadsSchema = z
+  .object({
+    payloads: z
+      .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+      .max(10_000),
+  })
+  .meta({ id: 'CodecPayloads' });
+export type CodecPayloads = z.infer<typeof CodecPayloadsSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Errors: one shape everywhere

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, temporalAddress, type Config } from './config';
+import { dataConverterFor } from './payload-encryption';
 
 function readSetting(config: Config, name: 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH' | 'TEMPORAL_TLS_CA_PATH'): Buffer | undefined {
   const path = config[name];
@@ -46,7 +47,7 @@ async function reach<T>(config: Config, connect: (options: ReturnType<typeof tem
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await reach(config, (options) => Connection.connect(options));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS) });
 }
 
 /** The worker's connection (the Rust core's). */

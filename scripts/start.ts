@@ -58,6 +58,8 @@ async function main(): Promise<void> {
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
         logFile: resolve(dataDir, 'temporal.log'),
+        // The browser calls it: the Web UI shows encrypted payloads in plain text through the API.
+        uiCodecEndpoint: config.PAYLOAD_ENCRYPTION_KEYS ? `http://localhost:${config.PORT}/codec` : undefined,
       });
       parts.push({ name: 'Temporal dev server', stop: () => server!.stop() });
       env.TEMPORAL_ADDRESS = server.address;
@@ -85,7 +87,10 @@ async function main(): Promise<void> {
     await waitForReady(`http://127.0.0.1:${config.PORT}/readyz`);
     say('ready:');
     say(`  HTTP API         http://localhost:${config.PORT}   (try: curl http://localhost:${config.PORT}/readyz)`);
-    if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}`);
+    if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}${config.PAYLOAD_ENCRYPTION_KEYS ? `   (decodes payloads through http://localhost:${config.PORT}/codec)` : ''}`);
+    if (config.PAYLOAD_ENCRYPTION_KEYS) {
+      say(`  Encrypted payloads: add --codec-endpoint http://localhost:${config.PORT}/codec to temporal commands to read them`);
+    }
     say(`  Temporal gRPC    ${env.TEMPORAL_ADDRESS}   (npm run temporal -- workflow list --address ${env.TEMPORAL_ADDRESS})`);
     say('Ctrl-C stops everything.');
   } catch (err) {

@@ -27,7 +27,7 @@ describe('API_TOKEN', () => {
     ] as const) {
       const res = await h.fetch(path, { method, headers: authorization ? { authorization } : {} });
       expect(res.status, `${method} ${path}`).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="task-agent"');
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="task-agent", error="invalid_(request|token)"$/);
       expect(((await res.json()) as { detail: string }).detail).toBe(detail);
     }
   });

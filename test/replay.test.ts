@@ -2,10 +2,12 @@
  * Recorded histories (test/replay/histories, from `npm run record-histories`) replay against the current
  * workflow code. A change that would break workflows already running in production fails here.
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
+import { dataConverterFor } from '../common/payload-encryption';
 
 const dir = join(__dirname, 'replay', 'histories');
 const histories = readdirSync(dir)
@@ -26,6 +28,15 @@ describe('replay of recorded histories', () => {
     const { replayed, errors } = await replayErrors({ workflowBundle: { codePath: inject('workflowBundlePath') } });
     expect(replayed).toBe(histories.length);
     expect(replayed).toBeGreaterThanOrEqual(18);
+    expect(errors).toEqual({});
+  });
+
+  it('replays them as well with payload encryption turned on (histories from before it pass through the codec)', async () => {
+    const { replayed, errors } = await replayErrors({
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      dataConverter: dataConverterFor([{ id: 'k1', key: randomBytes(32) }]),
+    });
+    expect(replayed).toBe(histories.length);
     expect(errors).toEqual({});
   });
 

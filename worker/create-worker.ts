@@ -11,6 +11,7 @@ import { createActivities, type Activities } from '../activities';
 import { activitySettingsOf } from '../common/activity-timeouts';
 import { TaskEntityClient } from '../clients/task-entity';
 import { llmSettings, type Config } from '../common/config';
+import { dataConverterFor } from '../common/payload-encryption';
 import { connectWorker } from '../common/temporal';
 
 /** Entry of the workflow bundle: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
@@ -75,6 +76,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
     activities,
+    dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
     ...workerSettings(config),

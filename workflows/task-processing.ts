@@ -48,7 +48,12 @@ function updateIds() {
   return { create: `${run}/create`, changes, assign: `${changes}assign`, deadline: `${changes}deadline`, revert: `${run}/revert` };
 }
 
-export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Promise<TaskProcessingResult> {
+/** Who asked for the run (the API's caller); its changes to the task are recorded as theirs (`updated_by`). */
+export interface ProcessingOptions {
+  updated_by?: string;
+}
+
+export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest, options: ProcessingOptions = {}): Promise<TaskProcessingResult> {
   // The API has already validated this; a start from the CLI or another client has not.
   const parsed = checkInput(ProcessTaskRequestRules, rawInput);
   if (!parsed.success) {
@@ -59,10 +64,11 @@ export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest): Prom
     { key: TaskIdAttribute, value: input.task_id },
     { key: TaskAssigneeAttribute, value: input.assignee },
   ]);
-  return patched(REVERT_PATCH) ? processTask(input) : processAsRecordedBefore(input);
+  const by = typeof options?.updated_by === 'string' ? { updated_by: options.updated_by } : {};
+  return patched(REVERT_PATCH) ? processTask(input, by) : processAsRecordedBefore(input);
 }
 
-async function processTask(input: ProcessTaskRequest): Promise<TaskProcessingResult> {
+async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Promise<TaskProcessingResult> {
   const { task_id, assignee } = input;
   const settings = await activitySettings();
   /**
@@ -88,21 +94,21 @@ async function processTask(input: ProcessTaskRequest): Promise<TaskProcessingRes
 
     progress(2, 'creating the task entity');
     await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
-      { task_id, title: input.title, description: input.description, update_id: ids.create },
+      { task_id, title: input.title, description: input.description, update_id: ids.create, ...by },
     ]);
     // No compensation for the creation: a task this run created is left `pending`, as in the seed.
     compensations.add('revertChanges', () =>
       compensationSteps.revertChanges.executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [
-        { task_id, changes_by: ids.changes, update_id: ids.revert },
+        { task_id, changes_by: ids.changes, update_id: ids.revert, ...by },
       ]),
     );
 
     progress(3, `assigning to ${assignee}`);
-    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [{ task_id, assignee, update_id: ids.assign }]);
+    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [{ task_id, assignee, update_id: ids.assign, ...by }]);
 
     progress(4, `setting the deadline reminder (${input.deadline_seconds}s)`);
     await entitySteps.setDeadline.executeWithOptions({ summary: `Deadline in ${input.deadline_seconds}s` }, [
-      { task_id, deadline_seconds: input.deadline_seconds, update_id: ids.deadline },
+      { task_id, deadline_seconds: input.deadline_seconds, update_id: ids.deadline, ...by },
     ]);
 
     progress(5, `notifying ${assignee}`);

@@ -18,6 +18,7 @@ import {
   UserProfileInputSchema,
   UserProfileSchema,
 } from '../../common/schemas';
+import { actorOf } from '../access';
 import type { AppEnv, RouteDeps } from '../app';
 import { notFound } from '../errors';
 import { entityBusy, errorResponse, invalidInput, json, temporalUnavailable } from './responses';
@@ -96,7 +97,7 @@ export function agentRoutes({ chats, entityUpdates }: RouteDeps) {
     })
     .openapi(undoRoute, async (c) => {
       const { user_id } = c.req.valid('param');
-      return c.json(await entityUpdates.run(lane(user_id), () => chats.undo(user_id)), 200);
+      return c.json(await entityUpdates.run(lane(user_id), () => chats.undo(user_id, actorOf(c))), 200);
     })
     .openapi(getProfileRoute, async (c) => {
       const { user_id } = c.req.valid('param');

@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { chatEntityWorkflowId } from '../../common/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
+import { actorOf } from '../access';
 import type { AppEnv, RouteDeps } from '../app';
 import { entityBusy, invalidInput, json, temporalUnavailable } from './responses';
 
@@ -44,7 +45,7 @@ export function chatRoutes({ chats, entityUpdates }: RouteDeps) {
     .openapi(sendMessageRoute, async (c) => {
       const { user_id } = c.req.valid('param');
       const message = c.req.valid('json');
-      const reply = await entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message));
+      const reply = await entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c)));
       return c.json(reply, 200);
     })
     .openapi(getHistoryRoute, async (c) => {

@@ -4,6 +4,7 @@
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { ProcessTaskAcceptedSchema, ProcessTaskRequestSchema } from '../../common/schemas';
+import { principalOf } from '../access';
 import type { AppEnv, RouteDeps } from '../app';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 
@@ -24,7 +25,7 @@ const processTaskRoute = createRoute({
 export function processingRoutes({ processing }: RouteDeps) {
   return new OpenAPIHono<AppEnv>().openapi(processTaskRoute, async (c) => {
     // A run already open for the task is `refused`: 409.
-    const { workflowId } = await processing.start(c.req.valid('json'));
+    const { workflowId } = await processing.start(c.req.valid('json'), { updatedBy: principalOf(c).subject });
     return c.json({ workflow_id: workflowId, status: 'started' as const }, 200);
   });
 }

@@ -23,6 +23,8 @@ import {
   UpdateStatusRequestSchema,
   type Task,
 } from '../../common/schemas';
+import { whyNotChangeStatus } from '../../common/access-policy';
+import { actorOf, principalOf, requireAdmin } from '../access';
 import type { AppEnv, RouteDeps } from '../app';
 import { etagOf, expectedVersion, matchesIfNoneMatch } from '../etag';
 import { ApiError, notFound } from '../errors';
@@ -81,6 +83,7 @@ const updateStatusRoute = createRoute({
   responses: {
     200: withEtag(TaskSchema, 'The task after the change'),
     404: errorResponse('No such task'),
+    403: errorResponse('Only the assignee (by profile email) or an admin changes the status'),
     409: errorResponse('The change is not allowed in the task’s current state'),
     412: errorResponse('If-Match no longer matches: the task changed'),
     422: invalidInput,
@@ -97,6 +100,7 @@ const deleteTaskRoute = createRoute({
   request: { params },
   responses: {
     204: { description: 'Deleted' },
+    403: errorResponse('Deleting needs the admin right'),
     404: errorResponse('No such task'),
     412: errorResponse('If-Match no longer matches: the task changed'),
     422: invalidInput,
@@ -116,11 +120,11 @@ function sendTask<S extends 200 | 201>(c: Context<AppEnv>, task: Task, status: S
   return c.json(task, status);
 }
 
-export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
+export function taskRoutes({ tasks, chats, entityUpdates }: RouteDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(createTaskRoute, async (c) => {
       const taskId = randomUUID();
-      const task = await tasks.create(taskId, c.req.valid('json'), { ifExists: 'fail' });
+      const task = await tasks.create(taskId, c.req.valid('json'), { ifExists: 'fail', updatedBy: principalOf(c).subject });
       c.header('Location', `/tasks/${taskId}`);
       return sendTask(c, task, 201);
     })
@@ -159,16 +163,29 @@ export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
       if (status === undefined) {
         throw new ApiError(422, 'Request validation failed', [{ field: 'status', message: 'is required, in the body or as ?status=' }]);
       }
-      const expected_version = expectedVersion(c.req.header('if-match'));
+      let expected_version = expectedVersion(c.req.header('if-match'));
+      const principal = principalOf(c);
+      if (!principal.admin) {
+        // Only the assignee moves a task along: checked on the version read here, and the change applies
+        // only at that version, so a reassignment in between answers 412 instead of slipping through.
+        const current = await tasks.get(task_id);
+        if (current === null) throw notFound('Task not found');
+        const why = whyNotChangeStatus(actorOf(c, (await chats.profile(principal.subject)).email), current);
+        if (why) throw new ApiError(403, `Forbidden: ${why}`);
+        expected_version ??= current.version;
+      }
       const task = await entityUpdates
-        .run(taskEntityWorkflowId(task_id), () => tasks.updateStatus(task_id, { status, expected_version }))
+        .run(taskEntityWorkflowId(task_id), () => tasks.updateStatus(task_id, { status, expected_version }, { updatedBy: principal.subject }))
         .catch(taskNotFoundAs404);
       return sendTask(c, task, 200);
     })
     .openapi(deleteTaskRoute, async (c) => {
+      requireAdmin(c);
       const { task_id } = c.req.valid('param');
       const expectedVersionOfDelete = expectedVersion(c.req.header('if-match'));
-      await entityUpdates.run(taskEntityWorkflowId(task_id), () => tasks.delete(task_id, { expectedVersion: expectedVersionOfDelete })).catch(taskNotFoundAs404);
+      await entityUpdates
+        .run(taskEntityWorkflowId(task_id), () => tasks.delete(task_id, { expectedVersion: expectedVersionOfDelete, updatedBy: principalOf(c).subject }))
+        .catch(taskNotFoundAs404);
       return c.body(null, 204);
     });
 }

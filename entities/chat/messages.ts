@@ -8,17 +8,27 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TurnChange } from '../../activities/agent-tools';
+import type { Actor } from '../../common/access-policy';
 import type { Approval, ApprovalDecisionInput, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../../common/schemas';
 import type { CloudEvent } from '../../events/cloudevents';
 import type { TurnState } from './agent/turn';
 
 export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
 
-export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageRequest], 'processMessage'>('processMessage');
+/**
+ * A message, with the rights of whoever sent it (the API's caller): the agent's tools act with them. A
+ * message without `actor` (the temporal CLI, runs from before) acts with full rights, as Temporal access has.
+ */
+export type ChatMessageInput = ChatMessageRequest & { actor?: Actor };
+export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageInput], 'processMessage'>('processMessage');
 /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. */
 export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput], 'decideApproval'>('decideApproval');
+/** Who asks for the undo (the CLI sends no input: full rights). */
+export interface UndoInput {
+  actor?: Actor;
+}
 /** Reverts the task changes of the user's last turn that changed tasks; answers with what it reverted. */
-export const undoLastTurnUpdate = defineUpdate<ChatEntry, [], 'undoLastTurn'>('undoLastTurn');
+export const undoLastTurnUpdate = defineUpdate<ChatEntry, [UndoInput | undefined], 'undoLastTurn'>('undoLastTurn');
 /** Replaces what the agent knows of the user (fields left out become unknown). */
 export const setProfileUpdate = defineUpdate<UserProfile, [UserProfileInput], 'setProfile'>('setProfile');
 export const clearHistoryUpdate = defineUpdate<void, [], 'clearHistory'>('clearHistory');

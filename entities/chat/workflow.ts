@@ -17,6 +17,7 @@
  * new message: they are refused as `EntityClosing`, which the chat's client sends again, and they land in
  * the next run. History stays bounded and no message is lost.
  */
+import type { Actor } from '../../common/access-policy';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -120,7 +121,7 @@ class ChatEntity {
   }
 
   /** A message: a command, a turn of the agent, or the seed's rules. */
-  message(content: string): Promise<ChatEntry> {
+  message(content: string, actor: Actor | undefined): Promise<ChatEntry> {
     return this.turns.runExclusive(async () => {
       const number = this.messageCount + 1;
       this.messageCount = number;
@@ -128,17 +129,17 @@ class ChatEntity {
       const command = parseCommand(content);
       if (command?.kind === 'decide') return this.decide(command.approval_id, command.approved, userEntry);
       if (this.pending) return this.conclude(userEntry, waitingReminder(this.pending), this.pending, true);
-      if (command?.kind === 'undo') return this.conclude(userEntry, await this.undo());
+      if (command?.kind === 'undo') return this.conclude(userEntry, await this.undo(actor));
       if (command?.kind === 'help') return this.conclude(userEntry, HELP);
       if (command?.kind === 'unknown') return this.conclude(userEntry, `There is no command ${command.text}.\n${HELP}`);
       const ctx = await this.context();
       if (command?.kind === 'tool') {
-        const turn = newTurn(userEntry, number, 'command');
+        const turn = newTurn(userEntry, number, 'command', actor);
         const progress = await runCommandTurn(ctx, turn, command.tool, command.arguments);
         return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
       }
       if (!ctx.settings.model) return this.conclude(userEntry, ruleReply(content, number));
-      const turn = newTurn(userEntry, number, 'model');
+      const turn = newTurn(userEntry, number, 'model', actor);
       const progress = await runModelTurn(ctx, turn);
       return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
     });
@@ -152,10 +153,10 @@ class ChatEntity {
     });
   }
 
-  undoFromUpdate(): Promise<ChatEntry> {
+  undoFromUpdate(actor: Actor | undefined): Promise<ChatEntry> {
     return this.turns.runExclusive(async () => {
       const userEntry: ChatEntry = { role: 'user', content: '/undo', timestamp: new Date().toISOString() };
-      return this.conclude(userEntry, await this.undo());
+      return this.conclude(userEntry, await this.undo(actor));
     });
   }
 
@@ -241,14 +242,19 @@ class ChatEntity {
   }
 
   /** Reverts the task changes of the last turn that made any, newest first; says what it did for each task. */
-  private async undo(): Promise<string> {
+  private async undo(actor: Actor | undefined): Promise<string> {
     const last = this.lastChanges;
     if (!last) return 'Nothing to undo: none of your turns has changed a task since the last undo.';
     this.lastChanges = undefined;
     const lines: string[] = [];
     for (const change of [...last.changes].reverse()) {
       const result = await undoSteps.undoChange.executeWithOptions({ summary: `Undo ${change.task_id}` }, [
-        { change, changes_by: last.changes_by, update_id: `${chatEntityWorkflowId(this.userId)}/undo/${last.turn_id}/${change.task_id}` },
+        {
+          change,
+          changes_by: last.changes_by,
+          update_id: `${chatEntityWorkflowId(this.userId)}/undo/${last.turn_id}/${change.task_id}`,
+          ...(actor ? { updated_by: actor.subject } : {}),
+        },
       ]);
       lines.push(`- ${result.line}`);
     }
@@ -284,6 +290,13 @@ class ChatEntity {
   }
 }
 
+/** The sender's rights from an update's input; anything but a well-formed actor means none was given (full rights). */
+function actorOf(input: { actor?: unknown } | undefined): Actor | undefined {
+  const actor = input?.actor as Partial<Actor> | undefined;
+  if (typeof actor?.subject !== 'string' || typeof actor.admin !== 'boolean') return undefined;
+  return { subject: actor.subject, admin: actor.admin };
+}
+
 function waitingReminder(turn: TurnState): string {
   return [
     'These changes are waiting for your decision:',
@@ -296,14 +309,14 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
   if (!patched(CHAT_ENTITY_V2_PATCH)) return chatAsRecordedBefore(input);
   const chat = new ChatEntity(input);
 
-  setHandler(processMessageUpdate, (message) => chat.message(message.content), {
+  setHandler(processMessageUpdate, (message) => chat.message(message.content, actorOf(message)), {
     validator: (message) => {
       parse(ChatMessageRequestRules, message);
       chat.refuseWhileClosing();
     },
   });
   setHandler(decideApprovalUpdate, (input) => chat.decideFromUpdate(input.approval_id, input.approved), { validator: (input) => chat.validateDecision(input) });
-  setHandler(undoLastTurnUpdate, () => chat.undoFromUpdate(), { validator: () => chat.refuseWhileClosing() });
+  setHandler(undoLastTurnUpdate, (input) => chat.undoFromUpdate(actorOf(input)), { validator: (_input) => chat.refuseWhileClosing() });
   setHandler(setProfileUpdate, (input) => chat.setProfile(input), {
     validator: (input) => {
       parse(UserProfileInputRules, input, { strict: true });

@@ -22,23 +22,30 @@ import type { AppliedUpdate } from './update-log';
 
 export const TASK_ENTITY_WORKFLOW_TYPE = 'TaskEntityWorkflow';
 
-export const createTaskUpdate = defineUpdate<Task, [CreateTaskInput], 'createTask'>('createTask');
-export const assignTaskUpdate = defineUpdate<Task, [AssignTaskInput], 'assignTask'>('assignTask');
+/**
+ * Every change names who made it: the API's caller (a token's `sub`, or `api`), the chat user an agent acts
+ * for. The entity records it as the task's `updated_by`; a change that names nobody (an update sent with the
+ * temporal CLI) is recorded as `cli`.
+ */
+export type Attributed<T> = T & { updated_by?: string };
+
+export const createTaskUpdate = defineUpdate<Task, [Attributed<CreateTaskInput>], 'createTask'>('createTask');
+export const assignTaskUpdate = defineUpdate<Task, [Attributed<AssignTaskInput>], 'assignTask'>('assignTask');
 export const unassignTaskUpdate = defineUpdate<Task, [], 'unassignTask'>('unassignTask');
-export const updateStatusUpdate = defineUpdate<Task, [UpdateStatusInput], 'updateStatus'>('updateStatus');
-export const setDeadlineUpdate = defineUpdate<Task, [SetDeadlineInput], 'setDeadline'>('setDeadline');
+export const updateStatusUpdate = defineUpdate<Task, [Attributed<UpdateStatusInput>], 'updateStatus'>('updateStatus');
+export const setDeadlineUpdate = defineUpdate<Task, [Attributed<SetDeadlineInput>], 'setDeadline'>('setDeadline');
 /** Puts back what one caller's updates changed (ids starting with `changes_by`), unless the task moved on since. */
-export const revertChangesUpdate = defineUpdate<Task, [RevertChangesInput], 'revertChanges'>('revertChanges');
+export const revertChangesUpdate = defineUpdate<Task, [Attributed<RevertChangesInput>], 'revertChanges'>('revertChanges');
 /**
  * Removes the task (at `expected_version` when given; the argument may be left out): getTask answers null, every later update to this run is refused, and the entity
  * continues as new, empty, to publish `task.deleted`; creating the task again there starts it afresh.
  */
-export const deleteTaskUpdate = defineUpdate<void, [DeleteTaskInput], 'deleteTask'>('deleteTask');
+export const deleteTaskUpdate = defineUpdate<void, [Attributed<DeleteTaskInput>], 'deleteTask'>('deleteTask');
 
-export const assignTaskSignal = defineSignal<[AssignTaskInput], 'assignTask'>('assignTask');
+export const assignTaskSignal = defineSignal<[Attributed<AssignTaskInput>], 'assignTask'>('assignTask');
 export const unassignTaskSignal = defineSignal<[], 'unassignTask'>('unassignTask');
-export const updateStatusSignal = defineSignal<[UpdateStatusInput], 'updateStatus'>('updateStatus');
-export const setDeadlineSignal = defineSignal<[SetDeadlineInput], 'setDeadline'>('setDeadline');
+export const updateStatusSignal = defineSignal<[Attributed<UpdateStatusInput>], 'updateStatus'>('updateStatus');
+export const setDeadlineSignal = defineSignal<[Attributed<SetDeadlineInput>], 'setDeadline'>('setDeadline');
 
 /** The task, or null while the entity holds none (not created yet, or deleted). */
 export const getTaskQuery = defineQuery<Task | null, [], 'getTask'>('getTask');

@@ -12,6 +12,7 @@
  * completes, unless the task is created again there first. So a deleted task can always be created again,
  * even while Redis is away, and nothing is lost when it is.
  */
+import { UNATTRIBUTED } from '../../common/access-policy';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -88,6 +89,13 @@ function existing(task: Task | null, taskId: string): Task {
  * A refused mutation becomes a non-retryable ApplicationFailure: the caller sees why, and the entity runs on
  * (any other error thrown from an update handler would fail the workflow task and retry it forever).
  */
+/** A change records who made it (`updated_by` in the input, see Attributed), `cli` when it names nobody. */
+function attributed(before: Task | null, next: Task, input: unknown): Task {
+  if (next === before) return next;
+  const by = (input as { updated_by?: unknown } | undefined)?.updated_by;
+  return { ...next, updated_by: typeof by === 'string' && by.trim() !== '' && by.length <= 256 ? by : UNATTRIBUTED };
+}
+
 function asRefusal<T>(mutate: () => T): T {
   try {
     return mutate();
@@ -180,7 +188,7 @@ class TaskEntity {
     const updateId = currentUpdateInfo()?.id;
     if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
-    const next = asRefusal(() => this.mutate(name, input, Date.now()));
+    const next = attributed(before, asRefusal(() => this.mutate(name, input, Date.now())), input);
     this.commit(next);
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
@@ -191,7 +199,7 @@ class TaskEntity {
   signal(name: SignalName, input: unknown): void {
     try {
       if (this.deleted) throw new rules.TaskRuleError(`Task ${this.taskId} does not exist`, 'TaskNotFound');
-      this.commit(this.mutate(name, input, Date.now()));
+      this.commit(attributed(this.task, this.mutate(name, input, Date.now()), input));
     } catch (err) {
       if (!(err instanceof rules.TaskRuleError)) throw err;
       log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.taskId });

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Serve the API (default true). */
   api?: boolean;
+  /** The API's port (default: any free one). */
+  apiPort?: number;
   /** Run the API's event subscriber (default false). */
   subscriber?: boolean;
 }
@@ -97,7 +99,7 @@ export class Harness {
     }
     const app = createApp({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
     await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
+      this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: this.options.apiPort ?? 0 }, (info: AddressInfo) => {
         this.baseUrl = `http://127.0.0.1:${info.port}`;
         resolve();
       });

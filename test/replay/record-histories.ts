@@ -161,7 +161,7 @@ const SCENARIOS: Record<string, Scenario> = {
     const [approval] = await chat.query(getApprovalsQuery);
     await chat.executeUpdate(decideApprovalUpdate, { args: [{ approval_id: approval!.approval_id, approved: true }] });
     await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Dave should write the release notes' }] });
-    await chat.executeUpdate(undoLastTurnUpdate);
+    await chat.executeUpdate(undoLastTurnUpdate, { args: [{}] });
     await sleep(1_000); // let the outbox publish
     return { workflowId };
   },

@@ -12,6 +12,10 @@ describe('configuration combinations', () => {
     [{ WORKER_HEALTH_PORT: '9000', WORKER_METRICS_PORT: '9000' }, 'WORKER_HEALTH_PORT: WORKER_HEALTH_PORT and WORKER_METRICS_PORT cannot both be 9000'],
     [{ TEMPORAL_PORT: '7233', TEMPORAL_UI_PORT: '7233' }, 'TEMPORAL_PORT: TEMPORAL_PORT and TEMPORAL_UI_PORT cannot both be 7233'],
     [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CERT_PATH: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together'],
+    [{ AUTH_JWT_SECRET: 's'.repeat(32), AUTH_JWKS_URL: 'http://idp.local/jwks' }, 'AUTH_JWT_SECRET: set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL'],
+    [{ AUTH_JWT_ISSUER: 'https://idp.local' }, 'AUTH_JWT_ISSUER: AUTH_JWT_ISSUER needs AUTH_JWT_SECRET or AUTH_JWKS_URL'],
+    [{ AUTH_JWT_AUDIENCE: 'task-agent' }, 'AUTH_JWT_AUDIENCE: AUTH_JWT_AUDIENCE needs AUTH_JWT_SECRET or AUTH_JWKS_URL'],
+    [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET: must be at least 32 characters'],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -42,5 +46,30 @@ describe('configuration combinations', () => {
     const longest = loadConfig({ NOTIFY_TIMEOUT_MS: '60000', LLM_TIMEOUT_MS: '120000' });
     expect(activitySettingsOf(longest)).toMatchObject({ notify_timeout_ms: 65_000, model_timeout_ms: 125_000, model: false });
     expect(activitySettingsOf(loadConfig({}))).toMatchObject({ notify_timeout_ms: 10_000, model_timeout_ms: 25_000 });
+  });
+});
+
+describe('PAYLOAD_ENCRYPTION_KEYS', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+
+  it('reads id:base64key pairs, the first one encrypting', () => {
+    const keys = loadConfig({ PAYLOAD_ENCRYPTION_KEYS: `new:${key}, old:${Buffer.alloc(32, 1).toString('base64')}` }).PAYLOAD_ENCRYPTION_KEYS!;
+    expect(keys.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(keys[0]!.key).toEqual(Buffer.alloc(32, 7));
+  });
+
+  it.each([
+    [key, 'entry 1 is not id:base64key'],
+    [`k1:${Buffer.alloc(16).toString('base64')}`, 'key "k1" is 16 bytes; AES-256 needs 32'],
+    [`k1:${key},k1:${key}`, 'key id "k1" appears twice'],
+    [`k1:${key},`, 'entry 2 is not id:base64key'],
+    ['k 1:abc', 'entry 1 is not id:base64key'],
+  ])('refuses %j at start, naming the variable and never the key', (value, message) => {
+    expect(() => loadConfig({ PAYLOAD_ENCRYPTION_KEYS: value })).toThrow(`PAYLOAD_ENCRYPTION_KEYS: ${message}`);
+    try {
+      loadConfig({ PAYLOAD_ENCRYPTION_KEYS: value });
+    } catch (err) {
+      expect(String(err)).not.toContain(key);
+    }
   });
 });

@@ -9,6 +9,7 @@
  * decides or the approval expires. Every change carries an update id made of the chat, the turn, the step
  * and the tool call, so it applies once however often its activity runs; /undo reverts by the turn's prefix.
  */
+import { whyNotChangeStatus, whyNotDelete, type Actor } from '../../../common/access-policy';
 import { executeChild, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../../../activities';
 import type { AgentToolResult, TurnChange } from '../../../activities/agent-tools';
@@ -71,6 +72,8 @@ export interface TurnState {
   log: ToolLogEntry[];
   /** The tasks this turn changed, in order, with the version it left each at. */
   changes: TurnChange[];
+  /** Whose rights the turn's tools act with (the message's sender); absent: full rights (the CLI, older turns). */
+  actor?: Actor;
 }
 
 export interface AgentContext {
@@ -99,8 +102,18 @@ const tools = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
-export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: TurnState['driver']): TurnState {
-  return { turn_id: `turn-${uuid4()}`, driver, user_entry: userEntry, message_number: messageNumber, steps: 0, messages: [], log: [], changes: [] };
+export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: TurnState['driver'], actor?: Actor): TurnState {
+  return {
+    turn_id: `turn-${uuid4()}`,
+    driver,
+    user_entry: userEntry,
+    message_number: messageNumber,
+    steps: 0,
+    messages: [],
+    log: [],
+    changes: [],
+    ...(actor ? { actor } : {}),
+  };
 }
 
 /** The update-id prefix of a turn's changes (what /undo reverts). */
@@ -181,14 +194,21 @@ function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args
  */
 async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[]): Promise<boolean> {
   for (const call of calls) if (!call.check.ok) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
-  const valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
+  let valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
   const reads = valid.filter((c) => !TOOLS[c.check.tool].changes);
-  const changes = valid.filter((c) => TOOLS[c.check.tool].changes);
+  let changes = valid.filter((c) => TOOLS[c.check.tool].changes);
 
   if (changes.length > 0) {
     const taskIds = [...new Set(changes.flatMap((c) => taskOf(c.check.tool, c.check.args) ?? []))];
     const current = taskIds.length > 0 ? await tools.readTasks.executeWithOptions({ summary: `Read ${taskIds.join(', ')}` }, [{ task_ids: taskIds }]) : {};
-    if (needsApproval(ctx, turn, changes, current)) {
+    // What the user may not do is refused before anything is asked (the agent has its user's rights, no more).
+    const refused = changes.filter((call) => refuseUnlessAllowed(ctx, turn, call, current));
+    if (refused.length > 0) {
+      // Like an invalid call: its result is recorded, it neither runs nor waits.
+      changes = changes.filter((call) => !refused.includes(call));
+      valid = valid.filter((call) => !refused.includes(call));
+    }
+    if (changes.length > 0 && needsApproval(ctx, turn, changes, current)) {
       const expires = new Date(Date.now() + ctx.settings.approval_timeout_ms).toISOString();
       for (const call of changes) {
         const task = current[taskOf(call.check.tool, call.check.args) ?? ''] ?? null;
@@ -204,6 +224,27 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[])
   await Promise.all(valid.map((c) => execute(ctx, turn, c)));
   if (turn.driver === 'model') pushToolResults(turn, calls);
   return false;
+}
+
+/**
+ * Records a refusal when the turn's actor may not make this change (common/access-policy.ts); true if so.
+ * A status change the actor may make applies only at the version checked here.
+ */
+function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {
+  const actor = turn.actor;
+  if (actor === undefined || actor.admin) return false;
+  let why: string | undefined;
+  if (call.check.tool === 'delete_task') why = whyNotDelete(actor);
+  if (call.check.tool === 'update_status') {
+    const task = current[(call.check.args as ToolArgs['update_status']).task_id];
+    if (task) {
+      why = whyNotChangeStatus({ ...actor, ...(ctx.profile.email ? { email: ctx.profile.email } : {}) }, task);
+      call.expected_version ??= task.version;
+    }
+  }
+  if (why === undefined) return false;
+  record(turn, call, { ok: false, error: `Not allowed: ${why}`, outcome: 'failed' });
+  return true;
 }
 
 function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall & { check: { ok: true } })[], current: Record<string, Task | null>): boolean {
@@ -245,14 +286,14 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
   if (!call.check.ok) return;
   const { tool, args } = call.check;
   if (tool === 'create_task' && (args as CreateTaskArgs).assignee) {
-    record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs));
+    record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs, turn.actor));
     return;
   }
   const result = await tools.agentTool.executeWithOptions({ summary: TOOLS[tool].summary(args as never) }, [
     {
       tool,
       args,
-      user: { user_id: ctx.userId, email: ctx.profile.email },
+      user: { user_id: ctx.userId, email: ctx.profile.email, ...(turn.actor ? { subject: turn.actor.subject, admin: turn.actor.admin } : {}) },
       update_id: call.update_id,
       expected_version: call.expected_version,
       new_task_id: call.new_task_id,
@@ -262,12 +303,13 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
 }
 
 /** create_task with an assignee: the task goes through TaskProcessingWorkflow, started by the chat (once: a child). */
-async function processNewTask(taskId: string, args: CreateTaskArgs): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
+async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor | undefined): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
   let result: TaskProcessingResult;
+  const request = { task_id: taskId, title: args.title, description: args.description ?? '', assignee: args.assignee, deadline_seconds: args.deadline_seconds ?? 3600 };
   try {
-    result = await executeChild<(input: unknown) => Promise<TaskProcessingResult>>('TaskProcessingWorkflow', {
+    result = await executeChild<(input: unknown, options?: { updated_by?: string }) => Promise<TaskProcessingResult>>('TaskProcessingWorkflow', {
       workflowId: processingWorkflowId(taskId),
-      args: [{ task_id: taskId, title: args.title, description: args.description ?? '', assignee: args.assignee, deadline_seconds: args.deadline_seconds ?? 3600 }],
+      args: actor ? [request, { updated_by: actor.subject }] : [request],
       // The run is the task's, not the chat's: it finishes whatever happens to this chat run.
       parentClosePolicy: 'ABANDON',
       staticSummary: `Process task ${taskId} for ${args.assignee} (asked in chat)`,

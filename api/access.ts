@@ -1,0 +1,128 @@
+/**
+ * Who is calling, and what they may do. One middleware authenticates every request but health, metrics and
+ * the API docs, and leaves a `principal` on the context; routes ask the helpers below for a right.
+ *
+ * Credentials, in order:
+ *   - `API_TOKEN`: the service credential, admin rights (compared by SHA-256 digest with timingSafeEqual);
+ *   - a JWT, checked by Hono's `jwt` (AUTH_JWT_SECRET, HS256) or `jwk` middleware (AUTH_JWKS_URL,
+ *     RS256/ES256; keys from common/jwks-cache.ts), with AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE;
+ *   - none configured: the API is open and everyone is admin (api/main.ts says so at start).
+ * Bad credentials answer 401 with `WWW-Authenticate`; a right the principal lacks answers 403.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { jwk } from 'hono/jwk';
+import { jwt } from 'hono/jwt';
+import type { Actor } from '../common/access-policy';
+import type { Config } from '../common/config';
+import { JwksCache, JwksUnavailableError } from './jwks-cache';
+import { ApiError, errorBody } from './errors';
+
+export interface Principal {
+  /** `open`: no auth configured; `service`: API_TOKEN; `user`: a JWT. */
+  kind: 'open' | 'service' | 'user';
+  /** The token's `sub` for users; `api` otherwise. Recorded as the tasks' `updated_by`. */
+  subject: string;
+  admin: boolean;
+}
+
+export type AccessVariables = { principal: Principal };
+
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/];
+const REALM = 'task-agent';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export type AuthMode = 'open' | 'api-token' | 'jwt-secret' | 'jwks';
+export function authModes(config: Config): AuthMode[] {
+  const modes: AuthMode[] = [];
+  if (config.API_TOKEN !== undefined) modes.push('api-token');
+  if (config.AUTH_JWT_SECRET !== undefined) modes.push('jwt-secret');
+  if (config.AUTH_JWKS_URL !== undefined) modes.push('jwks');
+  return modes.length > 0 ? modes : ['open'];
+}
+
+export function authenticate(config: Config, options: { fetch?: typeof fetch } = {}): MiddlewareHandler<{ Variables: AccessVariables }> {
+  const serviceToken = config.API_TOKEN === undefined ? undefined : digest(config.API_TOKEN);
+  const verification = {
+    ...(config.AUTH_JWT_ISSUER ? { iss: config.AUTH_JWT_ISSUER } : {}),
+    ...(config.AUTH_JWT_AUDIENCE ? { aud: config.AUTH_JWT_AUDIENCE } : {}),
+  };
+  const jwks = config.AUTH_JWKS_URL ? new JwksCache(config.AUTH_JWKS_URL, options.fetch) : undefined;
+  const verifyJwt: MiddlewareHandler | undefined = config.AUTH_JWT_SECRET
+    ? jwt({ secret: config.AUTH_JWT_SECRET, alg: 'HS256', realm: REALM, verification })
+    : jwks
+      ? jwk({ keys: () => jwks.keys(), alg: ['RS256', 'ES256'], realm: REALM, verification })
+      : undefined;
+  const open = serviceToken === undefined && verifyJwt === undefined;
+
+  return async (c, next) => {
+    if (open) {
+      c.set('principal', { kind: 'open', subject: 'api', admin: true });
+      return next();
+    }
+    if (PUBLIC_PATHS.some((path) => path.test(c.req.path))) return next();
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (presented === undefined) return unauthorized(c, 'invalid_request', 'Missing bearer token');
+    if (serviceToken !== undefined && timingSafeEqual(digest(presented), serviceToken)) {
+      c.set('principal', { kind: 'service', subject: 'api', admin: true });
+      return next();
+    }
+    if (verifyJwt === undefined) return unauthorized(c, 'invalid_token', 'Invalid bearer token');
+
+    let verified = false;
+    try {
+      // A token naming a key we have not seen refreshes the cached JWKS first (a key rotated at the provider).
+      await jwks?.prepare(presented);
+      await verifyJwt(c, async () => {
+        verified = true;
+      });
+    } catch (err) {
+      if (err instanceof JwksUnavailableError) {
+        c.header('Retry-After', '5');
+        return c.json(errorBody(err.message), 503);
+      }
+      if (err instanceof HTTPException && err.status === 401) return unauthorized(c, 'invalid_token', 'Invalid bearer token');
+      throw err;
+    }
+    if (!verified) return unauthorized(c, 'invalid_token', 'Invalid bearer token');
+    const claims = c.get('jwtPayload' as never) as Record<string, unknown>;
+    const subject = typeof claims.sub === 'string' ? claims.sub.trim() : '';
+    if (subject === '' || subject === 'api' || subject === 'cli') {
+      return unauthorized(c, 'invalid_token', 'The token has no usable subject (sub)');
+    }
+    c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin') });
+    return next();
+  };
+}
+
+/** OAuth's space-separated `scope`, or a list under `scope` or `scp` (as some providers issue it). */
+function scopesOf(claims: Record<string, unknown>): string[] {
+  const scope = claims.scope ?? claims.scp;
+  if (typeof scope === 'string') return scope.split(/\s+/);
+  return Array.isArray(scope) ? scope.filter((s): s is string => typeof s === 'string') : [];
+}
+
+function unauthorized(c: Context, error: 'invalid_request' | 'invalid_token', detail: string) {
+  c.header('WWW-Authenticate', `Bearer realm="${REALM}", error="${error}"`);
+  return c.json(errorBody(detail, [{ field: 'authorization', message: 'must be "Bearer <token>" with a valid token' }]), 401);
+}
+
+export const principalOf = (c: Context): Principal => c.get('principal' as never) as Principal;
+
+export function requireAdmin(c: Context): void {
+  if (!principalOf(c).admin) throw new ApiError(403, 'Forbidden: this needs the admin right');
+}
+
+/** A user reaches only their own chat (`/chat/{their sub}` and everything under it). */
+export function requireChatOwner(c: Context, userId: string): void {
+  const principal = principalOf(c);
+  if (!principal.admin && principal.subject !== userId) throw new ApiError(403, `Forbidden: this is ${userId}'s chat`);
+}
+
+/** The rights a caller carries into entities and the agent's tools (common/access-policy.ts). */
+export function actorOf(c: Context, email?: string | null): Actor {
+  const principal = principalOf(c);
+  return { subject: principal.subject, admin: principal.admin, ...(email ? { email } : {}) };
+}
