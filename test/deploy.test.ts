@@ -44,6 +44,17 @@ const PLATFORM_VARIABLES = new Set(['NODE_OPTIONS']);
 /** Deployments must set these: their defaults point at localhost, which is wrong in a cluster. */
 const REQUIRED_IN_CLUSTER = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'REDIS_URL'];
 
+/** Variables whose values are secrets: only ever from a Secret (Kubernetes) or an env file (compose). */
+const SECRET_VARIABLES = ['API_TOKEN', 'AUTH_JWT_SECRET', 'PAYLOAD_ENCRYPTION_KEYS', 'LLM_API_KEY', 'NOTIFY_WEBHOOK_URL', 'TEMPORAL_API_KEY'];
+/** What an operator's secrets.env holds (deploy/secrets.env.example), with values the config module accepts. */
+const OPERATOR_SECRETS: Record<string, string> = {
+  API_TOKEN: 'a-long-random-service-token',
+  AUTH_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+  PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+  LLM_API_KEY: '',
+  NOTIFY_WEBHOOK_URL: '',
+};
+
 /** The environment a container of ours gets: its configMapRef/secretRef data, then its env entries. */
 function containerEnv(objects: K8sObject[], container: any): Record<string, string> {
   const env: Record<string, string> = {};
@@ -54,6 +65,9 @@ function containerEnv(objects: K8sObject[], container: any): Record<string, stri
     if (entry.value !== undefined) env[entry.name] = entry.value;
     else if (entry.valueFrom?.configMapKeyRef) {
       env[entry.name] = named(objects, 'ConfigMap', entry.valueFrom.configMapKeyRef.name)!.data[entry.valueFrom.configMapKeyRef.key];
+    } else if (entry.valueFrom?.secretKeyRef && !named(objects, 'Secret', entry.valueFrom.secretKeyRef.name)) {
+      // The Secret the operator creates from secrets.env (not in the manifests).
+      env[entry.name] = OPERATOR_SECRETS[entry.valueFrom.secretKeyRef.key] ?? '';
     } else if (entry.valueFrom?.secretKeyRef) {
       const secret = named(objects, 'Secret', entry.valueFrom.secretKeyRef.name)!;
       env[entry.name] = secret.stringData?.[entry.valueFrom.secretKeyRef.key] ?? '';
@@ -136,6 +150,31 @@ describe.each(['k8s', 'k8s/production'])('%s', (dir) => {
     }
   });
 
+  it('takes every secret from the Secret the operator creates, none written in the manifests', () => {
+    expect(byKind(objects, 'Secret'), 'no Secret with values in the manifests').toEqual([]);
+    for (const configMap of byKind(objects, 'ConfigMap')) {
+      for (const name of SECRET_VARIABLES) expect(configMap.data?.[name], `${configMap.metadata.name}: ${name}`).toBeUndefined();
+    }
+    const refs: Record<string, string[]> = {};
+    for (const { deployment, container } of appContainers(objects)) {
+      for (const entry of container.env ?? []) {
+        if (!SECRET_VARIABLES.includes(entry.name)) continue;
+        expect(entry.value, `${deployment.metadata.name}: ${entry.name} has an inline value`).toBeUndefined();
+        expect(entry.valueFrom?.secretKeyRef?.name, `${deployment.metadata.name}: ${entry.name}`).toBe('task-agent-secrets');
+        (refs[deployment.metadata.name] ??= []).push(entry.name);
+      }
+    }
+    // The API refuses to start open in a cluster (API_TOKEN is not optional); both share the encryption keys.
+    expect(refs['task-agent-api']).toEqual(expect.arrayContaining(['API_TOKEN', 'AUTH_JWT_SECRET', 'PAYLOAD_ENCRYPTION_KEYS']));
+    expect(refs['task-agent-worker']).toEqual(expect.arrayContaining(['PAYLOAD_ENCRYPTION_KEYS', 'LLM_API_KEY']));
+    const api = appContainers(objects).find((a) => a.deployment.metadata.name === 'task-agent-api')!.container;
+    expect(api.env.find((e: any) => e.name === 'API_TOKEN').valueFrom.secretKeyRef.optional).toBe(false);
+    // The example env file names exactly these secrets.
+    const example = readFileSync(join(root, 'deploy/secrets.env.example'), 'utf8');
+    const named = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
+    expect(named).toEqual(Object.keys(OPERATOR_SECRETS).sort());
+  });
+
   it('is locked down and drains within its grace period', () => {
     for (const workload of workloads(objects)) {
       const pod = podTemplate(workload).spec;
@@ -181,6 +220,14 @@ describe('docker-compose.yml', () => {
     expect(validate(compose), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ services: { api: { imag: 'task-agent:latest' } } })).toBe(false); // the check can fail
     await run(process.execPath, [join(dclint, 'bin/dclint.cjs'), '-c', join(root, 'deploy/dclint.json'), join(root, 'docker-compose.yml')]);
+  });
+
+  it('takes secrets from the secrets.env file, never from values written in it', () => {
+    for (const name of ['worker', 'api', 'worker-dev', 'api-dev']) {
+      const service = compose.services[name];
+      for (const variable of SECRET_VARIABLES) expect(service.environment[variable], `${name}: ${variable}`).toBeUndefined();
+      expect(service.env_file, name).toEqual([{ path: './secrets.env', required: false }]);
+    }
   });
 
   it('gives worker and API only known variables, the required ones, and starts them in order', () => {
