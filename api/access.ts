@@ -63,7 +63,8 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
       return next();
     }
     if (PUBLIC_PATHS.some((path) => path.test(c.req.path))) return next();
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    // Any token text after the scheme (an API_TOKEN may hold spaces; a JWT never does).
+    const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
     if (presented === undefined) return unauthorized(c, 'invalid_request', 'Missing bearer token');
     if (serviceToken !== undefined && timingSafeEqual(digest(presented), serviceToken)) {
       c.set('principal', { kind: 'service', subject: 'api', admin: true });

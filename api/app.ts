@@ -124,8 +124,15 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', eventRoutes(routeDeps));
   app.route('/', codecRoutes(routeDeps));
 
+  // Swagger UI's "Authorize" takes the token; every route but health, metrics and docs needs one when auth is on.
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API_TOKEN, or a JWT (AUTH_JWT_SECRET / AUTH_JWKS_URL) whose `sub` is the user id',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    security: [{ bearer: [] }],
     info: {
       title: 'task-agent',
       version: '0.1.0',

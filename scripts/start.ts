@@ -140,4 +140,8 @@ async function waitForReady(url: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-void main();
+main().catch((err) => {
+  // A configuration problem is explained by its message (it names the variable); anything else gets its stack.
+  console.error(err instanceof Error && err.message.startsWith('Invalid configuration') ? err.message : err);
+  process.exit(1);
+});

@@ -30,10 +30,21 @@ describe('startup failures', () => {
     ['NOTIFY_FAILURE_RATE', '2'],
     ['LOG_LEVEL', 'loud'],
     ['NOTIFY_WEBHOOK_URL', 'not a url'],
+    ['PAYLOAD_ENCRYPTION_KEYS', 'k1:c2hvcnQ='],
   ])('api/main.ts refuses %s=%s naming it', { timeout: 30_000 }, async (name, value) => {
     const { code, stderr } = await runUntilExit('api/main.ts', { [name]: value });
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^Invalid configuration: ${name}: `, 'm'));
+  });
+
+  it('worker/main.ts and scripts/start.ts stop at a malformed PAYLOAD_ENCRYPTION_KEYS, naming it and not the key', { timeout: 30_000 }, async () => {
+    const key = Buffer.alloc(31, 9).toString('base64');
+    for (const entry of ['worker/main.ts', 'scripts/start.ts']) {
+      const { code, stderr } = await runUntilExit(entry, { PAYLOAD_ENCRYPTION_KEYS: `k1:${key}` });
+      expect(code, entry).toBe(1);
+      expect(stderr, entry).toMatch(/^Invalid configuration: PAYLOAD_ENCRYPTION_KEYS: key "k1" is 31 bytes; AES-256 needs 32/m);
+      expect(stderr, entry).not.toContain(key);
+    }
   });
 
   it('worker/main.ts refuses settings that cannot work together, naming both', { timeout: 30_000 }, async () => {
