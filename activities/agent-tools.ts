@@ -161,7 +161,7 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
       case 'delete_task': {
         const { task_id } = input.args as ToolArgs['delete_task'];
         // The workflow refuses before asking; checked here too, where the change is made.
-        const why = input.user.admin === false ? whyNotDelete({ subject: updatedBy ?? input.user.user_id, admin: false }) : undefined;
+        const why = whyNotDelete({ subject: updatedBy ?? input.user.user_id, admin: input.user.admin ?? true });
         if (why) return { ok: false, error: `Not allowed: ${why}` };
         return tasks.delete(task_id, { updateId, expectedVersion, updatedBy }).then(
           (): AgentToolResult => ({ ok: true, content: { deleted: task_id } }),

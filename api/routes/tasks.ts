@@ -168,9 +168,9 @@ export function taskRoutes({ tasks, chats, entityUpdates }: RouteDeps) {
       if (!principal.admin) {
         // Only the assignee moves a task along: checked on the version read here, and the change applies
         // only at that version, so a reassignment in between answers 412 instead of slipping through.
-        const current = await tasks.get(task_id);
+        const [current, profile] = await Promise.all([tasks.get(task_id), chats.profile(principal.subject)]);
         if (current === null) throw notFound('Task not found');
-        const why = whyNotChangeStatus(actorOf(c, (await chats.profile(principal.subject)).email), current);
+        const why = whyNotChangeStatus(actorOf(c, profile.email), current);
         if (why) throw new ApiError(403, `Forbidden: ${why}`);
         expected_version ??= current.version;
       }
