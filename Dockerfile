@@ -1,37 +1,32 @@
 # syntax=docker/dockerfile:1
-# One image, two commands: the worker (default) and the API (`node --import tsx api/main.ts`).
-# glibc base: Temporal's native core (the Rust SDK core) does not support Alpine/musl.
+# One image, two commands: the worker (default) and the API (`node dist/api/main.js`).
+# Node 24 LTS on glibc: Temporal's native core (the Rust SDK core) does not support Alpine/musl.
+# The service runs as compiled JavaScript under plain `node`: no tsx, no TypeScript at run time.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Not `npm ci`: the lock leaves out other platforms' optional binaries (see scripts/ensure-deps.cjs).
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
-
-FROM node:20-bookworm-slim AS bundle
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+# Exactly the locked versions (the lock holds every platform's binaries; see scripts/ensure-deps.cjs).
+RUN npm ci --no-audit --no-fund
 COPY . .
-# The workflow bundle is built once here; workers load it instead of running webpack at start.
-RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+# The runtime code to dist/ (tsconfig.build.json), and the workflow bundle once, so workers load it instead
+# of running webpack at start and every replica runs the same workflow code.
+RUN npx tsc -p tsconfig.build.json && npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
-    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
-    TSX_TSCONFIG_PATH=/app/tsconfig.json
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --chown=node:node package.json tsconfig.json ./
-COPY --chown=node:node common ./common
-COPY --chown=node:node entities ./entities
-COPY --chown=node:node events ./events
-COPY --chown=node:node activities ./activities
-COPY --chown=node:node workflows ./workflows
-COPY --chown=node:node worker ./worker
-COPY --chown=node:node api ./api
-COPY --from=bundle --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json ./
+COPY --from=build --chown=node:node /app/dist ./dist
 USER node
 # API 8000, worker health 8081, worker metrics 9464.
 EXPOSE 8000 8081 9464
 # Node is PID 1 and handles SIGTERM itself (api/main.ts, worker/main.ts): exec form, no shell in between.
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/worker/main.js"]

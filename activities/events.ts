@@ -1,19 +1,31 @@
 /** Publishes entity events to their Redis Streams; a retry of the same events adds nothing (see events/streams.ts). */
-import type { Redis } from 'ioredis';
 import type { CloudEvent } from '../events/cloudevents';
-import { publishEvents } from '../events/streams';
+import { publishEvent, streamKey } from '../events/streams';
+import { publishWithTrace } from '../events/trace-context';
+import type { RedisConnection } from '../common/redis';
 
 export interface EventActivityDeps {
-  redis: Redis;
-  keyPrefix: string;
+  redis: RedisConnection;
+  /** REDIS_KEY_PREFIX, hash-tagged on a cluster (common/redis.ts eventKeyPrefix). */
+  eventKeyPrefix: string;
+  /** Replicas that must have an event before its publish counts (EVENT_PUBLISH_REPLICAS). */
+  publishReplicas?: number;
   /** Approximate cap on each stream's length (XADD MAXLEN ~). */
   streamMaxLength: number;
+  /** Whether this process traces: each publish is then a span, and events carry its context. */
+  traced?: boolean;
 }
 
 export function createEventActivities(deps: EventActivityDeps) {
+  const options = { prefix: deps.eventKeyPrefix, maxLength: deps.streamMaxLength, replicas: deps.publishReplicas ?? 0 };
   return {
+    /** In order, one at a time: a retry after a partial batch re-adds nothing already in. */
     async publishEvents(events: CloudEvent[]): Promise<{ published: number }> {
-      const published = await publishEvents(deps.redis, { prefix: deps.keyPrefix, maxLength: deps.streamMaxLength }, events);
+      let published = 0;
+      for (const event of events) {
+        const stream = streamKey(deps.eventKeyPrefix, event.topic);
+        if (await publishWithTrace(event, stream, deps.traced ?? false, (outgoing) => publishEvent(deps.redis, options, outgoing))) published++;
+      }
       return { published };
     },
   };

@@ -5,13 +5,13 @@
  * the Redis record is keyed by the processing workflow, so a retry overwrites rather than duplicates.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Redis } from 'ioredis';
 import { activityCaller } from './caller';
 import { heartbeating } from './heartbeat';
 import { ACTIVITY_TIMEOUT_GRACE_MS } from '../common/activity-timeouts';
+import type { RedisConnection } from '../common/redis';
 
 export interface NotifyDeps {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   webhookUrl?: string;
   timeoutMs: number;

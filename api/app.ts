@@ -10,19 +10,22 @@ import { cors } from 'hono/cors';
 import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
-import type { Redis } from 'ioredis';
 import { ChatEntityClient } from '../clients/chat-entity';
 import { ProcessingClient } from '../clients/processing';
 import { TaskEntityClient } from '../clients/task-entity';
-import { codecCorsOrigins, type Config } from '../common/config';
+import { codecCorsOrigins, temporalUiLink, type Config } from '../common/config';
+import { chatEntityWorkflowId, taskEntityWorkflowId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import { AesGcmPayloadCodec } from '../common/payload-encryption';
 import { fieldErrors } from '../common/schemas';
+import { tracingEnabled } from '../common/tracing';
 import { authenticate, requireChatOwner, type AccessVariables } from './access';
 import { docsRoutes } from './docs';
 import { EntityUpdateQueue } from './entity-updates';
 import { ApiError, createErrorHandler, errorBody } from './errors';
 import { acceptJsonBodies } from './json-bodies';
+import { httpServerSpans } from './http-tracing';
+import { matchedRoute } from './matched-route';
 import { createMetrics } from './metrics';
 import type { EventSubscriber } from '../events/subscriber';
 import { agentRoutes } from './routes/agent';
@@ -33,11 +36,12 @@ import { healthRoutes } from './routes/health';
 import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
 import { workflowRoutes } from './routes/workflows';
+import { eventKeyPrefix, type RedisConnection } from '../common/redis';
 
 export interface AppDeps {
   config: Config;
   client: Client;
-  redis: Redis;
+  redis: RedisConnection;
   logger: Logger;
   /** The event subscriber this process runs, if any (its counters are served at /events/stats). */
   subscriber?: EventSubscriber;
@@ -69,7 +73,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
-  const metrics = createMetrics(deps.subscriber);
+  const entityUpdates = new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT);
+  const metrics = createMetrics({ subscriber: deps.subscriber, entityUpdates, redis: deps.redis, redisKeyPrefix: eventKeyPrefix(deps.config) });
+  // First, so that everything below (the request log line included) happens within the request's span.
+  if (tracingEnabled(deps.config)) app.use(httpServerSpans());
   app.use(requestId());
   app.use(async (c, next) => {
     await next();
@@ -96,6 +103,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   };
   app.use('/chat/:user_id', chatOwnerOnly);
   app.use('/chat/:user_id/*', chatOwnerOnly);
+  // Answers of the routes about one entity (their pattern names its id) link to its workflow in the Web UI,
+  // which opens the entity's current run.
+  const entityLinks: [param: string, workflowId: (id: string) => string][] = [
+    ['task_id', taskEntityWorkflowId],
+    ['user_id', chatEntityWorkflowId],
+  ];
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.status >= 400) return;
+    const route = matchedRoute(c);
+    const entity = route === undefined ? undefined : entityLinks.find(([param]) => route.includes(`:${param}`));
+    if (entity) c.header('Link', `<${temporalUiLink(deps.config, entity[1](c.req.param(entity[0]) ?? ''))}>; rel="related"; title="Temporal Web UI"`);
+  });
   const limitBody = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -112,7 +132,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     processing: new ProcessingClient(deps.client, deps.config.TASK_QUEUE),
     tasks: new TaskEntityClient(deps.client, deps.config.TASK_QUEUE),
     chats: new ChatEntityClient(deps.client, deps.config.TASK_QUEUE),
-    entityUpdates: new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT),
+    entityUpdates,
     codec: deps.config.PAYLOAD_ENCRYPTION_KEYS ? new AesGcmPayloadCodec(deps.config.PAYLOAD_ENCRYPTION_KEYS) : undefined,
   };
   app.route('/', healthRoutes(routeDeps));

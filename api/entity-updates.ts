@@ -14,8 +14,20 @@ interface Lane {
   waiting: (() => void)[];
 }
 
+export interface EntityUpdateQueueStats {
+  /** Updates sent and not yet answered, over every entity. */
+  inFlight: number;
+  /** Requests waiting for a slot, over every entity. */
+  waiting: number;
+  /** The longest single entity's wait line. */
+  deepestLane: number;
+  /** Requests answered 429 because their entity's line was full, since start. */
+  rejected: number;
+}
+
 export class EntityUpdateQueue {
   private readonly lanes = new Map<string, Lane>();
+  private rejected = 0;
 
   constructor(
     private readonly concurrency: number,
@@ -28,6 +40,7 @@ export class EntityUpdateQueue {
     if (!lane) this.lanes.set(workflowId, (lane = { active: 0, waiting: [] }));
     if (lane.active >= this.concurrency) {
       if (lane.waiting.length >= this.queueLimit) {
+        this.rejected++;
         throw new ApiError(429, `Too many requests waiting for ${workflowId}; try again shortly`);
       }
       await new Promise<void>((admit) => lane.waiting.push(admit));
@@ -47,5 +60,18 @@ export class EntityUpdateQueue {
   /** Entities with updates in flight or waiting (for tests and metrics). */
   get size(): number {
     return this.lanes.size;
+  }
+
+  /** For the metrics (api/metrics.ts); walks the lanes, which are only the busy entities. */
+  stats(): EntityUpdateQueueStats {
+    let inFlight = 0;
+    let waiting = 0;
+    let deepestLane = 0;
+    for (const lane of this.lanes.values()) {
+      inFlight += lane.active;
+      waiting += lane.waiting.length;
+      deepestLane = Math.max(deepestLane, lane.waiting.length);
+    }
+    return { inFlight, waiting, deepestLane, rejected: this.rejected };
   }
 }

@@ -7,6 +7,7 @@ import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
+import { startTracing } from '../common/tracing';
 import { subscriberFromConfig } from '../events/subscriber';
 import { authModes } from './access';
 import { createApp } from './app';
@@ -17,6 +18,10 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
+  for (const warning of config.warnings) logger.warn(warning);
+  // Before any client exists: the Temporal client's interceptor and the HTTP spans use the provider it registers.
+  const tracing = startTracing(config, 'task-agent-api');
+  if (tracing.enabled) logger.info({ service: 'task-agent-api' }, 'tracing: spans exported over OTLP/HTTP');
   const client = await connectClient(config);
   const redis = connectRedis(config, logger);
   const subscriber = subscriberFromConfig(config, redis, logger);
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
       await subscriber?.stop();
       await client.connection.close().catch(() => undefined);
       redis.disconnect();
+      await tracing.shutdown().catch(() => undefined);
       logger.info('api stopped');
       process.exit(0);
     });

@@ -1,14 +1,26 @@
 /**
  * Prometheus metrics of the API process at GET /metrics: requests and latency by route (the route pattern,
- * never the raw path, so ids do not explode the label set), events consumed by the subscriber, and Node's
- * process metrics. One registry per app, so tests can build several apps in one process.
+ * never the raw path, so ids do not explode the label set) and status, the per-entity update lanes (in
+ * flight, waiting, 429s), events consumed by the subscriber, the event streams and their consumer groups
+ * (events/metrics.ts), and Node's process metrics. One registry per app, so tests can build several apps in
+ * one process. deploy/grafana-dashboard.json is built on these and the worker's.
  */
 import type { Hono, MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerEventMetrics } from '../events/metrics';
 import type { EventSubscriber } from '../events/subscriber';
+import type { EntityUpdateQueue } from './entity-updates';
+import { matchedRoute } from './matched-route';
+import type { RedisConnection } from '../common/redis';
 
-export function createMetrics(subscriber: EventSubscriber | undefined) {
+export interface MetricsSources {
+  subscriber?: EventSubscriber;
+  entityUpdates: EntityUpdateQueue;
+  redis: RedisConnection;
+  redisKeyPrefix: string;
+}
+
+export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix }: MetricsSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'task_agent_api_' });
 
@@ -20,11 +32,33 @@ export function createMetrics(subscriber: EventSubscriber | undefined) {
   });
   const duration = new Histogram({
     name: 'task_agent_http_request_duration_seconds',
-    help: 'HTTP request latency by method and route pattern',
-    labelNames: ['method', 'route'],
+    help: 'HTTP request latency by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const lanes = (name: string, help: string, value: (s: ReturnType<EntityUpdateQueue['stats']>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(entityUpdates.stats()));
+      },
+    });
+  lanes('task_agent_entity_updates_in_flight', 'Entity updates this process has sent and not yet had answered', (s) => s.inFlight);
+  lanes('task_agent_entity_updates_waiting', 'Requests waiting for a free update slot of their entity (queue depth, all entities)', (s) => s.waiting);
+  lanes('task_agent_entity_updates_deepest_lane', 'The longest single entity update queue', (s) => s.deepestLane);
+  new Counter({
+    name: 'task_agent_entity_updates_rejected_total',
+    help: 'Requests answered 429 because their entity update queue was full (ENTITY_UPDATE_QUEUE_LIMIT)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(entityUpdates.stats().rejected);
+    },
+  });
+  registerEventMetrics(registry, redis, redisKeyPrefix);
   new Counter({
     name: 'task_agent_events_consumed_total',
     help: 'Events handled and acknowledged by the subscriber, by topic',
@@ -39,11 +73,9 @@ export function createMetrics(subscriber: EventSubscriber | undefined) {
   const middleware: MiddlewareHandler = async (c, next) => {
     const stop = duration.startTimer();
     await next();
-    // The last matched route is the handler's pattern; only the catch-all middleware pattern means "no route".
-    const route = routePath(c, -1);
-    const labels = { method: c.req.method, route: route === '/*' ? 'unmatched' : route };
+    const labels = { method: c.req.method, route: matchedRoute(c) ?? 'unmatched', status: String(c.res.status) };
     stop(labels);
-    requests.inc({ ...labels, status: String(c.res.status) });
+    requests.inc(labels);
   };
 
   const mount = (app: Hono<any>) =>

@@ -20,6 +20,8 @@ export interface BenchContext {
 /** A scenario's figures: free-form numbers, plus the goals checked against them. */
 export interface ScenarioResult {
   name: string;
+  /** The Temporal server it ran on (bench/run.ts sets it). */
+  server?: 'dev' | 'postgres';
   title: string;
   figures: Record<string, unknown>;
   goals: { goal: string; value: number; limit: number; met: boolean; unit?: string }[];

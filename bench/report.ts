@@ -92,9 +92,38 @@ function chartFor(s: ScenarioResult): string | undefined {
         { label: 'p50', bars: [{ name: 'chat entity (agent)', value: f.oursP50 }, { name: 'bare, same activities', value: f.bareP50 }] },
         { label: 'p99', bars: [{ name: 'chat entity (agent)', value: f.oursP99 }, { name: 'bare, same activities', value: f.bareP99 }] },
       ]);
+    case 'tracing':
+      return barChart(s.title, 'runs/s', f.rows.map((r: any) => ({ label: `concurrency ${r.concurrency}`, bars: [{ name: 'traced end to end', value: r.tracedPerSecond }, { name: 'untraced', value: r.untracedPerSecond }] })));
     default:
       return undefined;
   }
+}
+
+const on = (s: ScenarioResult) => (s.server === 'postgres' ? ' (PostgreSQL server)' : '');
+const fileName = (s: ScenarioResult) => (s.server === 'postgres' ? `${s.name}-postgres` : s.name);
+
+/** The scenarios that ran on both servers, side by side: what the storage under Temporal changes. */
+export function serverComparison(run: BenchRun): string[] {
+  const find = (name: string, server: string) => run.scenarios.find((s) => s.name === name && (s.server ?? 'dev') === server)?.figures as Record<string, any> | undefined;
+  const rows: string[] = [];
+  const throughput = [find('throughput', 'dev'), find('throughput', 'postgres')];
+  if (throughput[0] && throughput[1]) {
+    for (const [i, dev] of (throughput[0].rows as any[]).entries()) {
+      const pg = throughput[1].rows[i];
+      if (!pg) continue;
+      rows.push(`| throughput, ${dev.concurrency} in flight: runs/s (ours / bare) | ${dev.oursPerSecond} / ${dev.barePerSecond} = ${dev.ratio}× | ${pg.oursPerSecond} / ${pg.barePerSecond} = ${pg.ratio}× |`);
+    }
+  }
+  const chat = [find('chat', 'dev'), find('chat', 'postgres')];
+  if (chat[0] && chat[1]) {
+    rows.push(`| chat p50 ms (POST /chat / bare update) | ${chat[0].oursP50} / ${chat[0].bareP50} = ${chat[0].ratioP50}× | ${chat[1].oursP50} / ${chat[1].bareP50} = ${chat[1].ratioP50}× |`);
+  }
+  const scale = [find('scale', 'dev'), find('scale', 'postgres')];
+  if (scale[0] && scale[1]) {
+    rows.push(`| deadline lag p50 / p99 ms (task entities) | ${scale[0].overdueLag.p50} / ${scale[0].overdueLag.p99} | ${scale[1].overdueLag.p50} / ${scale[1].overdueLag.p99} |`);
+    rows.push(`| deadline lag p99, ours / bare timer entity | ${scale[0].overdueLagToBareP99}× | ${scale[1].overdueLagToBareP99}× |`);
+  }
+  return rows.length === 0 ? [] : ['', '| on both servers | dev server (SQLite) | Temporal server (PostgreSQL) |', '| --- | --- | --- |', ...rows];
 }
 
 export function summaryMarkdown(run: BenchRun): string {
@@ -107,14 +136,15 @@ export function summaryMarkdown(run: BenchRun): string {
     '| --- | --- | --- | --- | --- |',
   ];
   for (const s of run.scenarios) {
-    for (const g of s.goals) lines.push(`| ${s.title} | ${g.goal} | ${g.value}${g.unit ? ` ${g.unit}` : ''} | ${g.limit} | ${g.met ? 'yes' : '**no**'} |`);
+    for (const g of s.goals) lines.push(`| ${s.title}${on(s)} | ${g.goal} | ${g.value}${g.unit ? ` ${g.unit}` : ''} | ${g.limit} | ${g.met ? 'yes' : '**no**'} |`);
   }
   lines.push('', '| scenario | process | CPU s | CPU % | peak RSS MiB |', '| --- | --- | --- | --- | --- |');
   for (const s of run.scenarios) {
     for (const [name, u] of Object.entries(s.usage as Record<string, { cpuSeconds: number; cpuPercent: number; peakRssMiB: number }>)) {
-      lines.push(`| ${s.name} | ${name} | ${u.cpuSeconds} | ${u.cpuPercent} | ${u.peakRssMiB} |`);
+      lines.push(`| ${s.name}${on(s)} | ${name} | ${u.cpuSeconds} | ${u.cpuPercent} | ${u.peakRssMiB} |`);
     }
   }
+  lines.push(...serverComparison(run));
   return `${lines.join('\n')}\n`;
 }
 
@@ -122,8 +152,8 @@ export function writeReport(dir: string, run: BenchRun): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(run, null, 2)}\n`);
   for (const s of run.scenarios) {
-    const svg = chartFor(s);
-    if (svg) writeFileSync(join(dir, `${s.name}.svg`), svg);
+    const svg = chartFor({ ...s, title: `${s.title}${on(s)}` });
+    if (svg) writeFileSync(join(dir, `${fileName(s)}.svg`), svg);
   }
   writeFileSync(join(dir, 'summary.md'), summaryMarkdown(run));
 }

@@ -1,11 +1,13 @@
 /**
- * `npm run bench` (`-- --quick` for a smoke run): starts its own dev server (SQLite WAL), the service's
- * worker and API as processes, and a baseline worker for bare Temporal; runs each scenario against both;
- * writes results.json, SVG charts and summary.md to bench/results/<date>/ (git-ignored).
+ * `npm run bench` (`-- --quick` for a smoke run): starts its own Temporal server, the service's worker and
+ * API as processes, and a baseline worker for bare Temporal; runs each scenario against both; then does the
+ * same on Temporal's own server on PostgreSQL for throughput, chat and scale (deadline lag), so one run
+ * compares the two servers; writes results.json, SVG charts and summary.md to bench/results/<date>/ (git-ignored).
  *
  *   npm run bench                          # all scenarios, 3 repeats (about 20 minutes on 2 cores)
  *   npm run bench -- --quick               # small sizes, 1 repeat (about 2 minutes)
  *   npm run bench -- --only chat,read-path # some scenarios
+ *   npm run bench -- --servers dev         # one server only (default dev,postgres)
  *   npm run bench -- --worker-heap-mb 4096 # the workers' heap (default 768, as deployed); it sizes the workflow cache
  *   npm run bench -- --max-cached-workflows 3000  # or set the cache size (WORKER_MAX_CACHED_WORKFLOWS) directly
  *   npm run bench -- --profile             # also CPU profiles of the worker and the API (profiles/, for Chrome DevTools)
@@ -16,8 +18,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config';
 import { connectClient } from '../common/temporal';
-import { freePort, startDevServer } from '../scripts/dev-server';
-import { findTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/go-tools';
+import { freePort } from '../scripts/dev-server';
+import { TEMPORAL_CLI_VERSION, TEMPORAL_SERVER_VERSION } from '../scripts/go-tools';
+import { startLocalTemporal, type TemporalServerKind } from '../scripts/temporal-server';
 import { writeWorkflowBundle } from '../worker/create-worker';
 import type { BenchContext, ScenarioResult } from './context';
 import { logged, startProcess, type ServiceProcess } from './processes';
@@ -29,8 +32,15 @@ import { longLived } from './scenarios/long-lived';
 import { readPath } from './scenarios/read-path';
 import { scale } from './scenarios/scale';
 import { throughput } from './scenarios/throughput';
+import { tracing } from './scenarios/tracing';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'tracing'] as const;
+/** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag). */
+const BOTH_SERVERS = ['throughput', 'chat', 'scale'];
+const SERVER_NAMES: Record<TemporalServerKind, string> = {
+  dev: `temporal CLI ${TEMPORAL_CLI_VERSION} dev server (SQLite, WAL)`,
+  postgres: `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (4 shards, SQL visibility)`,
+};
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +54,7 @@ const { values } = parseArgs({
     'worker-heap-mb': { type: 'string', default: '768' },
     // WORKER_MAX_CACHED_WORKFLOWS for both workers; unset, the SDK sizes the cache from the heap.
     'max-cached-workflows': { type: 'string' },
+    servers: { type: 'string', default: 'dev,postgres' },
   },
 });
 
@@ -52,15 +63,70 @@ async function main(): Promise<void> {
   const repeats = Number(values.repeats ?? (quick ? 1 : 3));
   const only = values.only ? values.only.split(',') : [...SCENARIOS];
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`Unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
+  const servers = values.servers!.split(',') as TemporalServerKind[];
+  for (const server of servers) if (!(server in SERVER_NAMES)) throw new Error(`Unknown server ${server}; known: ${Object.keys(SERVER_NAMES).join(', ')}`);
   const date = new Date().toISOString();
   const outDir = resolve(values.out ?? join(__dirname, 'results', date.replace(/[:.]/g, '-')));
   const log = (line: string) => console.log(`[bench] ${line}`);
 
+  const scenarios: ScenarioResult[] = [];
+  let first: Awaited<ReturnType<typeof runOn>> | undefined;
+  let failed: unknown;
+  for (const [i, server] of servers.entries()) {
+    const names = i === 0 ? only : only.filter((name) => BOTH_SERVERS.includes(name));
+    if (names.length === 0) continue;
+    log(`on the ${SERVER_NAMES[server]}`);
+    try {
+      const result = await runOn(server, names, { quick, repeats, outDir, log });
+      first ??= result;
+      scenarios.push(...result.scenarios);
+    } catch (err) {
+      // The first server's results are kept and reported; the failure still fails the run.
+      if (!first) throw err;
+      failed = err;
+      log(`the ${SERVER_NAMES[server]} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const run: BenchRun = {
+    date,
+    quick,
+    repeats,
+    machine: {
+      cpus: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+      os: type(),
+      temporal: servers.map((server) => SERVER_NAMES[server]).join('; '),
+    },
+    workerSettings: { ...first!.settings, heapMiB: Number(values['worker-heap-mb']) },
+    baselineWorkerSettings: first!.baselineSettings,
+    scenarios,
+  };
+  writeReport(outDir, run);
+  for (const s of scenarios) for (const g of s.goals) log(`${g.met ? 'met ' : 'MISS'} ${s.name}${s.server ? `@${s.server}` : ''}: ${g.goal} = ${g.value}${g.unit ?? ''} (limit ${g.limit})`);
+  log(`results in ${outDir}`);
+  if (failed) throw failed;
+}
+
+/** One server with the service's processes and the baseline worker on it, the scenarios run, everything stopped. */
+async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats, outDir, log }: { quick: boolean; repeats: number; outDir: string; log: (line: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-bench-'));
-  const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
+  const tag = `bench-${Date.now().toString(36)}`;
+  const server = await startLocalTemporal({
+    kind,
+    stateDir: dir,
+    port: await freePort(),
+    postgresUrl: loadConfig().TEMPORAL_POSTGRES_URL,
+    database: `task_agent_${tag.replace(/-/g, '_')}`,
+    dropOnFailure: true,
+    log,
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const processes: ServiceProcess[] = [];
   let model: ModelServer | undefined;
-  const tag = `bench-${Date.now().toString(36)}`;
   try {
     const base = loadConfig();
     const env = {
@@ -91,8 +157,8 @@ async function main(): Promise<void> {
       ? startProcess('agent-worker', 'worker/main.ts', { ...env, ...heap, ...withModel, LOG_LEVEL: 'info', TASK_QUEUE: `${tag}-agent`, WORKFLOW_BUNDLE_PATH: bundlePath })
       : undefined;
     if (agentWorker) processes.push(agentWorker);
-    // The Temporal dev server is measured too (it is usually what bounds throughput here), not stopped by us.
-    const temporal: ServiceProcess = { name: 'temporal-dev-server', child: server.process, logs: [], stop: async () => undefined };
+    // The Temporal server is measured too (it is usually what bounds throughput here), not stopped by us.
+    const temporal: ServiceProcess = { name: kind === 'dev' ? 'temporal-dev-server' : 'temporal-server', child: server.process, logs: [], stop: async () => undefined };
     const workerStarted = await logged(worker, 'worker started');
     const baselineStarted = await logged(baseline, 'worker started');
     if (agentWorker) await logged(agentWorker, 'worker started');
@@ -112,32 +178,22 @@ async function main(): Promise<void> {
       if (name === 'scale') scenarios.push(await scale(ctx, settings.maxCachedWorkflows));
       if (name === 'long-lived') scenarios.push(await longLived(ctx));
       if (name === 'agent') scenarios.push(await agent({ ...ctx, processes: ctx.processes, agentQueue: `${tag}-agent`, model: model! }));
+      if (name === 'tracing') {
+        const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
+          startProcess('traced-worker', 'worker/main.ts', { ...env, ...heap, LOG_LEVEL: 'info', TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint });
+        scenarios.push(await tracing({ ...ctx, startTracedWorker }));
+      }
     }
     await client.connection.close();
-
-    const run: BenchRun = {
-      date,
-      quick,
-      repeats,
-      machine: {
-        cpus: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        node: process.versions.node,
-        os: type(),
-        temporal: `temporal CLI ${TEMPORAL_CLI_VERSION} dev server (SQLite, WAL)`,
-      },
-      workerSettings: { ...settings, heapMiB: Number(values['worker-heap-mb']) },
-      baselineWorkerSettings: baselineStarted.settings as Record<string, unknown>,
-      scenarios,
+    return {
+      scenarios: scenarios.map((s) => ({ ...s, server: kind })),
+      settings: settings as Record<string, unknown>,
+      baselineSettings: baselineStarted.settings as Record<string, unknown>,
     };
-    writeReport(outDir, run);
-    for (const s of scenarios) for (const g of s.goals) log(`${g.met ? 'met ' : 'MISS'} ${s.name}: ${g.goal} = ${g.value}${g.unit ?? ''} (limit ${g.limit})`);
-    log(`results in ${outDir}`);
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     model?.close();
-    await server.stop();
+    await server.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }

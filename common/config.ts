@@ -4,6 +4,8 @@
  * Each variable, its default and its meaning are listed in the README's configuration table.
  */
 import { z } from 'zod';
+import { existsSync } from 'node:fs';
+import { loadClientConfigProfile, type ClientConfigProfile } from '@temporalio/envconfig';
 import { parseEncryptionKeys } from './payload-encryption';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -22,20 +24,36 @@ const duration = z
 const optionalUrl = z.url().optional();
 
 const ConfigSchema = z.object({
-  /** host:port of the Temporal frontend. Unset means "start the embedded dev server" for `npm start`. */
+  // Temporal connection: Temporal's own names (@temporalio/envconfig), as the temporal CLI and every SDK read
+  // them. Unset values come from the profile file the temporal CLI writes (temporal.toml, see temporalProfile).
+  /** host:port of the Temporal frontend. Unset (here and in the profile) means "start the embedded dev server" for `npm start`. */
   TEMPORAL_ADDRESS: z.string().trim().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  /** Unset: the profile's namespace, else `default`. */
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).optional(),
   /** API key for Temporal (Temporal Cloud or a server with API-key auth); implies TLS. */
   TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
-  /** `on` for TLS to Temporal with the system's trusted CAs; implied by any of the TLS or API-key settings. */
-  TEMPORAL_TLS: z.enum(['on', 'off']).default('off'),
+  /**
+   * `true` for TLS to Temporal with the system's trusted CAs (implied by the TLS files and the API key);
+   * `false` turns it off even then. (`on`/`off`, this service's earlier values, still work.)
+   */
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0', 'on', 'off']).optional(),
   /** mTLS: the client certificate and key files (PEM); both or neither. */
-  TEMPORAL_TLS_CERT_PATH: z.string().trim().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().trim().min(1).optional(),
   /** A private CA that signed the server's certificate (PEM). */
-  TEMPORAL_TLS_CA_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().trim().min(1).optional(),
+  /** The same three as PEM text instead of files (for secrets mounted as variables). */
+  TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().trim().min(1).optional(),
   /** Server name to verify, when it differs from the host in TEMPORAL_ADDRESS. */
   TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
+  /** The profile file (TOML) the temporal CLI reads; unset: ~/.config/temporalio/temporal.toml when there is one. */
+  TEMPORAL_CONFIG_FILE: z.string().trim().min(1).optional(),
+  /** The profile in that file; unset: `default`. */
+  TEMPORAL_PROFILE: z.string().trim().min(1).optional(),
+  /** Base of the Temporal Web UI links in answers; unset: the dev server's UI, http://localhost:TEMPORAL_UI_PORT. */
+  TEMPORAL_UI_URL: optionalUrl,
   TASK_QUEUE: z.string().trim().min(1).default('task-agent'),
 
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -79,6 +97,22 @@ const ConfigSchema = z.object({
     .trim()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /**
+   * A Redis Cluster instead of one Redis: some of its nodes as `host:port`, comma-separated (the client finds
+   * the rest). REDIS_URL then gives only the user, password and TLS (rediss://) every node is reached with.
+   * The event keys carry the hash tag `{events}`, so both streams and their markers share one slot.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .trim()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port...]')
+    .optional()
+    .transform((v) => v?.split(',').map((node) => node.trim())),
+  /**
+   * An event counts as published once this many replicas have it too (Redis WAIT), so a primary that fails
+   * over right after cannot take it along. Unset: 1 on a cluster, 0 on one Redis.
+   */
+  EVENT_PUBLISH_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
   /** A private CA for Redis TLS (PEM), with a rediss:// URL. */
   REDIS_TLS_CA_PATH: z.string().trim().min(1).optional(),
   /** Prefix of every Redis key this service writes, so several deployments (or test runs) share one Redis. */
@@ -135,18 +169,62 @@ const ConfigSchema = z.object({
     })
     .optional(),
 
+  // Tracing (OpenTelemetry): on when an OTLP endpoint is set; see common/tracing.ts. The exporter reads the
+  // other OTEL_* variables (headers, timeout, sampler, resource attributes) itself.
+  /** OTLP/HTTP endpoint, e.g. http://jaeger:4318 (spans go to its /v1/traces). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** The full traces URL, when it is not ENDPOINT/v1/traces. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** Unset: task-agent-api for the API, task-agent-worker for the worker. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  /** `true` turns tracing off whatever else is set. */
+  OTEL_SDK_DISABLED: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false'])).default('false'),
+
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
   // Launcher (`npm start`) only.
   /** Path to a `temporal` CLI binary; otherwise PATH, then the cache, then a Go build. */
   TEMPORAL_CLI: z.string().trim().min(1).optional(),
+  /**
+   * Which Temporal server `npm start` and `npm test` run when TEMPORAL_ADDRESS names none: `dev`, the CLI's
+   * dev server (SQLite, one shard); `postgres`, Temporal's own server on PostgreSQL with SQL visibility and
+   * several shards, the shape production runs (scripts/temporal-postgres.ts).
+   */
+  TEMPORAL_SERVER: z.enum(['dev', 'postgres']).default('dev'),
+  /**
+   * The PostgreSQL that TEMPORAL_SERVER=postgres keeps its databases in: `temporal` and `temporal_visibility`,
+   * or `<name>` and `<name>_visibility` when the URL ends in /<name>.
+   */
+  TEMPORAL_POSTGRES_URL: z
+    .string()
+    .trim()
+    .regex(
+      /^postgres(ql)?:\/\/[^\s/]+(\/[a-z_][a-z0-9_]{0,48})?$/,
+      'must be postgres://user[:password]@host[:port][/database], the database in lower case letters, digits and _',
+    )
+    .default('postgres://postgres@127.0.0.1:5432'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   /** Where the launcher keeps the dev server's database and a Redis it may start. */
   DATA_DIR: z.string().trim().min(1).default('.data'),
 });
 
-export type Config = z.infer<typeof ConfigSchema>;
+type ParsedConfig = z.infer<typeof ConfigSchema>;
+
+export type Config = Omit<ParsedConfig, 'TEMPORAL_NAMESPACE'> & {
+  TEMPORAL_NAMESPACE: string;
+  /** The Temporal connection as resolved from the profile file and the variables (variables win). */
+  temporalProfile: ClientConfigProfile;
+  /** Settings that work but should change (old names); each process logs them at start. */
+  warnings: string[];
+};
+
+/** Names this service used before it took Temporal's; they still work, with a warning naming the new one. */
+export const RENAMED_VARIABLES = {
+  TEMPORAL_TLS_CERT_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  TEMPORAL_TLS_KEY_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  TEMPORAL_TLS_CA_PATH: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+} as const satisfies Record<string, keyof ParsedConfig>;
 
 /** Defaults as the running processes see them: the launcher fills TEMPORAL_ADDRESS before it spawns them. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -156,7 +234,14 @@ export function temporalAddress(config: Config): string {
 }
 
 /** The names of every variable this service reads; deployment files are checked against this list. */
-export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as (keyof ParsedConfig)[];
+
+/** The Web UI page of a workflow execution (its run when given). */
+export function temporalUiLink(config: Config, workflowId: string, runId?: string): string {
+  const base = (config.TEMPORAL_UI_URL ?? `http://localhost:${config.TEMPORAL_UI_PORT}`).replace(/\/+$/, '');
+  const path = `/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}${path}/${encodeURIComponent(runId)}/history` : base + path;
+}
 
 /** Origins the codec endpoint answers CORS requests from (the Temporal Web UI's). */
 export function codecCorsOrigins(config: Config): string[] {
@@ -175,10 +260,15 @@ export function llmSettings(config: Config) {
  * timeouts follow NOTIFY_TIMEOUT_MS and LLM_TIMEOUT_MS, see common/activity-timeouts.ts, so those hold whatever
  * their value.)
  */
-function impossibleCombinations(c: Config): { path: keyof Config; message: string }[] {
-  const problems: { path: keyof Config; message: string }[] = [];
-  if ((c.TEMPORAL_TLS_CERT_PATH === undefined) !== (c.TEMPORAL_TLS_KEY_PATH === undefined)) {
-    problems.push({ path: 'TEMPORAL_TLS_CERT_PATH', message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' });
+function impossibleCombinations(c: ParsedConfig): { path: keyof ParsedConfig; message: string }[] {
+  const problems: { path: keyof ParsedConfig; message: string }[] = [];
+  const hasCert = c.TEMPORAL_TLS_CLIENT_CERT_PATH !== undefined || c.TEMPORAL_TLS_CLIENT_CERT_DATA !== undefined;
+  const hasKey = c.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined || c.TEMPORAL_TLS_CLIENT_KEY_DATA !== undefined;
+  if (hasCert !== hasKey) {
+    problems.push({
+      path: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      message: 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together',
+    });
   }
   if ((c.LLM_BASE_URL === undefined) !== (c.LLM_MODEL === undefined)) {
     problems.push({ path: 'LLM_BASE_URL', message: 'LLM_BASE_URL and LLM_MODEL go together (one without the other would silently answer by the rules)' });
@@ -212,10 +302,25 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string> = {};
+  const warnings: string[] = [];
+  // An empty variable counts as unset (e.g. a Secret key left empty): the default applies.
+  const given = (name: string) => (env[name] !== undefined && env[name]!.trim() !== '' ? env[name] : undefined);
   for (const key of CONFIG_VARIABLES) {
-    const value = env[key];
-    // An empty variable counts as unset (e.g. a Secret key left empty): the default applies.
-    if (value !== undefined && value.trim() !== '') picked[key] = value;
+    const value = given(key);
+    if (value !== undefined) picked[key] = value;
+  }
+  for (const [old, current] of Object.entries(RENAMED_VARIABLES)) {
+    const value = given(old);
+    if (value === undefined) continue;
+    if (picked[current] === undefined) {
+      picked[current] = value;
+      warnings.push(`${old} is deprecated: use ${current} (Temporal's name for it)`);
+    } else {
+      warnings.push(`${old} is ignored: ${current} is set too`);
+    }
+  }
+  if (picked.TEMPORAL_TLS === 'on' || picked.TEMPORAL_TLS === 'off') {
+    warnings.push(`TEMPORAL_TLS=${picked.TEMPORAL_TLS} is deprecated: use TEMPORAL_TLS=${picked.TEMPORAL_TLS === 'on'} (Temporal's values)`);
   }
   const parsed = ConfigSchema.superRefine((c, ctx) => {
     for (const { path, message } of impossibleCombinations(c)) ctx.addIssue({ code: 'custom', path: [path], message });
@@ -224,5 +329,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
-  return parsed.data;
+  const temporalProfile = temporalProfileOf(parsed.data, env);
+  return {
+    ...parsed.data,
+    TEMPORAL_ADDRESS: temporalProfile.address,
+    TEMPORAL_NAMESPACE: temporalProfile.namespace ?? 'default',
+    temporalProfile,
+    warnings,
+  };
+}
+
+/**
+ * The Temporal connection the way the temporal CLI and the SDKs resolve it (@temporalio/envconfig): the
+ * profile TEMPORAL_PROFILE (or `default`) of the file TEMPORAL_CONFIG_FILE (or the CLI's own), then every
+ * TEMPORAL_* variable on top. Certificate files are read when connecting (common/temporal.ts).
+ */
+function temporalProfileOf(c: ParsedConfig, env: NodeJS.ProcessEnv): ClientConfigProfile {
+  const vars: Record<string, string> = {};
+  // What envconfig reads beyond our schema (TEMPORAL_GRPC_META_*, *_DATA, DISABLE_HOST_VERIFICATION) and where
+  // it finds the default file, as given; the settings of the schema as parsed (renames applied, blanks dropped).
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '' && (/^TEMPORAL_/.test(name) || ['HOME', 'XDG_CONFIG_HOME', 'APPDATA'].includes(name))) {
+      vars[name] = value;
+    }
+  }
+  for (const name of CONFIG_VARIABLES.filter((n) => n.startsWith('TEMPORAL_'))) {
+    const value = c[name];
+    if (typeof value === 'string') vars[name] = value;
+    else delete vars[name];
+  }
+  if (c.TEMPORAL_TLS === 'on' || c.TEMPORAL_TLS === 'off') vars.TEMPORAL_TLS = String(c.TEMPORAL_TLS === 'on');
+  // envconfig treats a missing file as no file; one named on purpose that is not there is a mistake to say.
+  if (c.TEMPORAL_CONFIG_FILE !== undefined && !existsSync(c.TEMPORAL_CONFIG_FILE)) {
+    throw new ConfigError(`Invalid configuration: TEMPORAL_CONFIG_FILE: no file at ${c.TEMPORAL_CONFIG_FILE}`);
+  }
+  try {
+    return loadClientConfigProfile({ overrideEnvVars: vars });
+  } catch (err) {
+    const where = c.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE=${c.TEMPORAL_PROFILE}` : 'TEMPORAL_CONFIG_FILE';
+    // First line only: a TOML parser's message goes on to quote the file around the error, api_key included.
+    const reason = (err as Error).message.split('\n')[0]!.trim();
+    throw new ConfigError(`Invalid configuration: ${where}: ${reason}`);
+  }
 }

@@ -92,10 +92,18 @@ export const ProcessTaskRequestSchema = object({
 }).meta({ id: 'ProcessTaskRequest' });
 export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequestSchema>;
 
+const RunIdSchema = z.string().meta({ description: 'The Temporal run: `temporal workflow show --workflow-id ... --run-id ...`', example: '0199a3c2-5e0b-7f4e-9d21-6f1a2b3c4d5e' });
+const UiUrlSchema = z.string().meta({
+  description: "The run's page in the Temporal Web UI (TEMPORAL_UI_URL)",
+  example: 'http://localhost:8233/namespaces/default/workflows/task-workflow-task-001/0199a3c2-5e0b-7f4e-9d21-6f1a2b3c4d5e/history',
+});
+
 export const ProcessTaskAcceptedSchema = z
   .object({
     workflow_id: z.string().meta({ example: 'task-workflow-task-001' }),
+    run_id: RunIdSchema,
     status: z.literal('started'),
+    ui_url: UiUrlSchema,
   })
   .meta({ id: 'ProcessTaskAccepted' });
 
@@ -112,8 +120,10 @@ export type TaskProcessingResult = z.infer<typeof TaskProcessingResultSchema>;
 export const WorkflowStatusSchema = z
   .object({
     workflow_id: z.string(),
+    run_id: RunIdSchema,
     status: z.string().meta({ description: 'Temporal execution status', example: 'COMPLETED' }),
     output: TaskProcessingResultSchema.nullable().meta({ description: 'The result once the run has completed' }),
+    ui_url: UiUrlSchema,
   })
   .meta({ id: 'WorkflowStatus' });
 

@@ -1,36 +1,40 @@
 /** Temporal connections from configuration; an unreachable server is named with the variable that points at it. */
-import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { toClientOptions } from '@temporalio/envconfig';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, temporalAddress, type Config } from './config';
 import { dataConverterFor } from './payload-encryption';
+import { tracingEnabled } from './tracing';
 
-function readSetting(config: Config, name: 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH' | 'TEMPORAL_TLS_CA_PATH'): Buffer | undefined {
-  const path = config[name];
-  if (path === undefined) return undefined;
+/** Address, TLS, API key and gRPC metadata for both kinds of connection (the client's and the worker's). */
+export function temporalConnectionOptions(config: Config): { address: string; tls?: TLSConfig | boolean; apiKey?: string; metadata?: Record<string, string> } {
+  let options: ReturnType<typeof toClientOptions>['connectionOptions'];
   try {
-    return readFileSync(path);
+    ({ connectionOptions: options } = toClientOptions(config.temporalProfile));
   } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    // A certificate file that cannot be read: name the setting and the file.
+    const { path, code } = err as NodeJS.ErrnoException;
+    const setting = tlsSettingFor(config, path);
+    throw new ConfigError(`Invalid configuration: ${setting}: cannot read ${path ?? '?'} (${code ?? String(err)})`);
   }
-}
-
-/** Address, TLS and API key for both kinds of connection (the client's and the worker's). */
-export function temporalConnectionOptions(config: Config): { address: string; tls?: TLSConfig | boolean; apiKey?: string } {
-  const crt = readSetting(config, 'TEMPORAL_TLS_CERT_PATH');
-  const key = readSetting(config, 'TEMPORAL_TLS_KEY_PATH');
-  const ca = readSetting(config, 'TEMPORAL_TLS_CA_PATH');
-  const tls: TLSConfig = {
-    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
-    ...(ca ? { serverRootCACertificate: ca } : {}),
-    ...(config.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME } : {}),
-  };
-  const wantsTls = config.TEMPORAL_TLS === 'on' || config.TEMPORAL_API_KEY !== undefined || Object.keys(tls).length > 0;
+  const tls = typeof options.tls === 'object' && options.tls !== null ? definedOnly(options.tls) : options.tls;
   return {
     address: temporalAddress(config),
-    ...(wantsTls ? { tls: Object.keys(tls).length > 0 ? tls : true } : {}),
-    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+    // TLS with nothing but the system's CAs is `true`; an empty settings object means the same, said plainly.
+    ...(tls != null ? { tls: typeof tls === 'object' && Object.keys(tls).length === 0 ? true : tls } : {}),
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(options.metadata !== undefined ? { metadata: options.metadata as Record<string, string> } : {}),
   };
+}
+
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function tlsSettingFor(config: Config, path: string | undefined): string {
+  const settings = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'] as const;
+  return settings.find((name) => config[name] === path) ?? 'TEMPORAL_CONFIG_FILE (its tls section)';
 }
 
 async function reach<T>(config: Config, connect: (options: ReturnType<typeof temporalConnectionOptions>) => Promise<T>): Promise<T> {
@@ -45,9 +49,15 @@ async function reach<T>(config: Config, connect: (options: ReturnType<typeof tem
   }
 }
 
+/** A client; with tracing configured it carries the caller's trace context into every start, update and signal. */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await reach(config, (options) => Connection.connect(options));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS) });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
+    ...(tracingEnabled(config) ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
+  });
 }
 
 /** The worker's connection (the Rust core's). */

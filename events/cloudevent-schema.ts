@@ -11,4 +11,6 @@ export const CloudEventSchema = z.object({
   datacontenttype: z.literal('application/json'),
   topic: z.enum([TOPICS.conversations, TOPICS.tasks]),
   data: z.unknown(),
+  traceparent: z.string().optional(),
+  tracestate: z.string().optional(),
 }) satisfies z.ZodType<CloudEvent>;

@@ -21,6 +21,12 @@ export interface CloudEvent<T = unknown> {
   datacontenttype: 'application/json';
   topic: Topic;
   data: T;
+  /**
+   * W3C trace context of what caused the event (CloudEvents' distributed tracing extension), so that its
+   * consumer's handling joins that trace. Present when the producer traces.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export function cloudEvent<T>(fields: { id: string; source: string; type: string; topic: Topic; time: string; data: T }): CloudEvent<T> {

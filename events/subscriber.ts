@@ -5,18 +5,18 @@
  * idle for `claimIdleMs`. Handlers may see an event twice; the CloudEvent id is the key to de-duplicate on.
  */
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
-import { logRedisErrors } from '../common/redis';
+import { duplicateConnection, eventKeyPrefix, logRedisErrors, type RedisConnection } from '../common/redis';
 import { CloudEventSchema } from './cloudevent-schema';
 import { TOPICS, type CloudEvent, type Topic } from './cloudevents';
 import { logEvent } from './handler';
 import { streamKey } from './streams';
+import { consumeWithTrace, markFailed } from './trace-context';
 
 export interface SubscriberOptions {
   /** A connection of its own: XREADGROUP BLOCK holds it. */
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   topics: Topic[];
   group: string;
@@ -152,16 +152,21 @@ export class EventSubscriber {
       await this.options.redis.xack(key, this.options.group, entryId);
       return;
     }
-    try {
-      await this.options.handler(parsed.data as CloudEvent);
-    } catch (err) {
-      // Not acknowledged: it stays pending and is redelivered by a later reclaim.
-      counters.failed++;
-      this.options.logger.warn({ topic, eventId: parsed.data.id, err: (err as Error).message }, 'event handler failed');
-      return;
-    }
-    await this.options.redis.xack(key, this.options.group, entryId);
-    counters.acknowledged++;
+    const event = parsed.data as CloudEvent;
+    // Handled and acknowledged within a span that joins the trace the event came from.
+    await consumeWithTrace(event, key, async () => {
+      try {
+        await this.options.handler(event);
+      } catch (err) {
+        // Not acknowledged: it stays pending and is redelivered by a later reclaim.
+        counters.failed++;
+        markFailed(err);
+        this.options.logger.warn({ topic, eventId: event.id, err: (err as Error).message }, 'event handler failed');
+        return;
+      }
+      await this.options.redis.xack(key, this.options.group, entryId);
+      counters.acknowledged++;
+    });
   }
 
   private topicOf(key: string): Topic {
@@ -178,11 +183,11 @@ function safeJson(text: string): unknown {
 }
 
 /** The API process's subscriber to both topics, as configured; undefined when EVENT_SUBSCRIBER=off. */
-export function subscriberFromConfig(config: Config, redis: Redis, logger: Logger): EventSubscriber | undefined {
+export function subscriberFromConfig(config: Config, redis: RedisConnection, logger: Logger): EventSubscriber | undefined {
   if (config.EVENT_SUBSCRIBER === 'off') return undefined;
   return new EventSubscriber({
-    redis: logRedisErrors(redis.duplicate(), logger.child({ component: 'events' })),
-    prefix: config.REDIS_KEY_PREFIX,
+    redis: logRedisErrors(duplicateConnection(redis), logger.child({ component: 'events' })),
+    prefix: eventKeyPrefix(config),
     topics: [TOPICS.conversations, TOPICS.tasks],
     group: config.EVENT_CONSUMER_GROUP,
     consumer: `${hostname()}-${process.pid}`,

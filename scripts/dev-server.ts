@@ -95,11 +95,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+export function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  return serverAnswers(address, (connection) => connection.workflowService.describeNamespace({ namespace }));
+}
+
+/** Whether the server at `address` answers `probe` now (a fresh connection, closed after). */
+export async function serverAnswers(address: string, probe: (connection: Connection) => Promise<unknown>): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: 1_000 });
-    await connection.workflowService.describeNamespace({ namespace });
+    await probe(connection);
     return true;
   } catch {
     return false;

@@ -1,17 +1,19 @@
 /**
- * `npm start`: the whole system on one machine. Starts the Temporal dev server (state in DATA_DIR, Web UI)
- * unless TEMPORAL_ADDRESS points at one, makes sure Redis answers (starting a local redis-server if it
- * must and can), then runs the worker and the API as child processes, prints where everything is, and
- * stops it all on Ctrl-C (or when any part dies).
+ * `npm start`: the whole system on one machine. Starts a Temporal server with its Web UI unless
+ * TEMPORAL_ADDRESS points at one: the CLI's dev server (state in DATA_DIR), or with TEMPORAL_SERVER=postgres
+ * Temporal's own server on PostgreSQL (scripts/temporal-server.ts), makes sure Redis answers (starting a local redis-server if it
+ * must and can), then runs the worker and the API as child processes (started again when one dies, see
+ * scripts/supervisor.ts), prints where everything is, and stops it all on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../common/config';
-import { redisAnswers } from '../common/redis';
-import { startDevServer, type DevServer } from './dev-server';
-import { findTemporalCli } from './go-tools';
-import { spawnEntry, stopProcess } from './processes';
+import { connectRedis, redisAnswers } from '../common/redis';
+import { tracingEnabled } from '../common/tracing';
+import { startLocalTemporal, type LocalTemporal } from './temporal-server';
+import { stopProcess } from './processes';
+import { Supervised } from './supervisor';
 
 /** Above the worker's shutdown grace time and the API's drain, so both stop on their own. */
 const STOP_GRACE_MS = 15_000;
@@ -47,13 +49,15 @@ async function main(): Promise<void> {
   try {
     const env: NodeJS.ProcessEnv = { ...process.env };
 
-    let server: DevServer | undefined;
+    let server: LocalTemporal | undefined;
     if (config.TEMPORAL_ADDRESS === undefined) {
-      const cli = await findTemporalCli({ log: say });
-      say(`starting the Temporal dev server (${cli}), state in ${dataDir}/temporal.db`);
-      server = await startDevServer({
-        cli,
-        dbFile: resolve(dataDir, 'temporal.db'),
+      const kind = config.TEMPORAL_SERVER === 'dev' ? 'the Temporal dev server' : 'the Temporal server on PostgreSQL';
+      say(`starting ${kind}${config.TEMPORAL_SERVER === 'postgres' ? ` (${withoutPassword(config.TEMPORAL_POSTGRES_URL)})` : ''}`);
+      server = await startLocalTemporal({
+        kind: config.TEMPORAL_SERVER,
+        stateDir: dataDir,
+        postgresUrl: config.TEMPORAL_POSTGRES_URL,
+        log: say,
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
@@ -61,7 +65,8 @@ async function main(): Promise<void> {
         // The browser calls it: the Web UI shows encrypted payloads in plain text through the API.
         uiCodecEndpoint: config.PAYLOAD_ENCRYPTION_KEYS ? `http://localhost:${config.PORT}/codec` : undefined,
       });
-      parts.push({ name: 'Temporal dev server', stop: () => server!.stop() });
+      say(`Temporal state: ${server.describeState}`);
+      parts.push({ name: kind, stop: () => server!.stop() });
       env.TEMPORAL_ADDRESS = server.address;
     } else {
       say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
@@ -70,24 +75,23 @@ async function main(): Promise<void> {
     const redisServer = await ensureRedis(config, dataDir);
     if (redisServer) parts.push({ name: 'redis-server', stop: () => stopProcess(redisServer, STOP_GRACE_MS) });
 
+    // Supervised like a Deployment's pods: one that dies is started again, with backoff; Ctrl-C stops all.
     for (const [name, entry] of [
       ['worker', 'worker/main.ts'],
       ['api', 'api/main.ts'],
     ] as const) {
-      const child = spawnEntry(entry, { env, stdio: 'inherit' });
-      parts.push({ name, stop: () => stopProcess(child, STOP_GRACE_MS) });
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          say(`${name} exited (${signal ?? code}); stopping everything`);
-          void stopAll(1);
-        }
-      });
+      const supervised = new Supervised({ name, entry, env, say, stopGraceMs: STOP_GRACE_MS });
+      supervised.start();
+      parts.push({ name, stop: () => supervised.stop() });
     }
 
     await waitForReady(`http://127.0.0.1:${config.PORT}/readyz`);
     say('ready:');
     say(`  HTTP API         http://localhost:${config.PORT}   (try: curl http://localhost:${config.PORT}/readyz)`);
     if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}${config.PAYLOAD_ENCRYPTION_KEYS ? `   (decodes payloads through http://localhost:${config.PORT}/codec)` : ''}`);
+    if (tracingEnabled(config)) {
+      say(`  Traces           OTLP to ${config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT} as task-agent-api and task-agent-worker`);
+    }
     if (config.PAYLOAD_ENCRYPTION_KEYS) {
       say(`  Encrypted payloads: add --codec-endpoint http://localhost:${config.PORT}/codec to temporal commands to read them`);
     }
@@ -99,30 +103,58 @@ async function main(): Promise<void> {
   }
 }
 
-/** Resolves to a redis-server child when one had to be started, undefined when REDIS_URL already answers. */
+/** A URL to print: its password (if any) masked. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/**
+ * Resolves to a redis-server child when one had to be started, undefined when REDIS_URL already answers (or
+ * REDIS_CLUSTER_NODES names a cluster, which is never started here: it must answer).
+ */
 async function ensureRedis(config: Config, dataDir: string): Promise<ChildProcess | undefined> {
+  if (config.REDIS_CLUSTER_NODES) {
+    const nodes = config.REDIS_CLUSTER_NODES.join(',');
+    const cluster = connectRedis(config);
+    cluster.on('error', () => undefined);
+    try {
+      const answered = await Promise.race([cluster.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+      if (!answered) throw new Error(`The Redis Cluster at REDIS_CLUSTER_NODES=${nodes} does not answer. Start it or fix REDIS_CLUSTER_NODES.`);
+    } finally {
+      cluster.disconnect();
+    }
+    say(`using the Redis Cluster at ${nodes}`);
+    return undefined;
+  }
+  const shown = withoutPassword(config.REDIS_URL);
   if (await redisAnswers(config.REDIS_URL)) {
-    say(`using Redis at ${config.REDIS_URL}`);
+    say(`using Redis at ${shown}`);
     return undefined;
   }
   const url = new URL(config.REDIS_URL);
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname);
-  if (!local) throw new Error(`Redis at REDIS_URL=${config.REDIS_URL} does not answer. Start it or set REDIS_URL.`);
+  if (!local) throw new Error(`Redis at REDIS_URL=${shown} does not answer. Start it or set REDIS_URL.`);
   const redisDir = resolve(dataDir, 'redis');
   mkdirSync(redisDir, { recursive: true });
   const port = url.port || '6379';
-  say(`Redis at ${config.REDIS_URL} does not answer; starting redis-server on port ${port} (data in ${redisDir})`);
+  say(`Redis at ${shown} does not answer; starting redis-server on port ${port} (data in ${redisDir})`);
   const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes'], {
     stdio: 'ignore',
   });
   const failed = new Promise<never>((_, reject) =>
     child.once('error', () =>
-      reject(new Error(`Redis at REDIS_URL=${config.REDIS_URL} does not answer and no redis-server is on PATH. Start Redis or set REDIS_URL.`)),
+      reject(new Error(`Redis at REDIS_URL=${shown} does not answer and no redis-server is on PATH. Start Redis or set REDIS_URL.`)),
     ),
   );
   const deadline = Date.now() + 10_000;
   while (!(await Promise.race([redisAnswers(config.REDIS_URL), failed]))) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}; check REDIS_URL=${config.REDIS_URL}`);
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}; check REDIS_URL=${shown}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return child;

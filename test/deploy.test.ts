@@ -2,25 +2,27 @@
  * Deployment files, validated offline (no cluster, no Docker engine here): k8s/ rendered by kustomize as
  * `kubectl apply -k` would, each object against its Kubernetes schema, the references between objects,
  * the environment against the config module, docker-compose.yml against the compose specification, the
- * Dockerfile through a linter; then the real worker and API started with the manifests' environment.
+ * Dockerfile through a linter; then the real worker and API, compiled as the image compiles them
+ * (tsconfig.build.json), started by plain `node` with the manifests' commands and environment.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { createApp } from '../api/app';
 import { CONFIG_VARIABLES, loadConfig } from '../common/config';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { freePort } from '../scripts/dev-server';
+import { namespaceSetupScript } from '../scripts/namespace-setup';
 import { findKustomize } from '../scripts/go-tools';
 import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
 import { WORKER_HEALTH_PATHS } from '../worker/health';
 import { eventually } from './helpers/harness';
-import { startServiceProcess } from './helpers/processes';
 
 const root = resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -189,10 +191,12 @@ describe.each(['k8s', 'k8s/production'])('%s', (dir) => {
     expect(named(objects, 'NetworkPolicy', 'redis-from-app-only')).toBeDefined();
   });
 
-  it('registers exactly the search attributes the code upserts', () => {
-    const job = named(objects, 'Job', 'register-search-attributes')!;
+  it('registers the namespace and exactly the search attributes the code upserts, with the commands TEMPORAL_SERVER=postgres runs', () => {
+    const job = named(objects, 'Job', 'namespace-setup')!;
     const script = job.spec.template.spec.containers[0].args.join('\n');
-    expect(/for attribute in ([\w ]+); do/.exec(script)![1]!.split(' ').sort()).toEqual(Object.keys(CUSTOM_SEARCH_ATTRIBUTES).sort());
+    expect(script).toBe(namespaceSetupScript());
+    const names = [...script.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(names.sort()).toEqual(Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`).sort());
   });
 });
 
@@ -240,8 +244,10 @@ describe('docker-compose.yml', () => {
         expect(['service_healthy', 'service_completed_successfully']).toContain(dependency.condition);
       }
     }
+    // The namespace setup the Kubernetes Job and TEMPORAL_SERVER=postgres run ($$ is compose's escape for $).
     const setup = compose.services['temporal-setup'].command.join('\n');
-    expect(/for attribute in ([\w ]+); do/.exec(setup)![1]!.split(' ').sort()).toEqual(Object.keys(CUSTOM_SEARCH_ATTRIBUTES).sort());
+    expect(setup.replaceAll('$$', '$')).toBe(namespaceSetupScript());
+    expect(compose.services['temporal-setup'].environment.TEMPORAL_NAMESPACE).toBe('default');
   });
 });
 
@@ -253,8 +259,15 @@ describe('Dockerfile', () => {
     for (const [, source] of dockerfile.matchAll(/^COPY --chown=node:node (\w+) \.\/\w+$/gm)) {
       expect(existsSync(join(root, source!)), source).toBe(true);
     }
-    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim$/m); // glibc: Temporal's core has no musl build
+    // Node 24 LTS, glibc: Temporal's core has no musl build.
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim', 'node:24-bookworm-slim']);
     expect(dockerfile).toMatch(/^USER node$/m);
+    // The final stage runs compiled JavaScript, with production dependencies only: tsx is not among them.
+    expect(dockerfile).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/worker\/main\.js"\]$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; engines: { node: string } };
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(pkg.engines.node).toBe('>=20.19 <21 || >=22.12');
   });
 });
 
@@ -264,8 +277,12 @@ describe('the processes with the manifests’ environment', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  it('start, report ready on the probe paths, and serve the worker metrics', { timeout: 120_000 }, async () => {
+  it('start from the compiled JavaScript with plain node, report ready on the probe paths, run a task, and serve the worker metrics', { timeout: 180_000 }, async () => {
     const objects = await render('k8s');
+    // What the image's build stage does: tsconfig.build.json into dist/ (here a temporary folder's dist/,
+    // node_modules found through NODE_PATH), and the workflow bundle WORKFLOW_BUNDLE_PATH names.
+    const image = mkdtempSync(join(tmpdir(), 'task-agent-image-'));
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(image, 'dist')]);
     const [apiPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     // Cluster addresses become the test's dev server and Redis; ports become free ones.
     const local = {
@@ -273,21 +290,29 @@ describe('the processes with the manifests’ environment', () => {
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: `deploy-test-${Date.now()}:`,
       TASK_QUEUE: `deploy-test-${Date.now()}`,
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     };
     for (const { deployment, container } of appContainers(objects)) {
       const env = {
+        PATH: process.env.PATH!,
+        NODE_PATH: join(root, 'node_modules'),
+        LOG_LEVEL: 'warn',
         ...containerEnv(objects, container),
         ...local,
         PORT: String(apiPort),
         WORKER_HEALTH_PORT: String(healthPort),
         WORKER_METRICS_PORT: String(metricsPort),
       };
-      const child = startServiceProcess(container.command.at(-1), env);
+      const [command, ...args] = container.command as string[];
+      expect(command).toBe('node');
+      expect(args.join(' ')).not.toMatch(/tsx|\.ts\b/);
+      const child = spawn(process.execPath, args, { cwd: image, env, stdio: ['ignore', 'ignore', 'inherit'] });
       child.once('exit', (code) => {
         if (code !== null && code !== 0) console.error(`${deployment.metadata.name} exited with ${code}`);
       });
       children.push(child);
     }
+    onTestFinished(() => rmSync(image, { recursive: true, force: true }));
     const ready = async (url: string) => (await fetch(url).catch(() => undefined))?.status;
     expect(await eventually(() => ready(`http://127.0.0.1:${apiPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
     expect(await eventually(() => ready(`http://127.0.0.1:${healthPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
@@ -296,5 +321,16 @@ describe('the processes with the manifests’ environment', () => {
     // The worker's SDK metrics, where the manifests' scrape annotations point.
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^temporal_num_pollers\{/m);
+    // The compiled worker runs the workflows and activities: a processing run completes.
+    const post = await fetch(`http://127.0.0.1:${apiPort}/tasks/process`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_SECRETS.API_TOKEN}` },
+      body: JSON.stringify({ task_id: `deploy-${Date.now()}`, title: 'Compiled', description: 'Runs from dist/', assignee: 'alice@example.com', deadline_seconds: 60 }),
+    });
+    expect(post.status).toBe(200);
+    const { workflow_id } = (await post.json()) as { workflow_id: string };
+    const status = async () =>
+      ((await (await fetch(`http://127.0.0.1:${apiPort}/workflows/${workflow_id}`, { headers: { authorization: `Bearer ${OPERATOR_SECRETS.API_TOKEN}` } })).json()) as { status: string }).status;
+    expect(await eventually(status, (s) => s === 'COMPLETED', { timeoutMs: 60_000 })).toBe('COMPLETED');
   });
 });

@@ -14,7 +14,9 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium';
-import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
+import { freePort } from '../scripts/dev-server';
+import { startTestTemporal, type TestTemporal } from './helpers/temporal';
+import { parsePostgresUrl } from '../scripts/temporal-postgres';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 
 const key = () => randomBytes(32).toString('base64');
@@ -26,7 +28,7 @@ const ROTATED_MARKER = `rotated-${randomBytes(8).toString('hex')}`;
 const CHAT_MARKER = `chat-${randomBytes(8).toString('hex')}`;
 
 let dir: string;
-let server: DevServer;
+let server: TestTemporal;
 let apiPort: number;
 let uiPort: number;
 const taskQueue = uniqueId('tq-encryption');
@@ -66,18 +68,33 @@ function startInput(shown: string): { encoding: string; data: string } {
   return { encoding: Buffer.from(payload.metadata.encoding!, 'base64').toString(), data: Buffer.from(payload.data, 'base64').toString() };
 }
 
-/** Every file of the dev server's database (the SQLite file and its WAL), as one buffer. */
-function databaseBytes(): Buffer {
-  return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('temporal.db')).map((f) => readFileSync(join(dir, f))));
+/**
+ * Everything the server stored, as one buffer: the dev server's database files (SQLite and its WAL), or a
+ * pg_dump of both PostgreSQL databases with their bytea columns (hex in the dump) decoded.
+ */
+async function databaseBytes(): Promise<Buffer> {
+  if (server.kind === 'dev') {
+    return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('temporal.db')).map((f) => readFileSync(join(dir, f))));
+  }
+  const { host, port, user, password } = parsePostgresUrl(inject('postgresUrl'));
+  const dumps = await Promise.all(
+    [server.options.database!, `${server.options.database!}_visibility`].map(async (database) => {
+      const { stdout } = await promisify(execFile)('pg_dump', ['--host', host, '--port', String(port), '--username', user, '--data-only', database], {
+        maxBuffer: 512 * 1024 * 1024,
+        env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+      });
+      return [Buffer.from(stdout), ...[...stdout.matchAll(/\\x([0-9a-f]+)/g)].map((m) => Buffer.from(m[1]!, 'hex'))];
+    }),
+  );
+  return Buffer.concat(dumps.flat());
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'task-agent-encryption-'));
   apiPort = await freePort();
   uiPort = await freePort();
-  server = await startDevServer({
-    cli: inject('temporalCli'),
-    dbFile: join(dir, 'temporal.db'),
+  server = await startTestTemporal({
+    stateDir: dir,
     port: await freePort(),
     uiPort,
     uiCodecEndpoint: `http://localhost:${apiPort}/codec`,
@@ -92,7 +109,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
+  await server?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,7 +123,7 @@ describe('with PAYLOAD_ENCRYPTION_KEYS', () => {
   afterAll(() => h?.close());
 
   it('keeps task content and chat messages out of the database in plain text', async () => {
-    const bytes = databaseBytes();
+    const bytes = await databaseBytes();
     // The search works: what was written before encryption is there as it was.
     expect(bytes.includes(PLAIN_MARKER)).toBe(true);
     expect(bytes.includes(SECRET_MARKER)).toBe(false);
@@ -195,6 +212,6 @@ describe('after a key rotation (new key first, old key second)', () => {
     };
     const keyId = show.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!.metadata['encryption-key-id']!;
     expect(Buffer.from(keyId, 'base64').toString()).toBe('k2');
-    expect(databaseBytes().includes(ROTATED_MARKER)).toBe(false);
+    expect((await databaseBytes()).includes(ROTATED_MARKER)).toBe(false);
   });
 });

@@ -73,7 +73,24 @@ describe('docs and metrics', () => {
     const after = await metrics();
     expect(count(after, byRoute) - count(before, byRoute)).toBe(2);
     expect(count(after, unmatched) - count(before, unmatched)).toBe(1);
-    expect(after).toMatch(/task_agent_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/tasks\/:task_id"\}/);
+    expect(after).toMatch(/task_agent_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/tasks\/:task_id",status="404"\}/);
     expect(after).toContain('task_agent_api_process_resident_memory_bytes');
+  });
+
+  it('reports the event streams: length, and per consumer group the pending entries, their oldest age and the lag', async () => {
+    const key = `${h.config.REDIS_KEY_PREFIX}stream:task-events`;
+    const group = uniqueId('metrics-group');
+    await h.redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+    // Added 5 s ago by its id's clock, taken by a consumer and never acknowledged; a second one not read yet.
+    await h.redis.xadd(key, `${Date.now() - 5_000}-0`, 'event', '{}');
+    await h.redis.xreadgroup('GROUP', group, 'c1', 'COUNT', 1, 'STREAMS', key, '>');
+    await h.redis.xadd(key, '*', 'event', '{}');
+    const text = await (await h.fetch('/metrics')).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} ([\\d.]+)$`, 'm').exec(text)?.[1]);
+    expect(value('task_agent_event_stream_length{topic="task-events"}')).toBe(2);
+    expect(value(`task_agent_event_group_pending{topic="task-events",group="${group}"}`)).toBe(1);
+    expect(value(`task_agent_event_group_lag{topic="task-events",group="${group}"}`)).toBe(1);
+    expect(value(`task_agent_event_group_oldest_pending_age_seconds{topic="task-events",group="${group}"}`)).toBeGreaterThanOrEqual(5);
+    expect(value('task_agent_entity_updates_rejected_total')).toBe(0);
   });
 });

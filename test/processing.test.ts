@@ -21,17 +21,29 @@ describe('TaskProcessingWorkflow through the API', () => {
   it('runs the seed Test 1 and 2: started, then the task is assigned with a deadline, then COMPLETED', async () => {
     const taskId = uniqueId('task-001');
     const started = await h.postJson('/tasks/process', seedTask(taskId));
-    expect(started).toEqual({ status: 200, body: { workflow_id: `task-workflow-${taskId}`, status: 'started' } });
+    const workflowId = `task-workflow-${taskId}`;
+    // The run it started, and that run's page in the Web UI (TEMPORAL_UI_URL's default: the dev server's UI).
+    const runId = (await h.client.workflow.getHandle(workflowId).describe()).runId;
+    const uiUrl = `http://localhost:8233/namespaces/default/workflows/${workflowId}/${runId}/history`;
+    expect(started).toEqual({ status: 200, body: { workflow_id: workflowId, run_id: runId, status: 'started', ui_url: uiUrl } });
 
-    const done = await workflowDone(`task-workflow-${taskId}`);
+    const done = await workflowDone(workflowId);
     expect(done.body).toEqual({
-      workflow_id: `task-workflow-${taskId}`,
+      workflow_id: workflowId,
+      run_id: runId,
       status: 'COMPLETED',
       output: { task_id: taskId, status: 'completed', message: 'Task assigned to alice@example.com with deadline reminder' },
+      ui_url: uiUrl,
     });
 
     const task = await h.getJson(`/tasks/${taskId}`);
     expect(task.status).toBe(200);
+    // Answers about one entity link to its workflow in the Web UI; the processing answer carries ui_url instead.
+    const entityLink = `<http://localhost:8233/namespaces/default/workflows/task-entity-${taskId}>; rel="related"; title="Temporal Web UI"`;
+    expect((await h.fetch(`/tasks/${taskId}`)).headers.get('link')).toBe(entityLink);
+    const chat = await h.fetch(`/chat/${uniqueId('linked')}/history`);
+    expect(chat.headers.get('link')).toMatch(/\/workflows\/chat-entity-linked-[^>]+>; rel="related"/);
+    expect((await h.fetch(`/tasks/${uniqueId('missing')}`)).headers.get('link')).toBeNull();
     expect(task.body).toMatchObject({
       task_id: taskId,
       title: 'Review PR #42',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { dataConverterFor } from '../common/payload-encryption';
+import { workflowSpanSinks } from '../worker/create-worker';
 
 const dir = join(__dirname, 'replay', 'histories');
 const histories = readdirSync(dir)
@@ -17,7 +18,8 @@ const histories = readdirSync(dir)
 async function replayErrors(options: ReplayWorkerOptions, only?: (id: string) => boolean) {
   const errors: Record<string, string> = {};
   const selected = histories.filter((h) => !only || only(h.workflowId));
-  for await (const result of Worker.runReplayHistories(options, selected)) {
+  // The bundle's tracing interceptors call their span sink; replay never exports, but the sink must exist.
+  for await (const result of Worker.runReplayHistories({ sinks: workflowSpanSinks(), ...options }, selected)) {
     if (result.error) errors[result.workflowId] = String(result.error);
   }
   return { replayed: selected.length, errors };

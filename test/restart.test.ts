@@ -8,8 +8,9 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freePort, startDevServer } from '../scripts/dev-server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/dev-server';
+import { startTestTemporal } from './helpers/temporal';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { harnessEnv, startServiceProcess } from './helpers/processes';
 
@@ -95,8 +96,10 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
     );
     expect(done.body).toEqual({
       workflow_id: `task-workflow-${taskId}`,
+      run_id: expect.any(String),
       status: 'COMPLETED',
       output: { task_id: taskId, status: 'completed', message: 'Task assigned to bob@example.com with deadline reminder' },
+      ui_url: expect.stringContaining(`/workflows/task-workflow-${taskId}/`),
     });
     expect(webhookHits).toBe(2);
     expect((await h.getJson(`/tasks/${taskId}`)).body).toMatchObject({ status: 'assigned', assignee: 'bob@example.com' });
@@ -106,8 +109,7 @@ describe('worker killed with SIGKILL mid-run (the seed pod-restart test)', () =>
 describe('Temporal server restart on a persisted database', () => {
   it('keeps entities, and a deadline due while the server was down fires after it', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'task-agent-restart-'));
-    const options = { cli: inject('temporalCli'), dbFile: join(dir, 'temporal.db'), port: await freePort() };
-    let server = await startDevServer(options);
+    let server = await startTestTemporal({ stateDir: dir, port: await freePort() });
     try {
       const env = { TEMPORAL_ADDRESS: server.address, TASK_QUEUE: uniqueId('tq-restart') };
       let h = await Harness.start({ env });
@@ -118,7 +120,7 @@ describe('Temporal server restart on a persisted database', () => {
 
       await server.stop();
       await sleep(3_000); // the deadline falls due while the server is down
-      server = await startDevServer(options);
+      server = await startTestTemporal(server.options);
 
       h = await harness({ env });
       const task = await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'overdue', { timeoutMs: 30_000 });
@@ -126,7 +128,7 @@ describe('Temporal server restart on a persisted database', () => {
       await h.close();
       harnesses.pop();
     } finally {
-      await server.stop();
+      await server.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
 import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
 import { TaskProcessingWorkflow } from '../workflows/task-processing';
@@ -44,6 +44,7 @@ describe('SIGTERM', () => {
     const outcomes: string[] = [];
     let sigtermAt = 0;
     const okAfterSigterm: number[] = [];
+    const servedPerClient = Array.from({ length: 8 }, () => 0);
     // The load balancer: checks /readyz every 100 ms and stops routing new requests once it fails, as
     // Kubernetes removes a terminating pod from its Service. The drain period covers that delay.
     let routable = true;
@@ -64,6 +65,7 @@ describe('SIGTERM', () => {
             body: JSON.stringify({ content: 'hello' }),
           });
           outcomes.push(String(res.status));
+          if (res.ok) servedPerClient[n]!++;
           if (sigtermAt && res.ok) okAfterSigterm.push(Date.now() - sigtermAt);
         } catch (err) {
           outcomes.push(((err as Error).cause as { code?: string } | undefined)?.code ?? (err as Error).message);
@@ -81,7 +83,8 @@ describe('SIGTERM', () => {
     expect(code).toBe(0);
     const failures = outcomes.filter((o) => o !== '200');
     expect(failures, `outcomes: ${[...new Set(outcomes)].join(', ')}`).toEqual([]);
-    expect(outcomes.filter((o) => o === '200').length).toBeGreaterThanOrEqual(16); // all 8 clients were served
+    // All 8 clients were served (how many requests each got through depends on how busy the machine is).
+    expect(servedPerClient.filter((served) => served > 0)).toHaveLength(8);
     expect(okAfterSigterm.length).toBeGreaterThan(0); // it kept serving while draining
   });
 
@@ -102,14 +105,15 @@ describe('SIGTERM', () => {
       const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`;
       const h = await Harness.start({ api: false, worker: false, env: { NOTIFY_WEBHOOK_URL: url } });
       harnesses.push(h);
-      const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: url };
+      // The prebuilt bundle: a worker bundling at start took over 15 s on a loaded machine (CI saw it).
+      const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: url, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') };
       const first = startProcess('worker/main.ts', env);
       const ids = Array.from({ length: 20 }, () => uniqueId('drain-task'));
       const runs = ids.map((id) =>
         h.client.workflow.start(TaskProcessingWorkflow, { workflowId: `task-workflow-${id}`, taskQueue: h.config.TASK_QUEUE, args: [seedTask(id)] }),
       );
       const handles = await Promise.all(runs);
-      for (let i = 0; i < 300 && received === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 1_200 && received === 0; i++) await new Promise((r) => setTimeout(r, 50));
       const sigtermAt = Date.now();
       first.kill('SIGTERM');
       expect(received, 'notifications were under way when SIGTERM came').toBeGreaterThan(0);

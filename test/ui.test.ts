@@ -9,30 +9,32 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium';
-import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
+import { freePort } from '../scripts/dev-server';
+import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 import { createEntity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { scripted, startModelServer, type ModelServer } from './helpers/model-server';
 
 const shots = resolve(__dirname, '../test-output/ui');
 let dir: string;
-let server: DevServer;
+let server: TestTemporal;
 let h: Harness;
 let browser: Browser;
 let page: Page;
 let model: ModelServer;
 const taskId = uniqueId('ui-task');
+let started: { ui_url: string };
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
   mkdirSync(shots, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'task-agent-ui-'));
-  server = await startDevServer({ cli: inject('temporalCli'), dbFile: join(dir, 'db'), port: await freePort(), uiPort: await freePort() });
+  server = await startTestTemporal({ stateDir: dir, port: await freePort(), uiPort: await freePort() });
   model = await startModelServer();
-  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address, LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' } });
-  await h.postJson('/tasks/process', seedTask(taskId));
+  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_UI_URL: server.uiUrl!, LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' } });
+  started = (await h.postJson('/tasks/process', seedTask(taskId))).body as { ui_url: string };
   await eventually(() => h.getJson(`/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED');
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -42,7 +44,7 @@ afterAll(async () => {
   await browser?.close();
   await h?.close();
   model?.close();
-  await server?.stop();
+  await server?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -56,15 +58,25 @@ describe('Temporal Web UI', () => {
     await page.screenshot({ path: join(shots, 'workflows.png') });
   });
 
-  it("shows a run's activities with their summaries", async () => {
+  it("opens the run's page at the ui_url the API answered, and shows its activities with their summaries", async () => {
     const { runId } = await h.client.workflow.getHandle(`task-workflow-${taskId}`).describe();
-    await page.goto(`${server.uiUrl}/namespaces/default/workflows/task-workflow-${taskId}/${runId}/history`);
+    expect(started.ui_url).toBe(`${server.uiUrl}/namespaces/default/workflows/task-workflow-${taskId}/${runId}/history`);
+    await page.goto(started.ui_url);
     await page.getByText('notifyAssignee • Notify alice@example.com').waitFor({ timeout: 20_000 });
     for (const text of ['validateTask • Validate title and description', 'assignTask • Assign to alice@example.com', 'setDeadline • Deadline in 60s']) {
       expect(await page.getByText(text).count(), text).toBeGreaterThan(0);
     }
     expect(await page.getByText('Task assigned to alice@example.com with deadline reminder').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'processing-run.png'), fullPage: true });
+  });
+
+  it("follows a task answer's Link to its entity's current run", async () => {
+    const res = await h.fetch(`/tasks/${taskId}`);
+    const link = /^<([^>]+)>; rel="related"; title="Temporal Web UI"$/.exec(res.headers.get('link') ?? '')?.[1];
+    expect(link).toBe(`${server.uiUrl}/namespaces/default/workflows/task-entity-${taskId}`);
+    const { runId } = await h.client.workflow.getHandle(`task-entity-${taskId}`).describe();
+    await page.goto(link!);
+    await page.waitForURL(`**/workflows/task-entity-${taskId}/${runId}/history`, { timeout: 20_000 });
   });
 
   it("shows an entity's pending deadline timer with its summary, and where the task stands", async () => {

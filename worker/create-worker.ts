@@ -6,18 +6,34 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
 import { createActivities, type Activities } from '../activities';
 import { activitySettingsOf } from '../common/activity-timeouts';
 import { TaskEntityClient } from '../clients/task-entity';
 import { llmSettings, type Config } from '../common/config';
 import { dataConverterFor } from '../common/payload-encryption';
 import { connectWorker } from '../common/temporal';
+import type { Tracing } from '../common/tracing';
+import { eventKeyPrefix, eventPublishReplicas, type RedisConnection } from '../common/redis';
 
-/** Entry of the workflow bundle: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
-export const WORKFLOWS_PATH = ['index.ts', 'index.js']
-  .map((file) => resolve(__dirname, '../workflows', file))
-  .find((path) => existsSync(path))!;
+/** A module of workflows/: TypeScript sources when run with tsx or vitest, JavaScript when compiled. */
+const workflowModule = (name: string) =>
+  [`${name}.ts`, `${name}.js`].map((file) => resolve(__dirname, '../workflows', file)).find((path) => existsSync(path))!;
+
+/** Entry of the workflow bundle. */
+export const WORKFLOWS_PATH = workflowModule('index');
+
+/**
+ * Workflow interceptors, part of every bundle: tracing (workflows/tracing-interceptors.ts), which records
+ * nothing when the worker's tracing is off.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [workflowModule('tracing-interceptors')];
 
 /**
  * Bundles the workflows ahead of time into `path` (`npm run bundle`, the Dockerfile, the tests, the soak and
@@ -27,6 +43,7 @@ export async function writeWorkflowBundle(path: string): Promise<number> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: console.warn, error: console.error },
   });
   mkdirSync(dirname(path), { recursive: true });
@@ -41,7 +58,7 @@ export interface CreateWorkerOptions {
   config: Config;
   /** Client the activities reach entities with. */
   client: Client;
-  redis: Redis;
+  redis: RedisConnection;
   /** Defaults to config.TASK_QUEUE. */
   taskQueue?: string;
   /** A prebuilt workflow bundle; otherwise the workflows are bundled at start (a few seconds). */
@@ -52,6 +69,8 @@ export interface CreateWorkerOptions {
   wrapActivities?: (real: Activities) => Partial<Activities>;
   /** Randomness for NOTIFY_FAILURE_RATE, injectable so tests decide outcomes. */
   random?: () => number;
+  /** The process's tracing (common/tracing.ts); without it, workflow spans are dropped and activities are not traced. */
+  tracing?: Tracing;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -62,6 +81,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     tasks: new TaskEntityClient(options.client, taskQueue),
     redis: options.redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    eventKeyPrefix: eventKeyPrefix(config),
+    publishReplicas: eventPublishReplicas(config),
     webhookUrl: config.NOTIFY_WEBHOOK_URL,
     timeoutMs: config.NOTIFY_TIMEOUT_MS,
     failureRate: config.NOTIFY_FAILURE_RATE,
@@ -69,6 +90,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     streamMaxLength: config.EVENT_STREAM_MAXLEN,
     llm: llmSettings(config),
     settings: activitySettingsOf(config),
+    traced: options.tracing?.enabled ?? false,
   });
   const activities = { ...real, ...options.wrapActivities?.(real), ...options.activities };
   const worker = await Worker.create({
@@ -77,11 +99,43 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     taskQueue,
     activities,
     dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    ...tracingOptions(options.tracing, !options.workflowBundle),
     shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
     ...workerSettings(config),
   });
   return { worker, connection };
+}
+
+/**
+ * Workflow spans reach the process's span processor through the `exporter` sink the workflow interceptors
+ * call (dropped when tracing is off); activities get OpenTelemetry's interceptors when it is on.
+ */
+function tracingOptions(tracing: Tracing | undefined, bundlesAtStart: boolean): Partial<WorkerOptions> {
+  return {
+    sinks: workflowSpanSinks(tracing),
+    interceptors: {
+      ...(bundlesAtStart ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}),
+      ...(tracing?.enabled
+        ? {
+            activity: [
+              (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }),
+            ],
+          }
+        : {}),
+    },
+  };
+}
+
+/**
+ * The sink the workflow interceptors hand their spans to: the process's span processor when it traces,
+ * nothing otherwise. Every worker (replay workers too) registers it, since the bundle's interceptors call it.
+ */
+export function workflowSpanSinks(tracing?: Tracing): WorkerOptions['sinks'] {
+  // A tracing that is off carries a no-op processor already (common/tracing.ts).
+  return { exporter: makeWorkflowExporter(tracing?.spanProcessor ?? new NoopSpanProcessor(), tracing?.resource ?? Resource.empty()) };
 }
 
 /** The worker's capacity settings from the configuration; what is unset keeps the SDK's default. */

@@ -7,12 +7,16 @@ import { loadConfig, temporalAddress } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
+import { startTracing } from '../common/tracing';
 import { createWorker, effectiveWorkerSettings } from './create-worker';
 import { serveWorkerHealth } from './health';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
+  for (const warning of config.warnings) logger.warn(warning);
+  const tracing = startTracing(config, 'task-agent-worker');
+  if (tracing.enabled) logger.info({ service: 'task-agent-worker' }, 'tracing: spans exported over OTLP/HTTP');
   // Route the SDK's own logs (including workflow logs) through pino as JSON lines.
   Runtime.install({
     logger: new DefaultLogger(sdkLogLevel(config.LOG_LEVEL), (entry) => {
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
     config,
     client,
     redis,
+    tracing,
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
   const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(worker, config.WORKER_HEALTH_PORT) : undefined;
@@ -43,6 +48,8 @@ async function main(): Promise<void> {
     await connection.close();
     await client.connection.close();
     redis.disconnect();
+    // Workflow and activity spans still buffered leave before the process does.
+    await tracing.shutdown().catch(() => undefined);
     logger.info('worker stopped');
   }
 }

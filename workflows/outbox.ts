@@ -5,6 +5,7 @@
  * continue-as-new: pending events (a batch still being retried included) are carried to the next run,
  * which publishes them again; their fixed ids make a repeat a no-op (events/streams.ts).
  */
+import { context, propagation } from '@opentelemetry/api';
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CloudEvent } from '../events/cloudevents';
@@ -32,6 +33,18 @@ export interface OutboxOptions {
   stopMidPublish?: boolean;
 }
 
+/**
+ * The event stamped with the trace context of the workflow code adding it: the update or run that changed
+ * the entity, as the tracing interceptors (workflows/tracing-interceptors.ts) set it from Temporal's headers.
+ * Only context is read (no ids drawn), so it is deterministic; the publishing activity decides what leaves.
+ */
+function withTraceContext(event: CloudEvent): CloudEvent {
+  const carrier: { traceparent?: string; tracestate?: string } = {};
+  propagation.inject(context.active(), carrier);
+  if (carrier.traceparent === undefined) return event;
+  return { ...event, traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
+}
+
 export class EventOutbox {
   private readonly pending: CloudEvent[];
 
@@ -42,8 +55,9 @@ export class EventOutbox {
     this.pending = [...pending];
   }
 
+  /** Adds the event with the trace context it was made in, so its consumer joins that trace (events/trace-context.ts). */
   add(event: CloudEvent): void {
-    this.pending.push(event);
+    this.pending.push(withTraceContext(event));
   }
 
   get isEmpty(): boolean {

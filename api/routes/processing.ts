@@ -3,6 +3,7 @@
  * through its client (clients/processing.ts).
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { temporalUiLink } from '../../common/config';
 import { ProcessTaskAcceptedSchema, ProcessTaskRequestSchema } from '../../common/schemas';
 import { principalOf } from '../access';
 import type { AppEnv, RouteDeps } from '../app';
@@ -22,10 +23,10 @@ const processTaskRoute = createRoute({
   },
 });
 
-export function processingRoutes({ processing }: RouteDeps) {
+export function processingRoutes({ processing, config }: RouteDeps) {
   return new OpenAPIHono<AppEnv>().openapi(processTaskRoute, async (c) => {
     // A run already open for the task is `refused`: 409.
-    const { workflowId } = await processing.start(c.req.valid('json'), { updatedBy: principalOf(c).subject });
-    return c.json({ workflow_id: workflowId, status: 'started' as const }, 200);
+    const { workflowId, runId } = await processing.start(c.req.valid('json'), { updatedBy: principalOf(c).subject });
+    return c.json({ workflow_id: workflowId, run_id: runId, status: 'started' as const, ui_url: temporalUiLink(config, workflowId, runId) }, 200);
   });
 }

@@ -3,6 +3,7 @@
  * Only processing workflows are visible here: entity and other workflows answer 404.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { temporalUiLink } from '../../common/config';
 import { PROCESSING_WORKFLOW_PREFIX, taskIdOfProcessingWorkflow } from '../../common/ids';
 import { EntityIdSchema, WorkflowStatusSchema } from '../../common/schemas';
 import type { AppEnv, RouteDeps } from '../app';
@@ -30,11 +31,11 @@ const getWorkflowRoute = createRoute({
   },
 });
 
-export function workflowRoutes({ processing }: RouteDeps) {
+export function workflowRoutes({ processing, config }: RouteDeps) {
   return new OpenAPIHono<AppEnv>().openapi(getWorkflowRoute, async (c) => {
     const { workflow_id } = c.req.valid('param');
     const run = await processing.status(workflow_id);
     if (run === null) throw notFound('Workflow not found');
-    return c.json({ workflow_id, status: run.status, output: run.output }, 200);
+    return c.json({ workflow_id, run_id: run.runId, status: run.status, output: run.output, ui_url: temporalUiLink(config, workflow_id, run.runId) }, 200);
   });
 }

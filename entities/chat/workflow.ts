@@ -38,7 +38,7 @@ import { chatEntityWorkflowId } from '../../common/ids';
 import { ApprovalDecisionInputRules, ChatMessageRequestRules, UserProfileInputRules, checkInput, describeFieldErrors, type InputRules } from '../../common/input-rules';
 import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
 import { EventOutbox } from '../../workflows/outbox';
-import { sleepUnless } from '../../workflows/timers';
+import { sleepUnlessForThisRun } from '../../workflows/timers';
 import { HELP, parseCommand } from './agent/commands';
 import { newTurn, resumeTurn, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
 import { conversationUpdated } from './events';
@@ -308,6 +308,7 @@ function waitingReminder(turn: TurnState): string {
 export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> {
   if (!patched(CHAT_ENTITY_V2_PATCH)) return chatAsRecordedBefore(input);
   const chat = new ChatEntity(input);
+  const sleepUnless = sleepUnlessForThisRun();
 
   setHandler(processMessageUpdate, (message) => chat.message(message.content, actorOf(message)), {
     validator: (message) => {

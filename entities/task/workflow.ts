@@ -41,7 +41,7 @@ import {
 import type { Task } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
 import { EventOutbox } from '../../workflows/outbox';
-import { sleepUnless } from '../../workflows/timers';
+import { sleepUnlessForThisRun } from '../../workflows/timers';
 import { taskDeletedEvent, taskEvents } from './events';
 import {
   assignTaskSignal,
@@ -294,6 +294,7 @@ function publishState(task: Task): void {
 
 export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
   const entity = new TaskEntity(input, patched(TASK_ENTITY_V2_PATCH));
+  const sleepUnless = sleepUnlessForThisRun();
 
   for (const definition of MUTATION_UPDATES) {
     const name: MutationName = definition.name;

@@ -7,13 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../common/config';
-import { connectRedis } from '../../common/redis';
+import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
 import { createWorker } from '../../worker/create-worker';
@@ -47,7 +46,7 @@ export class Harness {
   private constructor(
     readonly config: Config,
     readonly client: Client,
-    readonly redis: Redis,
+    readonly redis: RedisConnection,
     private readonly options: HarnessOptions,
   ) {}
 

@@ -9,6 +9,8 @@ export interface TestWebhook {
   delayMs: number;
   /** Requests received, whatever the answer. */
   received: number;
+  /** The statuses answered so far, in order (a request counts in `received` before its answer is chosen). */
+  answered: number[];
   /** Tasks whose notification was answered 2xx. */
   tasks: Set<string>;
   /** Idempotency keys seen per task (2xx answers only), and how often each key arrived. */
@@ -32,6 +34,7 @@ export async function startWebhook({ delayMs = 0, status = 200 } = {}): Promise<
           hook.deliveries.set(key, (hook.deliveries.get(key) ?? 0) + 1);
           hook.keysByTask.set(taskId, (hook.keysByTask.get(taskId) ?? new Set()).add(key));
         }
+        hook.answered.push(answer);
         res.writeHead(answer).end();
       }, hook.delayMs),
     );
@@ -42,6 +45,7 @@ export async function startWebhook({ delayMs = 0, status = 200 } = {}): Promise<
     status,
     delayMs,
     received: 0,
+    answered: [],
     tasks: new Set(),
     keysByTask: new Map(),
     deliveries: new Map(),

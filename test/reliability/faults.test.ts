@@ -7,8 +7,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freePort, startDevServer } from '../../scripts/dev-server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/dev-server';
+import { startTestTemporal } from '../helpers/temporal';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { Harness, seedTask, uniqueId } from '../helpers/harness';
 import { exitOf, harnessEnv, startServiceProcess } from '../helpers/processes';
@@ -51,8 +52,7 @@ describe('faults under load', () => {
 
   it('Temporal restarts in the middle of 30 runs and a chat: all runs complete, entities and history survive', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'task-agent-faults-'));
-    const options = { cli: inject('temporalCli'), dbFile: join(dir, 'temporal.db'), port: await freePort() };
-    let server = await startDevServer(options);
+    let server = await startTestTemporal({ stateDir: dir, port: await freePort() });
     const webhook = await startWebhook({ delayMs: 1_500 });
     const env = { TEMPORAL_ADDRESS: server.address, TASK_QUEUE: uniqueId('tq-faults'), NOTIFY_WEBHOOK_URL: webhook.url };
     const h = await Harness.start({ env, worker: false });
@@ -71,7 +71,7 @@ describe('faults under load', () => {
       expect(webhook.received).toBeGreaterThanOrEqual(3);
       expect(notifiedAtStop).toBeLessThan(30);
       await new Promise((r) => setTimeout(r, 2_000));
-      server = await startDevServer(options);
+      server = await startTestTemporal(server.options);
 
       const done = async () => {
         const statuses = await Promise.all(ids.map((id) => h.getJson(`/workflows/task-workflow-${id}`).then((r) => r.body.status)));
@@ -91,7 +91,7 @@ describe('faults under load', () => {
     } finally {
       await h.close();
       webhook.close();
-      await server.stop();
+      await server.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });

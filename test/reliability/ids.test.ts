@@ -16,7 +16,7 @@ const candidate = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.stringMatching(/^[A-Za-z0-9._-]{1,70}$/),
   fc
-    .tuple(fc.constantFrom('task-workflow-', 'task-entity-', 'chat-entity-', '../', '/', '', '.'), fc.stringMatching(/^[A-Za-z0-9._\/-]{0,20}$/))
+    .tuple(fc.constantFrom('task-workflow-', 'task-entity-', 'chat-entity-', '../', '/', '', '.'), fc.stringMatching(/^[A-Za-z0-9._/-]{0,20}$/))
     .map(([a, b]) => a + b),
 );
 

@@ -15,10 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { TaskEntityClient } from '../../clients/task-entity';
 import { loadConfig } from '../../common/config';
+import type { Tracing } from '../../common/tracing';
 import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId } from '../../common/ids';
 import {
   clearHistoryUpdate,
@@ -213,13 +218,20 @@ async function main() {
   const cli = await findTemporalCli();
   const server = await startDevServer({ cli, dbFile: join(dir, 'db'), port: await freePort() });
   const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'record', REDIS_KEY_PREFIX: 'task-agent-record:', NOTIFY_FAILURE_RATE: '0.5' });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  // Traced as in production (spans made and dropped): histories carry the trace headers, so replay guards
+  // the traced path of the workflow interceptors as well.
+  new NodeTracerProvider().register();
+  const tracing: Tracing = { enabled: true, spanProcessor: new NoopSpanProcessor(), resource: Resource.empty(), shutdown: async () => undefined };
+  const client = new Client({
+    connection: await Connection.connect({ address: server.address }),
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
   const redis = new Redis(config.REDIS_URL);
   let failNotifications = false;
-  const { worker, connection } = await createWorker({ config, client, redis, random: () => (failNotifications ? 0 : 1) });
+  const { worker, connection } = await createWorker({ config, client, redis, tracing, random: () => (failNotifications ? 0 : 1) });
   const model = await startModelServer();
   const agentConfig = { ...config, TASK_QUEUE: 'record-agent', LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
-  const agent = await createWorker({ config: agentConfig, client, redis, random: () => 1 });
+  const agent = await createWorker({ config: agentConfig, client, redis, tracing, random: () => 1 });
   const seed = { title: 'Review PR #42', description: 'Review the authentication refactoring pull request', assignee: 'alice@example.com', deadline_seconds: 60 };
   const startProcessing = (taskId: string, overrides: Record<string, unknown> = {}) =>
     client.workflow.start('TaskProcessingWorkflow', {

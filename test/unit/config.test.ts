@@ -3,6 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { activitySettingsOf } from '../../common/activity-timeouts';
 import { loadConfig } from '../../common/config';
 
+describe('tracing settings', () => {
+  it('reads OTEL_SDK_DISABLED as OpenTelemetry does, case-insensitively', () => {
+    expect(loadConfig({ OTEL_SDK_DISABLED: 'TRUE' }).OTEL_SDK_DISABLED).toBe('true');
+    expect(loadConfig({}).OTEL_SDK_DISABLED).toBe('false');
+    expect(() => loadConfig({ OTEL_SDK_DISABLED: 'yes' })).toThrow('OTEL_SDK_DISABLED');
+  });
+});
+
 describe('configuration combinations', () => {
   it.each([
     [{ LLM_BASE_URL: 'http://model.local/v1' }, 'LLM_BASE_URL: LLM_BASE_URL and LLM_MODEL go together'],
@@ -11,7 +19,9 @@ describe('configuration combinations', () => {
     [{ REDIS_TLS_CA_PATH: '/ca.pem' }, 'REDIS_TLS_CA_PATH: REDIS_TLS_CA_PATH needs a rediss:// REDIS_URL'],
     [{ WORKER_HEALTH_PORT: '9000', WORKER_METRICS_PORT: '9000' }, 'WORKER_HEALTH_PORT: WORKER_HEALTH_PORT and WORKER_METRICS_PORT cannot both be 9000'],
     [{ TEMPORAL_PORT: '7233', TEMPORAL_UI_PORT: '7233' }, 'TEMPORAL_PORT: TEMPORAL_PORT and TEMPORAL_UI_PORT cannot both be 7233'],
-    [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CERT_PATH: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together'],
+    [{ TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CLIENT_CERT_PATH: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together'],
+    [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CLIENT_CERT_PATH: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost 4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: Invalid URL'],
     [{ AUTH_JWT_SECRET: 's'.repeat(32), AUTH_JWKS_URL: 'http://idp.local/jwks' }, 'AUTH_JWT_SECRET: set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL'],
     [{ AUTH_JWT_ISSUER: 'https://idp.local' }, 'AUTH_JWT_ISSUER: AUTH_JWT_ISSUER needs AUTH_JWT_SECRET or AUTH_JWKS_URL'],
     [{ AUTH_JWT_AUDIENCE: 'task-agent' }, 'AUTH_JWT_AUDIENCE: AUTH_JWT_AUDIENCE needs AUTH_JWT_SECRET or AUTH_JWKS_URL'],

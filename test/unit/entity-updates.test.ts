@@ -53,11 +53,14 @@ describe('entity update queue', () => {
     const refused = await queue.run('e', async () => 'third').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).status).toBe(429);
+    // What the metrics read (task_agent_entity_updates_*): one in flight, one waiting, one turned away.
+    expect(queue.stats()).toEqual({ inFlight: 1, waiting: 1, deepestLane: 1, rejected: 1 });
     first.finish();
     expect(await running).toBe('first');
     expect(await waiting).toBe('second');
     await expect(queue.run('e', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await queue.run('e', async () => 'after')).toBe('after');
     expect(queue.size).toBe(0);
+    expect(queue.stats()).toEqual({ inFlight: 0, waiting: 0, deepestLane: 0, rejected: 1 });
   });
 });
