@@ -9,7 +9,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { entityFailure } from '../clients/errors';
-import { whyNotDelete } from '../common/access-policy';
+import { whyNotDelete } from '../workflows/shared/access-policy';
 import { heartbeating } from './heartbeat';
 import type { TaskEntityClient } from '../clients/task-entity';
 import type { Task } from '../common/schemas';

@@ -1,5 +1,5 @@
 /** Publishes entity events to their Redis Streams; a retry of the same events adds nothing (see events/streams.ts). */
-import type { CloudEvent } from '../events/cloudevents';
+import type { CloudEvent } from '../workflows/shared/cloudevents';
 import { publishEvent, streamKey } from '../events/streams';
 import { publishWithTrace } from '../events/trace-context';
 import type { RedisConnection } from '../common/redis';
@@ -30,3 +30,5 @@ export function createEventActivities(deps: EventActivityDeps) {
     },
   };
 }
+
+export type EventActivities = ReturnType<typeof createEventActivities>;

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 
-/** Well inside HEARTBEAT_TIMEOUT_MS (common/activity-timeouts.ts); the SDK throttles what it sends. */
+/** Well inside HEARTBEAT_TIMEOUT_MS (workflows/shared/activity-timeouts.ts); the SDK throttles what it sends. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
 export async function heartbeating<T>(work: Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { createEventActivities, type EventActivityDeps } from './events';
 import { createModelActivities } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createReplyActivities, type LlmSettings } from './reply';
-import type { ActivitySettings } from '../common/activity-timeouts';
+import type { ActivitySettings } from '../workflows/shared/activity-timeouts';
 import { createSettingsActivities } from './settings';
 import { createTaskEntityActivities, type TaskEntityActivityDeps } from './task-entity';
 import { validateTask } from './validate';

@@ -7,7 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { activityCaller } from './caller';
 import { heartbeating } from './heartbeat';
-import { ACTIVITY_TIMEOUT_GRACE_MS } from '../common/activity-timeouts';
+import { ACTIVITY_TIMEOUT_GRACE_MS } from '../workflows/shared/activity-timeouts';
 import type { RedisConnection } from '../common/redis';
 
 export interface NotifyDeps {

@@ -1,5 +1,6 @@
-/** The worker's settings that workflows ask for once per run (common/activity-timeouts.ts says why). */
-import type { ActivitySettings } from '../common/activity-timeouts';
+/** The worker's settings that workflows ask for once per run (workflows/shared/activity-timeouts.ts says why). */
+import type { Config } from '../common/config';
+import { ACTIVITY_TIMEOUT_GRACE_MS, type ActivitySettings } from '../workflows/shared/activity-timeouts';
 
 export function createSettingsActivities(settings: ActivitySettings) {
   return {
@@ -7,5 +8,18 @@ export function createSettingsActivities(settings: ActivitySettings) {
     async activitySettings(): Promise<ActivitySettings> {
       return settings;
     },
+  };
+}
+
+/** The settings of this worker, from its configuration. */
+export function activitySettingsOf(
+  config: Pick<Config, 'NOTIFY_TIMEOUT_MS' | 'LLM_TIMEOUT_MS' | 'LLM_BASE_URL' | 'LLM_MODEL' | 'AGENT_MAX_STEPS' | 'AGENT_APPROVAL_TIMEOUT'>,
+): ActivitySettings {
+  return {
+    notify_timeout_ms: config.NOTIFY_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
+    model_timeout_ms: config.LLM_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
+    model: config.LLM_BASE_URL !== undefined && config.LLM_MODEL !== undefined,
+    agent_max_steps: config.AGENT_MAX_STEPS,
+    approval_timeout_ms: config.AGENT_APPROVAL_TIMEOUT,
   };
 }

@@ -5,7 +5,7 @@
  * Credentials, in order:
  *   - `API_TOKEN`: the service credential, admin rights (compared by SHA-256 digest with timingSafeEqual);
  *   - a JWT, checked by Hono's `jwt` (AUTH_JWT_SECRET, HS256) or `jwk` middleware (AUTH_JWKS_URL,
- *     RS256/ES256; keys from common/jwks-cache.ts), with AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE;
+ *     RS256/ES256; keys from api/jwks-cache.ts), with AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE;
  *   - none configured: the API is open and everyone is admin (api/main.ts says so at start).
  * Bad credentials answer 401 with `WWW-Authenticate`; a right the principal lacks answers 403.
  */
@@ -14,7 +14,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { jwk } from 'hono/jwk';
 import { jwt } from 'hono/jwt';
-import type { Actor } from '../common/access-policy';
+import type { Actor } from '../workflows/shared/access-policy';
 import type { Config } from '../common/config';
 import { JwksCache, JwksUnavailableError } from './jwks-cache';
 import { ApiError, errorBody } from './errors';
@@ -122,7 +122,7 @@ export function requireChatOwner(c: Context, userId: string): void {
   if (!principal.admin && principal.subject !== userId) throw new ApiError(403, `Forbidden: this is ${userId}'s chat`);
 }
 
-/** The rights a caller carries into entities and the agent's tools (common/access-policy.ts). */
+/** The rights a caller carries into entities and the agent's tools (workflows/shared/access-policy.ts). */
 export function actorOf(c: Context, email?: string | null): Actor {
   const principal = principalOf(c);
   return { subject: principal.subject, admin: principal.admin, ...(email ? { email } : {}) };

@@ -4,22 +4,19 @@
  * resource; errors go through one handler (api/errors.ts).
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Client } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
 import { cors } from 'hono/cors';
 import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { requestId } from 'hono/request-id';
 import { ChatEntityClient } from '../clients/chat-entity';
 import { ProcessingClient } from '../clients/processing';
 import { TaskEntityClient } from '../clients/task-entity';
-import { codecCorsOrigins, temporalUiLink, type Config } from '../common/config';
-import { chatEntityWorkflowId, taskEntityWorkflowId } from '../common/ids';
-import type { Logger } from '../common/logger';
+import { codecCorsOrigins, temporalUiLink } from '../common/config';
+import { chatEntityWorkflowId, taskEntityWorkflowId } from '../workflows/shared/ids';
 import { AesGcmPayloadCodec } from '../common/payload-encryption';
 import { fieldErrors } from '../common/schemas';
 import { tracingEnabled } from '../common/tracing';
-import { authenticate, requireChatOwner, type AccessVariables } from './access';
+import { authenticate, requireChatOwner } from './access';
 import { docsRoutes } from './docs';
 import { EntityUpdateQueue } from './entity-updates';
 import { ApiError, createErrorHandler, errorBody } from './errors';
@@ -27,7 +24,6 @@ import { acceptJsonBodies } from './json-bodies';
 import { httpServerSpans } from './http-tracing';
 import { matchedRoute } from './matched-route';
 import { createMetrics } from './metrics';
-import type { EventSubscriber } from '../events/subscriber';
 import { agentRoutes } from './routes/agent';
 import { chatRoutes } from './routes/chat';
 import { codecRoutes } from './routes/codec';
@@ -36,32 +32,11 @@ import { healthRoutes } from './routes/health';
 import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
 import { workflowRoutes } from './routes/workflows';
-import { eventKeyPrefix, type RedisConnection } from '../common/redis';
+import { eventKeyPrefix } from '../common/redis';
 
-export interface AppDeps {
-  config: Config;
-  client: Client;
-  redis: RedisConnection;
-  logger: Logger;
-  /** The event subscriber this process runs, if any (its counters are served at /events/stats). */
-  subscriber?: EventSubscriber;
-  /** True once the process is shutting down: readiness fails and connections are not kept alive. */
-  draining?: () => boolean;
-  /** How AUTH_JWKS_URL is fetched (tests count the fetches). */
-  fetch?: typeof fetch;
-}
+import type { AppDeps, AppEnv, RouteDeps } from './deps';
 
-/** What route modules get: the app's dependencies, the entities' clients and the per-entity update queue the app owns. */
-export type RouteDeps = AppDeps & {
-  processing: ProcessingClient;
-  tasks: TaskEntityClient;
-  chats: ChatEntityClient;
-  entityUpdates: EntityUpdateQueue;
-  /** The payload codec of PAYLOAD_ENCRYPTION_KEYS, served at /codec; undefined when payloads are not encrypted. */
-  codec?: PayloadCodec;
-};
-
-export type AppEnv = { Variables: RequestIdVariables & AccessVariables };
+export type { AppDeps, AppEnv, RouteDeps } from './deps';
 
 const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import { chatEntityWorkflowId } from '../common/ids';
-import type { Actor } from '../common/access-policy';
+import { chatEntityWorkflowId } from '../workflows/shared/ids';
+import type { Actor } from '../workflows/shared/access-policy';
 import type { Approval, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../common/schemas';
 import {
   CHAT_ENTITY_WORKFLOW_TYPE,
@@ -20,8 +20,8 @@ import {
   processMessageUpdate,
   setProfileUpdate,
   undoLastTurnUpdate,
+  type ChatEntityWorkflowSignature,
 } from '../entities/chat/messages';
-import type { ChatEntityWorkflow } from '../entities/chat/workflow';
 import { EntityError, entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
 
 /** How long a read waits for the entity's worker before it counts as unavailable. */
@@ -80,7 +80,7 @@ export class ChatEntityClient {
   }
 
   private start(userId: string) {
-    return new WithStartWorkflowOperation<typeof ChatEntityWorkflow>(CHAT_ENTITY_WORKFLOW_TYPE, {
+    return new WithStartWorkflowOperation<ChatEntityWorkflowSignature>(CHAT_ENTITY_WORKFLOW_TYPE, {
       workflowId: chatEntityWorkflowId(userId),
       taskQueue: this.taskQueue,
       args: [{ user_id: userId }],
@@ -120,7 +120,7 @@ export class ChatEntityClient {
     return retryUntilApplied(attempt, `Chat ${userId}`, NOT_APPLIED_RETRY_MS);
   }
 
-  private handle(userId: string): WorkflowHandle<typeof ChatEntityWorkflow> {
+  private handle(userId: string): WorkflowHandle<ChatEntityWorkflowSignature> {
     return this.client.workflow.getHandle(chatEntityWorkflowId(userId));
   }
 }

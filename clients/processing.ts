@@ -4,9 +4,9 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { processingWorkflowId } from '../common/ids';
+import { processingWorkflowId } from '../workflows/shared/ids';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
+import { TaskAssigneeAttribute, TaskIdAttribute } from '../workflows/shared/search-attributes';
 import type { TaskProcessingWorkflow } from '../workflows/task-processing';
 import { EntityError, rethrowAsEntityError } from './errors';
 

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { TASK_ENTITY_PREFIX, taskEntityWorkflowId } from '../common/ids';
+import { TASK_ENTITY_PREFIX, taskEntityWorkflowId } from '../workflows/shared/ids';
 import type { CreateTaskInput, Task, TaskStatus, TaskSummary, UpdateStatusInput } from '../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../common/search-attributes';
+import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../workflows/shared/search-attributes';
 import {
   TASK_ENTITY_WORKFLOW_TYPE,
   assignTaskUpdate,
@@ -20,8 +20,8 @@ import {
   setDeadlineUpdate,
   unassignTaskUpdate,
   updateStatusUpdate,
+  type TaskEntityWorkflowSignature,
 } from '../entities/task/messages';
-import type { TaskEntityWorkflow } from '../entities/task/workflow';
 import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
 
 export interface CallOptions {
@@ -79,7 +79,7 @@ export class TaskEntityClient {
       this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
         args: [{ ...input, ...by(options) }],
         updateId,
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof TaskEntityWorkflow>(TASK_ENTITY_WORKFLOW_TYPE, {
+        startWorkflowOperation: new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
           workflowId: taskEntityWorkflowId(taskId),
           taskQueue: this.taskQueue,
           args: [{ task_id: taskId }],
@@ -164,7 +164,7 @@ export class TaskEntityClient {
     );
   }
 
-  private handle(taskId: string): WorkflowHandle<typeof TaskEntityWorkflow> {
+  private handle(taskId: string): WorkflowHandle<TaskEntityWorkflowSignature> {
     return this.client.workflow.getHandle(taskEntityWorkflowId(taskId));
   }
 

@@ -1,7 +1,8 @@
 /**
  * The one place that reads the environment. Every process (launcher, worker, API, tests) calls
  * `loadConfig()` and passes the result down; nothing else touches `process.env` for settings.
- * Each variable, its default and its meaning are listed in the README's configuration table.
+ * Each variable, its default and its meaning are in docs/configuration.md, generated from this schema and
+ * common/config-reference.ts (npm run docs:config).
  */
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
@@ -23,7 +24,7 @@ const duration = z
   .refine((ms) => ms >= 1_000 && ms <= 30 * 86_400_000, 'must be between 1s and 30d');
 const optionalUrl = z.url().optional();
 
-const ConfigSchema = z.object({
+export const ConfigSchema = z.object({
   // Temporal connection: Temporal's own names (@temporalio/envconfig), as the temporal CLI and every SDK read
   // them. Unset values come from the profile file the temporal CLI writes (temporal.toml, see temporalProfile).
   /** host:port of the Temporal frontend. Unset (here and in the profile) means "start the embedded dev server" for `npm start`. */
@@ -257,7 +258,7 @@ export function llmSettings(config: Config) {
 
 /**
  * Settings each valid alone that cannot work together; refused at start, naming the variables. (Activity
- * timeouts follow NOTIFY_TIMEOUT_MS and LLM_TIMEOUT_MS, see common/activity-timeouts.ts, so those hold whatever
+ * timeouts follow NOTIFY_TIMEOUT_MS and LLM_TIMEOUT_MS, see workflows/shared/activity-timeouts.ts, so those hold whatever
  * their value.)
  */
 function impossibleCombinations(c: ParsedConfig): { path: keyof ParsedConfig; message: string }[] {

@@ -1,7 +1,7 @@
 /**
  * One zod schema per shape. The API validates requests with these and the OpenAPI document is generated
  * from them. The constraints and messages of every field a workflow accepts come from
- * common/input-rules.ts, which the workflows check their inputs with (zod stays out of workflow code).
+ * workflows/shared/input-rules.ts, which the workflows check their inputs with (zod stays out of workflow code).
  */
 import { z } from 'zod';
 import {
@@ -13,7 +13,7 @@ import {
   type EnumRule,
   type IntegerRule,
   type TextRule,
-} from './input-rules';
+} from '../workflows/shared/input-rules';
 
 /** Type errors say "is required" when the field is missing. */
 const typeError = (message: string) => ({

@@ -1,6 +1,6 @@
 /** What a reader of the event streams checks every entry against: the CloudEvent envelope, in zod. */
 import { z } from 'zod';
-import { TOPICS, type CloudEvent } from './cloudevents';
+import { TOPICS, type CloudEvent } from '../workflows/shared/cloudevents';
 
 export const CloudEventSchema = z.object({
   specversion: z.literal('1.0'),

@@ -3,7 +3,7 @@
  * line. Further consumers (analytics, follow-up workflows) would start here, de-duplicating on `event.id`.
  */
 import type { Logger } from '../common/logger';
-import type { CloudEvent } from './cloudevents';
+import type { CloudEvent } from '../workflows/shared/cloudevents';
 
 export function logEvent(logger: Logger) {
   return (event: CloudEvent) => {

@@ -5,7 +5,7 @@
  * growing age long before anything is lost.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { TOPICS } from './cloudevents';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { streamKey } from './streams';
 import type { RedisConnection } from '../common/redis';
 

@@ -3,7 +3,7 @@
  * Unlike Redis pub/sub, which drops a message when no subscriber is connected, a stream keeps it until a
  * consumer of the group acknowledges it; this is also how Dapr's Redis pub/sub component works.
  */
-import type { CloudEvent, Topic } from './cloudevents';
+import type { CloudEvent, Topic } from '../workflows/shared/cloudevents';
 import { Cluster } from 'ioredis';
 import type { RedisConnection } from '../common/redis';
 

@@ -9,7 +9,7 @@ import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { duplicateConnection, eventKeyPrefix, logRedisErrors, type RedisConnection } from '../common/redis';
 import { CloudEventSchema } from './cloudevent-schema';
-import { TOPICS, type CloudEvent, type Topic } from './cloudevents';
+import { TOPICS, type CloudEvent, type Topic } from '../workflows/shared/cloudevents';
 import { logEvent } from './handler';
 import { streamKey } from './streams';
 import { consumeWithTrace, markFailed } from './trace-context';

@@ -7,7 +7,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context } from '@opentelemetry/api';
 import { endWith, tracer } from '../common/tracing';
-import type { CloudEvent } from './cloudevents';
+import type { CloudEvent } from '../workflows/shared/cloudevents';
 
 const attributesOf = (event: CloudEvent, stream: string, operation: 'send' | 'process') => ({
   'messaging.system': 'redis',

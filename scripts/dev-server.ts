@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared/search-attributes';
 import { stopProcess } from './processes';
 
 export interface DevServerOptions {

@@ -1,15 +1,15 @@
 /**
  * A namespace the service can run in: registered (Temporal's own server has only `temporal-system` until
  * someone registers one; the dev server registers `default` itself) and carrying the custom search
- * attributes (common/search-attributes.ts). Both steps leave what exists alone, so they run on every start.
+ * attributes (workflows/shared/search-attributes.ts). Both steps leave what exists alone, so they run on every start.
  *
  * The same temporal CLI commands run in two places: here for TEMPORAL_SERVER=postgres, and as a shell script
- * in the Kubernetes Job (k8s/base/namespace-setup-job.yaml), which test/deployment.test.ts keeps equal to
+ * in the Kubernetes Job (k8s/base/namespace-setup-job.yaml), which test/deploy.test.ts keeps equal to
  * namespaceSetupScript().
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared/search-attributes';
 
 /** How long closed runs stay visible; the dev server keeps them 24h, production keeps more. */
 export const NAMESPACE_RETENTION = '72h';

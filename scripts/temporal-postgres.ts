@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared/search-attributes';
 import { DYNAMIC_CONFIG, namespaceReady, serverAnswers, type DevServer } from './dev-server';
 import { registerNamespace } from './namespace-setup';
 import { stopProcess } from './processes';

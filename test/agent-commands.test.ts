@@ -4,9 +4,9 @@
  * and a pending approval survives continue-as-new.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatEntityWorkflowId } from '../common/ids';
+import { chatEntityWorkflowId } from '../workflows/shared/ids';
 import type { ChatEntry } from '../common/schemas';
-import { TOPICS } from '../events/cloudevents';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { HELP } from '../entities/chat/agent/commands';
 import { createEntity, readTask, taskClient } from './helpers/entity';
 import { Harness, eventually, uniqueId } from './helpers/harness';

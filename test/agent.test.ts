@@ -8,8 +8,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { chatEntityWorkflowId } from '../common/ids';
-import { TOPICS } from '../events/cloudevents';
+import { chatEntityWorkflowId } from '../workflows/shared/ids';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { createEntity, readTask, taskClient } from './helpers/entity';
 import { Harness, eventually, uniqueId } from './helpers/harness';
 import { scripted, startModelServer, toolMessages, type ModelServer } from './helpers/model-server';

@@ -1,5 +1,5 @@
 /**
- * The temporal CLI as a first-class interface: the commands the README gives, run with the real binary
+ * The temporal CLI as a first-class interface: the commands docs/operations.md gives, run with the real binary
  * against the dev server, with the HTTP API seeing the results.
  */
 import { execFile } from 'node:child_process';

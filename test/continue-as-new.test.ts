@@ -4,9 +4,9 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatEntityWorkflowId } from '../common/ids';
+import { chatEntityWorkflowId } from '../workflows/shared/ids';
 import type { ChatEntry } from '../common/schemas';
-import { TOPICS } from '../events/cloudevents';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { createEntity, entity, readTask, taskClient } from './helpers/entity';
 import { Harness, eventually, uniqueId } from './helpers/harness';
 import { lastUserMessage, startModelServer, type ModelServer } from './helpers/model-server';

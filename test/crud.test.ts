@@ -2,7 +2,7 @@
  * The seed's task CRUD with ETags, and listing through Temporal visibility. Real API, worker and server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../events/cloudevents';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { streamEvents } from './helpers/streams';
 

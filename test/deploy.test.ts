@@ -16,8 +16,9 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } fro
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { createApp } from '../api/app';
 import { CONFIG_VARIABLES, loadConfig } from '../common/config';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared/search-attributes';
 import { freePort } from '../scripts/dev-server';
+import { SETTINGS } from '../common/config-reference';
 import { namespaceSetupScript } from '../scripts/namespace-setup';
 import { findKustomize } from '../scripts/go-tools';
 import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
@@ -46,8 +47,8 @@ const PLATFORM_VARIABLES = new Set(['NODE_OPTIONS']);
 /** Deployments must set these: their defaults point at localhost, which is wrong in a cluster. */
 const REQUIRED_IN_CLUSTER = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'REDIS_URL'];
 
-/** Variables whose values are secrets: only ever from a Secret (Kubernetes) or an env file (compose). */
-const SECRET_VARIABLES = ['API_TOKEN', 'AUTH_JWT_SECRET', 'PAYLOAD_ENCRYPTION_KEYS', 'LLM_API_KEY', 'NOTIFY_WEBHOOK_URL', 'TEMPORAL_API_KEY'];
+/** Variables whose values are secrets (common/config-reference.ts): only ever from a Secret (Kubernetes) or an env file (compose). */
+const SECRET_VARIABLES = Object.entries(SETTINGS).filter(([, setting]) => setting.secret).map(([name]) => name);
 /** What an operator's secrets.env holds (deploy/secrets.env.example), with values the config module accepts. */
 const OPERATOR_SECRETS: Record<string, string> = {
   API_TOKEN: 'a-long-random-service-token',

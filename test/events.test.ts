@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS, type CloudEvent } from '../events/cloudevents';
+import { TOPICS, type CloudEvent } from '../workflows/shared/cloudevents';
 import { streamKey } from '../events/streams';
 import { EventSubscriber } from '../events/subscriber';
 import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';

@@ -4,7 +4,7 @@
  * event) and started again after; the task processed anew must exist, and keep existing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../events/cloudevents';
+import { TOPICS } from '../workflows/shared/cloudevents';
 import { createEntity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { PrivateRedis } from './helpers/private-redis';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventKeyPrefix } from '../common/redis';
-import { TOPICS, type CloudEvent, type Topic } from '../events/cloudevents';
+import { TOPICS, type CloudEvent, type Topic } from '../workflows/shared/cloudevents';
 import { EventNotReplicated, publishEvent, streamKey } from '../events/streams';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { LocalRedisCluster } from './helpers/redis-cluster';

@@ -4,8 +4,8 @@
  * LLM_TIMEOUT_MS plus the grace period.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTIVITY_TIMEOUT_GRACE_MS } from '../common/activity-timeouts';
-import { chatEntityWorkflowId } from '../common/ids';
+import { ACTIVITY_TIMEOUT_GRACE_MS } from '../workflows/shared/activity-timeouts';
+import { chatEntityWorkflowId } from '../workflows/shared/ids';
 import type { TaskProcessingResult } from '../common/schemas';
 import { Harness, seedTask, uniqueId } from './helpers/harness';
 import { startModelServer, type ModelServer } from './helpers/model-server';

@@ -3,7 +3,7 @@
  * playwright-core): the workflows list shows a processing run and its task entity, the run's page shows its
  * activities with their summaries, a search by custom search attributes finds the entity, and a chat
  * entity shows its agent's model and tool calls by summary and an approval it waits for in its details.
- * Screenshots go to test-output/ui/ (git-ignored); the README shows one.
+ * Screenshots go to test-output/ui/ (git-ignored); the README and docs/operations.md show them.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -14,7 +14,7 @@ import {
   makeWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
 import { createActivities, type Activities } from '../activities';
-import { activitySettingsOf } from '../common/activity-timeouts';
+import { activitySettingsOf } from '../activities/settings';
 import { TaskEntityClient } from '../clients/task-entity';
 import { llmSettings, type Config } from '../common/config';
 import { dataConverterFor } from '../common/payload-encryption';

@@ -23,10 +23,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { HEARTBEAT_TIMEOUT_MS } from '../common/activity-timeouts';
-import { ProcessTaskRequestRules, checkInput, describeFieldErrors } from '../common/input-rules';
+import { HEARTBEAT_TIMEOUT_MS } from './shared/activity-timeouts';
+import { ProcessTaskRequestRules } from './shared/workflow-inputs';
+import { checkInput, describeFieldErrors } from './shared/input-rules';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute } from '../common/search-attributes';
+import { TaskAssigneeAttribute, TaskIdAttribute } from './shared/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 import { compensationSteps, entitySteps, progress } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';

@@ -8,7 +8,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { EntityError } from '../../clients/errors';
-import { chatEntityWorkflowId } from '../../common/ids';
+import { chatEntityWorkflowId } from '../../workflows/shared/ids';
 import {
   ApprovalDecisionRequestSchema,
   ApprovalListSchema,
@@ -19,7 +19,7 @@ import {
   UserProfileSchema,
 } from '../../common/schemas';
 import { actorOf } from '../access';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { notFound } from '../errors';
 import { entityBusy, errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 

@@ -5,10 +5,10 @@
  *   DELETE /chat/{user_id}/history  -> clearHistory update
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { chatEntityWorkflowId } from '../../common/ids';
+import { chatEntityWorkflowId } from '../../workflows/shared/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
 import { actorOf } from '../access';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { entityBusy, invalidInput, json, temporalUnavailable } from './responses';
 
 const params = z.object({ user_id: UserIdSchema });

@@ -10,7 +10,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { PayloadDecryptionError } from '../../common/payload-encryption';
 import { CodecPayloadsSchema, type CodecPayloads } from '../../common/schemas';
 import { requireAdmin } from '../access';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { ApiError } from '../errors';
 import { errorResponse, invalidInput, json } from './responses';
 

@@ -1,6 +1,6 @@
 /** What the API's event subscriber has consumed, per topic. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps, AppEnv } from '../app';
+import type { AppDeps, AppEnv } from '../deps';
 import { json } from './responses';
 
 const CountersSchema = z.object({

@@ -1,6 +1,6 @@
 /** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: Temporal and Redis answer). */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppDeps, AppEnv } from '../app';
+import type { AppDeps, AppEnv } from '../deps';
 
 const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 const ReadinessSchema = z

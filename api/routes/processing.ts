@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { temporalUiLink } from '../../common/config';
 import { ProcessTaskAcceptedSchema, ProcessTaskRequestSchema } from '../../common/schemas';
 import { principalOf } from '../access';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 
 const processTaskRoute = createRoute({

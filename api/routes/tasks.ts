@@ -12,7 +12,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { EntityError } from '../../clients/errors';
 import { taskListQuery } from '../../clients/task-entity';
-import { taskEntityWorkflowId } from '../../common/ids';
+import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import {
   CreateTaskRequestSchema,
   SettableTaskStatusSchema,
@@ -23,9 +23,9 @@ import {
   UpdateStatusRequestSchema,
   type Task,
 } from '../../common/schemas';
-import { whyNotChangeStatus } from '../../common/access-policy';
+import { whyNotChangeStatus } from '../../workflows/shared/access-policy';
 import { actorOf, principalOf, requireAdmin } from '../access';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { etagOf, expectedVersion, matchesIfNoneMatch } from '../etag';
 import { ApiError, notFound } from '../errors';
 import { decodePageToken, encodePageToken, invalidPageToken } from '../page-token';

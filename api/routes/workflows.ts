@@ -4,9 +4,9 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { temporalUiLink } from '../../common/config';
-import { PROCESSING_WORKFLOW_PREFIX, taskIdOfProcessingWorkflow } from '../../common/ids';
+import { PROCESSING_WORKFLOW_PREFIX, taskIdOfProcessingWorkflow } from '../../workflows/shared/ids';
 import { EntityIdSchema, WorkflowStatusSchema } from '../../common/schemas';
-import type { AppEnv, RouteDeps } from '../app';
+import type { AppEnv, RouteDeps } from '../deps';
 import { notFound } from '../errors';
 import { errorResponse, invalidInput, json, temporalUnavailable } from './responses';
 

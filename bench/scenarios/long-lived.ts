@@ -1,5 +1,5 @@
 /** 5. Long-lived entity: many mutations on one task; continue-as-new keeps history bounded; queries stay fast. */
-import { taskEntityWorkflowId } from '../../common/ids';
+import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import { assignTaskUpdate, getTaskQuery } from '../../entities/task/messages';
 import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';

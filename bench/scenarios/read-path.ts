@@ -1,6 +1,6 @@
 /** 2. Read path: GET /tasks/{id} over HTTP (autocannon) vs the same query made directly with the Temporal client. */
 import autocannon from 'autocannon';
-import { taskEntityWorkflowId } from '../../common/ids';
+import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import { getTaskQuery } from '../../entities/task/messages';
 import { createTask } from '../api';
 import { goal, type BenchContext, type ScenarioResult } from '../context';

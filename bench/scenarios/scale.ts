@@ -2,7 +2,7 @@
  * 4. Scale: many open task entities created through the API; worker memory; a query on a cached versus an
  * evicted entity; and many deadlines falling due in the same second.
  */
-import { taskEntityWorkflowId } from '../../common/ids';
+import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import { getTaskQuery, setDeadlineUpdate } from '../../entities/task/messages';
 import { createTask } from '../api';
 import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from '../baseline-workflows';

@@ -1,6 +1,6 @@
 /** The `conversation-events` a chat turn produces. Pure and workflow-safe. */
 import type { ChatEntry } from '../../common/schemas';
-import { TOPICS, cloudEvent, type CloudEvent } from '../../events/cloudevents';
+import { TOPICS, cloudEvent, type CloudEvent } from '../../workflows/shared/cloudevents';
 import type { ToolLogEntry } from './agent/turn';
 
 /**

@@ -8,9 +8,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TurnChange } from '../../activities/agent-tools';
-import type { Actor } from '../../common/access-policy';
+import type { Actor } from '../../workflows/shared/access-policy';
 import type { Approval, ApprovalDecisionInput, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../../common/schemas';
-import type { CloudEvent } from '../../events/cloudevents';
+import type { CloudEvent } from '../../workflows/shared/cloudevents';
 import type { TurnState } from './agent/turn';
 
 export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
@@ -62,5 +62,8 @@ export interface ChatEntityInput {
   /** The last turn that changed tasks. */
   last_changes?: UndoableTurn;
 }
+
+/** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */
+export type ChatEntityWorkflowSignature = (input: ChatEntityInput) => Promise<void>;
 
 export const EMPTY_PROFILE: UserProfile = { name: null, email: null, preferred_style: null, summary: null };

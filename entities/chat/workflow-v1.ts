@@ -19,9 +19,10 @@ import {
 } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
-import { ChatMessageRequestRules, checkInput, describeFieldErrors } from '../../common/input-rules';
+import { ChatMessageRequestRules } from '../../workflows/shared/workflow-inputs';
+import { checkInput, describeFieldErrors } from '../../workflows/shared/input-rules';
 import type { ChatEntry } from '../../common/schemas';
-import { EventOutbox } from '../../workflows/outbox';
+import { EventOutbox } from '../outbox';
 import { conversationUpdated } from './events';
 import { clearHistorySignal, clearHistoryUpdate, getHistoryQuery, processMessageUpdate, type ChatEntityInput } from './messages';
 import { capHistory, ruleReply } from './replies';

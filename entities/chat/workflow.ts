@@ -17,7 +17,7 @@
  * new message: they are refused as `EntityClosing`, which the chat's client sends again, and they land in
  * the next run. History stays bounded and no message is lost.
  */
-import type { Actor } from '../../common/access-policy';
+import type { Actor } from '../../workflows/shared/access-policy';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -33,12 +33,13 @@ import {
 } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
-import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../common/activity-timeouts';
-import { chatEntityWorkflowId } from '../../common/ids';
-import { ApprovalDecisionInputRules, ChatMessageRequestRules, UserProfileInputRules, checkInput, describeFieldErrors, type InputRules } from '../../common/input-rules';
+import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../workflows/shared/activity-timeouts';
+import { chatEntityWorkflowId } from '../../workflows/shared/ids';
+import { ApprovalDecisionInputRules, ChatMessageRequestRules, UserProfileInputRules } from '../../workflows/shared/workflow-inputs';
+import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
-import { EventOutbox } from '../../workflows/outbox';
-import { sleepUnlessForThisRun } from '../../workflows/timers';
+import { EventOutbox } from '../outbox';
+import { sleepUnlessForThisRun } from '../timers';
 import { HELP, parseCommand } from './agent/commands';
 import { newTurn, resumeTurn, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
 import { conversationUpdated } from './events';

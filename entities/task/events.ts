@@ -1,6 +1,6 @@
 /** The `task-events` a change of a task produces. Pure and workflow-safe. */
 import type { Task } from '../../common/schemas';
-import { TOPICS, cloudEvent, type CloudEvent } from '../../events/cloudevents';
+import { TOPICS, cloudEvent, type CloudEvent } from '../../workflows/shared/cloudevents';
 
 export type TaskEventType = 'task.created' | 'task.assigned' | 'task.unassigned' | 'task.overdue' | 'task.completed' | 'task.deleted';
 

@@ -17,7 +17,7 @@ import type {
   Task,
   UpdateStatusInput,
 } from '../../common/schemas';
-import type { CloudEvent } from '../../events/cloudevents';
+import type { CloudEvent } from '../../workflows/shared/cloudevents';
 import type { AppliedUpdate } from './update-log';
 
 export const TASK_ENTITY_WORKFLOW_TYPE = 'TaskEntityWorkflow';
@@ -65,6 +65,9 @@ export interface TaskEntityInput {
   /** Continue-as-new once history has this many events (default: when Temporal suggests it). */
   history_limit?: number;
 }
+
+/** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */
+export type TaskEntityWorkflowSignature = (input: TaskEntityInput) => Promise<void>;
 
 /**
  * Failure types the entity's updates fail with: a refused transition or bad input, a stale expected

@@ -12,7 +12,7 @@
  * completes, unless the task is created again there first. So a deleted task can always be created again,
  * even while Redis is away, and nothing is lost when it is.
  */
-import { UNATTRIBUTED } from '../../common/access-policy';
+import { UNATTRIBUTED } from '../../workflows/shared/access-policy';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -27,21 +27,12 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  AssignTaskInputRules,
-  CreateTaskInputRules,
-  DeleteTaskInputRules,
-  RevertChangesInputRules,
-  SetDeadlineInputRules,
-  UpdateStatusInputRules,
-  checkInput,
-  describeFieldErrors,
-  type InputRules,
-} from '../../common/input-rules';
+import { AssignTaskInputRules, CreateTaskInputRules, DeleteTaskInputRules, RevertChangesInputRules, SetDeadlineInputRules, UpdateStatusInputRules } from '../../workflows/shared/workflow-inputs';
+import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Task } from '../../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../common/search-attributes';
-import { EventOutbox } from '../../workflows/outbox';
-import { sleepUnlessForThisRun } from '../../workflows/timers';
+import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
+import { EventOutbox } from '../outbox';
+import { sleepUnlessForThisRun } from '../timers';
 import { taskDeletedEvent, taskEvents } from './events';
 import {
   assignTaskSignal,

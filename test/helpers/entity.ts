@@ -1,7 +1,7 @@
 /** Direct access to a task entity, as a CLI user or another service would have it. */
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { TaskEntityClient } from '../../clients/task-entity';
-import { taskEntityWorkflowId } from '../../common/ids';
+import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import type { Task } from '../../common/schemas';
 import { createTaskUpdate, getTaskQuery, type TaskEntityInput } from '../../entities/task/messages';
 import { TaskEntityWorkflow } from '../../entities/task/workflow';

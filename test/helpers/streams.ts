@@ -1,6 +1,6 @@
 /** What the service published: the events in a topic's Redis Stream, oldest first, each checked against the CloudEvents schema. */
 import { CloudEventSchema } from '../../events/cloudevent-schema';
-import type { CloudEvent, Topic } from '../../events/cloudevents';
+import type { CloudEvent, Topic } from '../../workflows/shared/cloudevents';
 import { streamKey } from '../../events/streams';
 import type { RedisConnection } from '../../common/redis';
 

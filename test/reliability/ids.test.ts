@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId, taskIdOfProcessingWorkflow } from '../../common/ids';
+import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId, taskIdOfProcessingWorkflow } from '../../workflows/shared/ids';
 import { EntityIdSchema } from '../../common/schemas';
 
 const kinds = [processingWorkflowId, taskEntityWorkflowId, chatEntityWorkflowId];

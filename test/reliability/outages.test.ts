@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskProcessingResult } from '../../common/schemas';
-import { TOPICS, type Topic } from '../../events/cloudevents';
+import { TOPICS, type Topic } from '../../workflows/shared/cloudevents';
 import { Harness, eventually, seedTask, uniqueId } from '../helpers/harness';
 import { PrivateRedis } from '../helpers/private-redis';
 import { streamEvents } from '../helpers/streams';

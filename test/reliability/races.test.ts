@@ -3,7 +3,7 @@
  * from one user. (100 concurrent conditional updates are in test/crud.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../../events/cloudevents';
+import { TOPICS } from '../../workflows/shared/cloudevents';
 import { Harness, eventually, seedTask, uniqueId } from '../helpers/harness';
 import { streamEvents } from '../helpers/streams';
 

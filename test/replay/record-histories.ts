@@ -24,7 +24,7 @@ import { Redis } from 'ioredis';
 import { TaskEntityClient } from '../../clients/task-entity';
 import { loadConfig } from '../../common/config';
 import type { Tracing } from '../../common/tracing';
-import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId } from '../../common/ids';
+import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId } from '../../workflows/shared/ids';
 import {
   clearHistoryUpdate,
   decideApprovalUpdate,

@@ -1,6 +1,6 @@
 /** Settings that cannot work together are refused at start, naming the variables (no Temporal). */
 import { describe, expect, it } from 'vitest';
-import { activitySettingsOf } from '../../common/activity-timeouts';
+import { activitySettingsOf } from '../../activities/settings';
 import { loadConfig } from '../../common/config';
 
 describe('tracing settings', () => {

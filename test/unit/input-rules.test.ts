@@ -1,5 +1,5 @@
 /**
- * The workflows check their inputs with common/input-rules.ts; the API checks the same shapes with the
+ * The workflows check their inputs with workflows/shared/input-rules.ts; the API checks the same shapes with the
  * zod schemas built from those rules. Both must accept, normalise and refuse alike (same fields, same
  * messages), or `temporal workflow start` and the HTTP API would disagree. Generated inputs mix valid
  * values with values at and past every limit. Also: the workflow bundle must not carry zod.
@@ -8,22 +8,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, inject, it } from 'vitest';
 import type { z } from 'zod';
-import {
-  AssignTaskInputRules,
-  ChatMessageRequestRules,
-  CreateTaskInputRules,
-  DEADLINE_SECONDS_MAX,
-  ID_MAX_LENGTH,
-  UPDATE_ID_MAX_LENGTH,
-  ProcessTaskRequestRules,
-  RevertChangesInputRules,
-  SetDeadlineInputRules,
-  ApprovalDecisionInputRules,
-  UserProfileInputRules,
-  UpdateStatusInputRules,
-  checkInput,
-  type InputRules,
-} from '../../common/input-rules';
+import { AssignTaskInputRules, ChatMessageRequestRules, CreateTaskInputRules, ProcessTaskRequestRules, RevertChangesInputRules, SetDeadlineInputRules, ApprovalDecisionInputRules, UserProfileInputRules, UpdateStatusInputRules } from '../../workflows/shared/workflow-inputs';
+import { DEADLINE_SECONDS_MAX, ID_MAX_LENGTH, UPDATE_ID_MAX_LENGTH, checkInput, type InputRules } from '../../workflows/shared/input-rules';
 import {
   AssignTaskInputSchema,
   ChatMessageRequestSchema,

@@ -3,14 +3,7 @@
  * from the same field rules the workflow checks the arguments with), whether it changes tasks, and what
  * the Web UI shows on its activity. Workflow-safe: no runtime imports beyond the field rules.
  */
-import {
-  Rules,
-  TASK_STATUSES,
-  checkInput,
-  describeFieldErrors,
-  type FieldRule,
-  type InputRules,
-} from '../../../common/input-rules';
+import { Rules, TASK_STATUSES, checkInput, describeFieldErrors, type FieldRule, type InputRules } from '../../../workflows/shared/input-rules';
 import type { SettableTaskStatus, TaskStatus } from '../../../common/schemas';
 
 export interface ListTasksArgs {

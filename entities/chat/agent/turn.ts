@@ -9,13 +9,13 @@
  * decides or the approval expires. Every change carries an update id made of the chat, the turn, the step
  * and the tool call, so it applies once however often its activity runs; /undo reverts by the turn's prefix.
  */
-import { whyNotChangeStatus, whyNotDelete, type Actor } from '../../../common/access-policy';
+import { whyNotChangeStatus, whyNotDelete, type Actor } from '../../../workflows/shared/access-policy';
 import { executeChild, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../../../activities';
 import type { AgentToolResult, TurnChange } from '../../../activities/agent-tools';
 import type { ModelAnswer, ModelMessage } from '../../../activities/model';
-import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../common/activity-timeouts';
-import { processingWorkflowId } from '../../../common/ids';
+import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../workflows/shared/activity-timeouts';
+import { processingWorkflowId } from '../../../workflows/shared/ids';
 import type { ChatEntry, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
 import { ruleReply } from '../replies';
 import { instructions, modelMessages, TOOL_RESULT_MAX_CHARS, cut } from './prompt';
@@ -227,7 +227,7 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[])
 }
 
 /**
- * Records a refusal when the turn's actor may not make this change (common/access-policy.ts); true if so.
+ * Records a refusal when the turn's actor may not make this change (workflows/shared/access-policy.ts); true if so.
  * A status change the actor may make applies only at the version checked here.
  */
 function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {

@@ -7,10 +7,10 @@
  */
 import { context, propagation } from '@opentelemetry/api';
 import { condition, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { CloudEvent } from '../events/cloudevents';
+import type { EventActivities } from '../activities/events';
+import type { CloudEvent } from '../workflows/shared/cloudevents';
 
-const { publishEvents } = proxyActivities<Activities>({
+const { publishEvents } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10 seconds',
   // No attempt limit: an event is published eventually, however long Redis is away.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },

@@ -5,21 +5,13 @@
  * checks as the API); common/schemas.ts builds the API's zod schemas, and so the OpenAPI document, from
  * the same rules; test/unit/input-rules.test.ts proves the two agree on generated inputs. Why not zod inside
  * workflows: the SDK evaluates a workflow's modules once per cached run, and zod cost 1.4 MB and 1.7x
- * the creation time of every workflow (bench/README.md). Keep this module free of runtime imports.
+ * the creation time of every workflow (bench/README.md). Keep this module free of imports: common/schemas.ts imports it.
  */
-import type {
-  AssignTaskInput,
-  ChatMessageRequest,
-  CreateTaskInput,
-  DeleteTaskInput,
-  FieldError,
-  ProcessTaskRequest,
-  ApprovalDecisionInput,
-  RevertChangesInput,
-  SetDeadlineInput,
-  UpdateStatusInput,
-  UserProfileInput,
-} from './schemas';
+/** A broken rule: the field (a dotted path, or `body`) and why. The API's FieldErrorSchema has this shape. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
 
 /**
  * Ids become parts of Temporal workflow ids (`task-entity-{task_id}`), so they are restricted to a small,
@@ -136,47 +128,6 @@ export const Rules = {
   profileSummary: text(1000, { trim: true }),
   approved: { kind: 'boolean' },
 } satisfies Record<string, FieldRule>;
-
-// The workflow inputs: `FooRules` here checks what `FooSchema` in common/schemas.ts checks.
-
-/** TaskProcessingWorkflow's input (the body of `POST /tasks/process`). */
-export const ProcessTaskRequestRules: InputRules<ProcessTaskRequest> = {
-  task_id: Rules.entityId,
-  title: Rules.title,
-  description: Rules.description,
-  assignee: Rules.assignee,
-  deadline_seconds: { ...Rules.deadlineSeconds, default: 3600 },
-};
-
-/** The task entity's update and signal arguments. */
-export const CreateTaskInputRules: InputRules<CreateTaskInput> = {
-  title: Rules.title,
-  description: { ...Rules.description, nullable: true },
-  priority: { ...Rules.priority, optional: true },
-};
-const expectedVersion: FieldRule = { ...Rules.version, optional: true };
-export const AssignTaskInputRules: InputRules<AssignTaskInput> = { assignee: Rules.assignee, expected_version: expectedVersion };
-export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = { status: Rules.settableStatus, expected_version: expectedVersion };
-export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_seconds: Rules.deadlineSeconds, expected_version: expectedVersion };
-export const DeleteTaskInputRules: InputRules<DeleteTaskInput> = { expected_version: expectedVersion };
-export const RevertChangesInputRules: InputRules<RevertChangesInput> = { changes_by: Rules.updateIdPrefix };
-
-/** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */
-export const ChatMessageRequestRules: InputRules<ChatMessageRequest> = { content: Rules.chatContent };
-
-/** `setProfile` (the body of `PUT /chat/{user_id}/profile`; checked strictly: unknown fields are refused). */
-export const UserProfileInputRules: InputRules<UserProfileInput> = {
-  name: { ...Rules.profileName, optional: true, nullable: true },
-  email: { ...Rules.email, optional: true, nullable: true },
-  preferred_style: { ...Rules.preferredStyle, optional: true, nullable: true },
-  summary: { ...Rules.profileSummary, optional: true, nullable: true },
-};
-
-/** `decideApproval` (the approval id from the path of `POST /chat/{user_id}/approvals/{approval_id}`, and its body). */
-export const ApprovalDecisionInputRules: InputRules<ApprovalDecisionInput> = {
-  approval_id: Rules.entityId,
-  approved: Rules.approved,
-};
 
 export type CheckResult<T> = { success: true; data: T } | { success: false; errors: FieldError[] };
 

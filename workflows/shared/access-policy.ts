@@ -8,7 +8,7 @@
  *   - deleting a task needs the admin right;
  *   - admins (scope `admin`, the API_TOKEN service, an open API) may do everything.
  */
-import type { Task } from './schemas';
+import type { Task } from '../../common/schemas';
 
 export interface Actor {
   /** Recorded as the task's `updated_by`: the token's `sub`, `api` for the service credential or an open API. */

@@ -6,8 +6,6 @@
  * history, so replay sees the same values and workflow code reads no environment. Workflow-safe: no
  * runtime imports.
  */
-import type { Config } from './config';
-
 export interface ActivitySettings {
   /** Start-to-close of one notification attempt: NOTIFY_TIMEOUT_MS and a grace period. */
   notify_timeout_ms: number;
@@ -32,15 +30,3 @@ export const ACTIVITY_TIMEOUT_GRACE_MS = 5_000;
  * dies mid-call is noticed within it, however long the call itself may take.
  */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
-
-export function activitySettingsOf(
-  config: Pick<Config, 'NOTIFY_TIMEOUT_MS' | 'LLM_TIMEOUT_MS' | 'LLM_BASE_URL' | 'LLM_MODEL' | 'AGENT_MAX_STEPS' | 'AGENT_APPROVAL_TIMEOUT'>,
-): ActivitySettings {
-  return {
-    notify_timeout_ms: config.NOTIFY_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
-    model_timeout_ms: config.LLM_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
-    model: config.LLM_BASE_URL !== undefined && config.LLM_MODEL !== undefined,
-    agent_max_steps: config.AGENT_MAX_STEPS,
-    approval_timeout_ms: config.AGENT_APPROVAL_TIMEOUT,
-  };
-}

@@ -1,0 +1,41 @@
+/**
+ * What the app factory (app.ts) takes and what it hands each route module: types only, in a module of their
+ * own so that app.ts and the routes it mounts do not import each other.
+ */
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import type { RequestIdVariables } from 'hono/request-id';
+import type { ChatEntityClient } from '../clients/chat-entity';
+import type { ProcessingClient } from '../clients/processing';
+import type { TaskEntityClient } from '../clients/task-entity';
+import type { Config } from '../common/config';
+import type { Logger } from '../common/logger';
+import type { RedisConnection } from '../common/redis';
+import type { EventSubscriber } from '../events/subscriber';
+import type { AccessVariables } from './access';
+import type { EntityUpdateQueue } from './entity-updates';
+
+export interface AppDeps {
+  config: Config;
+  client: Client;
+  redis: RedisConnection;
+  logger: Logger;
+  /** The event subscriber this process runs, if any (its counters are served at /events/stats). */
+  subscriber?: EventSubscriber;
+  /** True once the process is shutting down: readiness fails and connections are not kept alive. */
+  draining?: () => boolean;
+  /** How AUTH_JWKS_URL is fetched (tests count the fetches). */
+  fetch?: typeof fetch;
+}
+
+/** What route modules get: the app's dependencies, the entities' clients and the per-entity update queue the app owns. */
+export type RouteDeps = AppDeps & {
+  processing: ProcessingClient;
+  tasks: TaskEntityClient;
+  chats: ChatEntityClient;
+  entityUpdates: EntityUpdateQueue;
+  /** The payload codec of PAYLOAD_ENCRYPTION_KEYS, served at /codec; undefined when payloads are not encrypted. */
+  codec?: PayloadCodec;
+};
+
+export type AppEnv = { Variables: RequestIdVariables & AccessVariables };
