@@ -43,6 +43,8 @@ export interface PostgresServerOptions {
   startTimeoutMs?: number;
   /** Drop the databases when the server does not start (throwaway databases: tests, benchmarks). */
   dropOnFailure?: boolean;
+  /** Unset: CONNECTION_POOLS.ALONE. */
+  connectionPools?: ConnectionPools;
 }
 
 export interface PostgresDatabase {
@@ -125,6 +127,30 @@ interface ServicePorts {
   httpPort?: number;
 }
 
+interface ConnectionPool {
+  maxConns: number;
+  maxIdleConns: number;
+}
+
+/** Connection pools of each of the server's four services: one for the history store, one for visibility. */
+export type ConnectionPools = Record<'default' | 'visibility', ConnectionPool>;
+
+/**
+ * Each of the server's four services keeps pools of its own, so the repository file's 20 + 10 (all kept idle)
+ * let one server hold about 35 connections at rest and up to 120 under load; the tests run several servers
+ * on one PostgreSQL, whose default max_connections is 100, and a server started past it dies with "no usable
+ * database connection found".
+ * - `ALONE`, for a server that has PostgreSQL mostly to itself (npm start, the benchmark, the test run's own
+ *   server): at most 4 x 12 = 48 connections. Measured (bench --quick, 50 in flight, bare Temporal): 10 runs/s,
+ *   as with the repository's pools (9.4); fewer idle connections than that cost a third (8 + 2 idle: 6.2).
+ * - `BESIDE`, for a server started beside another (the restart, fault, UI and encryption tests): at most
+ *   4 x 6 = 24 connections, 8 at rest; they run a handful of workflows.
+ */
+export const CONNECTION_POOLS = {
+  ALONE: { default: { maxConns: 8, maxIdleConns: 8 }, visibility: { maxConns: 4, maxIdleConns: 4 } },
+  BESIDE: { default: { maxConns: 4, maxIdleConns: 1 }, visibility: { maxConns: 2, maxIdleConns: 1 } },
+} as const satisfies Record<string, ConnectionPools>;
+
 /** The server's configuration: the development-postgres12.yaml of the server's repository, made to run beside this service. */
 /** Where the server listens, and the address to reach it at (0.0.0.0 listens everywhere, 127.0.0.1 reaches it). */
 function endpoints(options: Pick<PostgresServerOptions, 'ip'>) {
@@ -135,7 +161,7 @@ function endpoints(options: Pick<PostgresServerOptions, 'ip'>) {
 export function serverConfig(options: PostgresServerOptions, ports: Ports, dynamicConfigFile: string) {
   const db = parsePostgresUrl(options.postgresUrl);
   const { ip, host } = endpoints(options);
-  const datastore = (databaseName: string, maxConns: number) => ({
+  const datastore = (databaseName: string, { maxConns, maxIdleConns }: ConnectionPool) => ({
     sql: {
       pluginName: 'postgres12',
       databaseName,
@@ -144,7 +170,7 @@ export function serverConfig(options: PostgresServerOptions, ports: Ports, dynam
       user: db.user,
       ...(db.password ? { password: db.password } : {}),
       maxConns,
-      maxIdleConns: maxConns,
+      maxIdleConns,
       maxConnLifetime: '1h',
     },
   });
@@ -158,8 +184,8 @@ export function serverConfig(options: PostgresServerOptions, ports: Ports, dynam
       visibilityStore: 'postgres-visibility',
       numHistoryShards: HISTORY_SHARDS,
       datastores: {
-        'postgres-default': datastore(options.database, 20),
-        'postgres-visibility': datastore(visibilityDatabase(options.database), 10),
+        'postgres-default': datastore(options.database, (options.connectionPools ?? CONNECTION_POOLS.ALONE).default),
+        'postgres-visibility': datastore(visibilityDatabase(options.database), (options.connectionPools ?? CONNECTION_POOLS.ALONE).visibility),
       },
     },
     global: {

@@ -5,6 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { inject } from 'vitest';
+import { CONNECTION_POOLS } from '../../scripts/temporal-postgres';
 import { startLocalTemporal, type LocalTemporal, type LocalTemporalOptions } from '../../scripts/temporal-server';
 
 let count = 0;
@@ -18,6 +19,7 @@ export async function startTestTemporal(options: TestTemporalOptions): Promise<T
   const database = options.database ?? `task_agent_test_${inject('runId')}_${process.pid}_${++count}`;
   if (kind === 'postgres') appendFileSync(inject('postgresDatabasesFile'), `${database}\n`);
   const withState = { ...options, database };
-  const server = await startLocalTemporal({ ...withState, kind, postgresUrl: inject('postgresUrl'), dropOnFailure: true });
+  // Beside the run's own server and those of other test files, on one PostgreSQL: small pools.
+  const server = await startLocalTemporal({ ...withState, kind, postgresUrl: inject('postgresUrl'), dropOnFailure: true, connectionPools: CONNECTION_POOLS.BESIDE });
   return { ...server, options: withState };
 }
