@@ -151,6 +151,11 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
     group: 'launcher',
     meaning: 'with `postgres`: where the `temporal` and `temporal_visibility` databases are (`/name` at the end: `name` and `name_visibility`)',
   },
+  TEMPORAL_POSTGRES_MAX_CONNECTIONS: {
+    group: 'launcher',
+    meaning:
+      "with `postgres`: the most connections that server opens to PostgreSQL, shared by its four services (a third of each share for visibility) and kept open. Keep the sum of every server's below PostgreSQL's `max_connections` (100 by default)",
+  },
   TEMPORAL_CLI: { group: 'launcher', meaning: 'path to a `temporal` binary', unset: 'PATH, then the cache, then a Go build' },
   TEMPORAL_PORT: { group: 'launcher', meaning: "the started server's gRPC port" },
   TEMPORAL_UI_PORT: { group: 'launcher', meaning: "the started server's Web UI port" },
@@ -168,5 +173,7 @@ export const OTHER_VARIABLES: { name: string; readBy: string; meaning: string }[
   },
   { name: 'JAEGER_BIN, KUSTOMIZE', readBy: 'scripts/go-tools.ts', meaning: 'tests: paths to a `jaeger` (v2) and a `kustomize` binary; unset: PATH, the cache, a Go build' },
   { name: 'CHROMIUM_PATH', readBy: 'scripts/chromium.ts', meaning: "tests: a Chromium binary for the Web UI test; unset: Debian's `chromium`, installed with apt-get when missing" },
+  { name: 'GOTOOLCHAIN', readBy: 'scripts/go-tools.ts', meaning: 'the Go toolchain the tool builds use; unset: `local`, the Go on the machine (newer tags would ask for a newer one)' },
+  { name: 'TEST_LOG_LEVEL', readBy: 'test/helpers/harness.ts', meaning: "tests: log level of the API and worker the tests build in-process; unset: `silent`" },
   { name: 'XDG_CACHE_HOME', readBy: 'scripts/go-tools.ts, scripts/node24.cjs', meaning: 'where the built tools are cached (`$XDG_CACHE_HOME/task-agent`); unset: `~/.cache/task-agent`' },
 ];

@@ -204,6 +204,8 @@ export const ConfigSchema = z.object({
       'must be postgres://user[:password]@host[:port][/database], the database in lower case letters, digits and _',
     )
     .default('postgres://postgres@127.0.0.1:5432'),
+  /** With TEMPORAL_SERVER=postgres: the most connections that server opens to PostgreSQL (scripts/temporal-postgres.ts). */
+  TEMPORAL_POSTGRES_MAX_CONNECTIONS: z.coerce.number().int().min(8).max(1000).default(48),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   /** Where the launcher keeps the dev server's database and a Redis it may start. */

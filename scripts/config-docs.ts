@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigSchema } from '../common/config';
+import { ConfigSchema, RENAMED_VARIABLES } from '../common/config';
 import { OTHER_VARIABLES, SETTING_GROUPS, SETTINGS, type SettingReference } from '../common/config-reference';
 
 const ROOT = join(__dirname, '..');
@@ -87,6 +87,15 @@ export function configurationDoc(notes = readFileSync(NOTES, 'utf8')): string {
   lines.push('## Read by others', '', 'Not parsed by `common/config.ts`, but read by a library or a build script:', '', '| variable | read by | meaning |', '| --- | --- | --- |');
   for (const other of OTHER_VARIABLES) lines.push(`| \`${other.name.split(', ').join('`, `')}\` | ${cell(other.readBy)} | ${cell(other.meaning)} |`);
   lines.push('', notes.trim(), '');
+  const renamed = Object.entries(RENAMED_VARIABLES).map(([old, name]) => `\`${old}\` → \`${name}\``);
+  lines.push(
+    '## Names from before',
+    '',
+    "Names this service used before it took Temporal's still work, and each process logs a warning naming the new",
+    `one at start: ${renamed.join(', ')}, and \`TEMPORAL_TLS=on\`/\`off\` → \`true\`/\`false\`. When both an old and a new`,
+    'name are set, the new one wins and the old one is reported as ignored.',
+    '',
+  );
   return lines.join('\n');
 }
 

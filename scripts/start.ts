@@ -57,6 +57,7 @@ async function main(): Promise<void> {
         kind: config.TEMPORAL_SERVER,
         stateDir: dataDir,
         postgresUrl: config.TEMPORAL_POSTGRES_URL,
+        maxConnections: config.TEMPORAL_POSTGRES_MAX_CONNECTIONS,
         log: say,
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,

@@ -43,9 +43,11 @@ export interface PostgresServerOptions {
   startTimeoutMs?: number;
   /** Drop the databases when the server does not start (throwaway databases: tests, benchmarks). */
   dropOnFailure?: boolean;
-  /** Unset: CONNECTION_POOLS.ALONE. */
-  connectionPools?: ConnectionPools;
+  /** The most connections the server opens to PostgreSQL (TEMPORAL_POSTGRES_MAX_CONNECTIONS); unset: 48. */
+  maxConnections?: number;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 48;
 
 export interface PostgresDatabase {
   host: string;
@@ -135,21 +137,26 @@ interface ConnectionPool {
 /** Connection pools of each of the server's four services: one for the history store, one for visibility. */
 export type ConnectionPools = Record<'default' | 'visibility', ConnectionPool>;
 
+const SERVICES = 4;
+
 /**
- * Each of the server's four services keeps pools of its own, so the repository file's 20 + 10 (all kept idle)
- * let one server hold about 35 connections at rest and up to 120 under load; the tests run several servers
- * on one PostgreSQL, whose default max_connections is 100, and a server started past it dies with "no usable
- * database connection found".
- * - `ALONE`, for a server that has PostgreSQL mostly to itself (npm start, the benchmark, the test run's own
- *   server): at most 4 x 12 = 48 connections. Measured (bench --quick, 50 in flight, bare Temporal): 10 runs/s,
- *   as with the repository's pools (9.4); fewer idle connections than that cost a third (8 + 2 idle: 6.2).
- * - `BESIDE`, for a server started beside another (the restart, fault, UI and encryption tests): at most
- *   4 x 6 = 24 connections, 8 at rest; they run a handful of workflows.
+ * The pools that keep one server within `maxConnections` (TEMPORAL_POSTGRES_MAX_CONNECTIONS). Each of the
+ * server's four services has pools of its own, so the server repository's 20 + 10 per service (all kept idle)
+ * hold about 35 connections per idle server and up to 120 under load: two or three servers on one
+ * PostgreSQL (the tests run several) pass its default max_connections of 100, and the next to start dies with
+ * "no usable database connection found". A third of each service's share goes to visibility. Connections are
+ * kept open: closing idle ones cost a third of the throughput (bench --quick, bare Temporal, 50 in flight:
+ * 10 runs/s with 48 kept open, as with the repository's pools, 6.2 with 2 + 1 of each 8 + 4 kept).
  */
-export const CONNECTION_POOLS = {
-  ALONE: { default: { maxConns: 8, maxIdleConns: 8 }, visibility: { maxConns: 4, maxIdleConns: 4 } },
-  BESIDE: { default: { maxConns: 4, maxIdleConns: 1 }, visibility: { maxConns: 2, maxIdleConns: 1 } },
-} as const satisfies Record<string, ConnectionPools>;
+export function connectionPools(maxConnections: number): ConnectionPools {
+  const perService = Math.max(2, Math.floor(maxConnections / SERVICES));
+  const visibility = Math.max(1, Math.floor(perService / 3));
+  const history = perService - visibility;
+  return {
+    default: { maxConns: history, maxIdleConns: history },
+    visibility: { maxConns: visibility, maxIdleConns: visibility },
+  };
+}
 
 /** The server's configuration: the development-postgres12.yaml of the server's repository, made to run beside this service. */
 /** Where the server listens, and the address to reach it at (0.0.0.0 listens everywhere, 127.0.0.1 reaches it). */
@@ -161,6 +168,7 @@ function endpoints(options: Pick<PostgresServerOptions, 'ip'>) {
 export function serverConfig(options: PostgresServerOptions, ports: Ports, dynamicConfigFile: string) {
   const db = parsePostgresUrl(options.postgresUrl);
   const { ip, host } = endpoints(options);
+  const pools = connectionPools(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   const datastore = (databaseName: string, { maxConns, maxIdleConns }: ConnectionPool) => ({
     sql: {
       pluginName: 'postgres12',
@@ -184,8 +192,8 @@ export function serverConfig(options: PostgresServerOptions, ports: Ports, dynam
       visibilityStore: 'postgres-visibility',
       numHistoryShards: HISTORY_SHARDS,
       datastores: {
-        'postgres-default': datastore(options.database, (options.connectionPools ?? CONNECTION_POOLS.ALONE).default),
-        'postgres-visibility': datastore(visibilityDatabase(options.database), (options.connectionPools ?? CONNECTION_POOLS.ALONE).visibility),
+        'postgres-default': datastore(options.database, pools.default),
+        'postgres-visibility': datastore(visibilityDatabase(options.database), pools.visibility),
       },
     },
     global: {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { startDevServer, type DevServer } from './dev-server';
 import { findTemporalCli, findTemporalServer, findTemporalSqlTool, findTemporalUiServer } from './go-tools';
-import { dropDatabases, parsePostgresUrl, startPostgresServer, type ConnectionPools } from './temporal-postgres';
+import { dropDatabases, parsePostgresUrl, startPostgresServer } from './temporal-postgres';
 
 export type TemporalServerKind = 'dev' | 'postgres';
 
@@ -28,8 +28,8 @@ export interface LocalTemporalOptions {
   log?: (message: string) => void;
   /** postgres: drop the databases when the server does not start (throwaway state: tests, benchmarks). */
   dropOnFailure?: boolean;
-  /** postgres: the server's connection pools (scripts/temporal-postgres.ts CONNECTION_POOLS); unset: ALONE. */
-  connectionPools?: ConnectionPools;
+  /** postgres: the most connections the server opens to PostgreSQL (TEMPORAL_POSTGRES_MAX_CONNECTIONS); unset: 48. */
+  maxConnections?: number;
 }
 
 export interface LocalTemporal extends DevServer {

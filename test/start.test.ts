@@ -14,6 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
 import { spawnEntry, stopProcess } from '../scripts/processes';
 import { eventually, seedTask, uniqueId } from './helpers/harness';
+import { BESIDE_MAX_CONNECTIONS } from './helpers/temporal';
 
 const alive = (pid: number) => {
   try {
@@ -49,7 +50,7 @@ function temporalServerEnv(): NodeJS.ProcessEnv {
   appendFileSync(inject('postgresDatabasesFile'), `${database}\n`);
   const url = new URL(inject('postgresUrl'));
   url.pathname = `/${database}`;
-  return { TEMPORAL_SERVER: 'postgres', TEMPORAL_POSTGRES_URL: url.toString() };
+  return { TEMPORAL_SERVER: 'postgres', TEMPORAL_POSTGRES_URL: url.toString(), TEMPORAL_POSTGRES_MAX_CONNECTIONS: String(BESIDE_MAX_CONNECTIONS) };
 }
 
 describe('npm start', () => {

@@ -5,10 +5,15 @@
  */
 import { appendFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import { CONNECTION_POOLS } from '../../scripts/temporal-postgres';
 import { startLocalTemporal, type LocalTemporal, type LocalTemporalOptions } from '../../scripts/temporal-server';
 
 let count = 0;
+
+/**
+ * Connections a server a test starts may open: it runs beside the run's own server (48) and those of another
+ * test file, all on one PostgreSQL with max_connections 100, and serves a handful of workflows.
+ */
+export const BESIDE_MAX_CONNECTIONS = 16;
 
 export type TestTemporalOptions = Omit<LocalTemporalOptions, 'kind' | 'postgresUrl'>;
 /** `options` start it again on the same state: `startTestTemporal(server.options)` is how a test restarts it. */
@@ -19,7 +24,6 @@ export async function startTestTemporal(options: TestTemporalOptions): Promise<T
   const database = options.database ?? `task_agent_test_${inject('runId')}_${process.pid}_${++count}`;
   if (kind === 'postgres') appendFileSync(inject('postgresDatabasesFile'), `${database}\n`);
   const withState = { ...options, database };
-  // Beside the run's own server and those of other test files, on one PostgreSQL: small pools.
-  const server = await startLocalTemporal({ ...withState, kind, postgresUrl: inject('postgresUrl'), dropOnFailure: true, connectionPools: CONNECTION_POOLS.BESIDE });
+  const server = await startLocalTemporal({ ...withState, kind, postgresUrl: inject('postgresUrl'), dropOnFailure: true, maxConnections: BESIDE_MAX_CONNECTIONS });
   return { ...server, options: withState };
 }

@@ -35,7 +35,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-test-'));
-  const { TEMPORAL_SERVER: kind, TEMPORAL_POSTGRES_URL: postgresUrl } = loadConfig();
+  const { TEMPORAL_SERVER: kind, TEMPORAL_POSTGRES_URL: postgresUrl, TEMPORAL_POSTGRES_MAX_CONNECTIONS: maxConnections } = loadConfig();
   const runId = Date.now().toString(36);
   const cli = await findTemporalCli();
   // Built once per machine (minutes), here where nothing times out: the trace backend of the tracing test,
@@ -46,6 +46,7 @@ export default async function setup(project: TestProject) {
     kind,
     stateDir: dir,
     postgresUrl,
+    maxConnections,
     database: `task_agent_test_${runId}`,
     dropOnFailure: true,
     port: await freePort(),
