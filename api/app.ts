@@ -33,10 +33,7 @@ import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
 import { workflowRoutes } from './routes/workflows';
 import { eventKeyPrefix } from '../common/redis';
-
 import type { AppDeps, AppEnv, RouteDeps } from './deps';
-
-export type { AppDeps, AppEnv, RouteDeps } from './deps';
 
 const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 

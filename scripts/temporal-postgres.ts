@@ -129,13 +129,8 @@ interface ServicePorts {
   httpPort?: number;
 }
 
-interface ConnectionPool {
-  maxConns: number;
-  maxIdleConns: number;
-}
-
-/** Connection pools of each of the server's four services: one for the history store, one for visibility. */
-export type ConnectionPools = Record<'default' | 'visibility', ConnectionPool>;
+/** Connections each of the server's four services may open: to the history store and to visibility. */
+export type ConnectionPools = Record<'default' | 'visibility', number>;
 
 const SERVICES = 4;
 
@@ -145,31 +140,28 @@ const SERVICES = 4;
  * hold about 35 connections per idle server and up to 120 under load: two or three servers on one
  * PostgreSQL (the tests run several) pass its default max_connections of 100, and the next to start dies with
  * "no usable database connection found". A third of each service's share goes to visibility. Connections are
- * kept open: closing idle ones cost a third of the throughput (bench --quick, bare Temporal, 50 in flight:
- * 10 runs/s with 48 kept open, as with the repository's pools, 6.2 with 2 + 1 of each 8 + 4 kept).
+ * kept open (serverConfig: as many idle as open): closing idle ones cost a third of the throughput (bench
+ * --quick, bare Temporal, 50 in flight: 10 runs/s with 48 kept open, as with the repository's pools, 6.2 with
+ * 2 + 1 of each 8 + 4 kept).
  */
 export function connectionPools(maxConnections: number): ConnectionPools {
   const perService = Math.max(2, Math.floor(maxConnections / SERVICES));
   const visibility = Math.max(1, Math.floor(perService / 3));
-  const history = perService - visibility;
-  return {
-    default: { maxConns: history, maxIdleConns: history },
-    visibility: { maxConns: visibility, maxIdleConns: visibility },
-  };
+  return { default: perService - visibility, visibility };
 }
 
-/** The server's configuration: the development-postgres12.yaml of the server's repository, made to run beside this service. */
 /** Where the server listens, and the address to reach it at (0.0.0.0 listens everywhere, 127.0.0.1 reaches it). */
 function endpoints(options: Pick<PostgresServerOptions, 'ip'>) {
   const ip = options.ip ?? '127.0.0.1';
   return { ip, host: ip === '0.0.0.0' ? '127.0.0.1' : ip };
 }
 
+/** The server's configuration: the development-postgres12.yaml of the server's repository, made to run beside this service. */
 export function serverConfig(options: PostgresServerOptions, ports: Ports, dynamicConfigFile: string) {
   const db = parsePostgresUrl(options.postgresUrl);
   const { ip, host } = endpoints(options);
   const pools = connectionPools(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
-  const datastore = (databaseName: string, { maxConns, maxIdleConns }: ConnectionPool) => ({
+  const datastore = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
       databaseName,
@@ -178,7 +170,7 @@ export function serverConfig(options: PostgresServerOptions, ports: Ports, dynam
       user: db.user,
       ...(db.password ? { password: db.password } : {}),
       maxConns,
-      maxIdleConns,
+      maxIdleConns: maxConns,
       maxConnLifetime: '1h',
     },
   });

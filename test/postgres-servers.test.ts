@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,6 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
 import { parsePostgresUrl, type PostgresDatabase } from '../scripts/temporal-postgres';
 import { BESIDE_MAX_CONNECTIONS, startTestTemporal, type TestTemporal } from './helpers/temporal';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Connections PostgreSQL has open to a server's two databases, as PostgreSQL counts them (psql, as pg_dump elsewhere). */
 async function connectionsTo(db: PostgresDatabase, database: string): Promise<number> {

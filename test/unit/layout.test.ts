@@ -38,7 +38,6 @@ async function violations(cwd: string, kind: keyof typeof rules): Promise<string
     validate: true,
     ruleSet: { forbidden: rules[kind] } as ICruiseOptions['ruleSet'],
     tsPreCompilationDeps: kind === 'withTypes',
-    tsConfig: { fileName: join(cwd, 'tsconfig.json') },
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(node_modules|dist)/' },
     baseDir: cwd,
@@ -46,7 +45,7 @@ async function violations(cwd: string, kind: keyof typeof rules): Promise<string
   const previous = process.cwd();
   process.chdir(cwd); // dependency-cruiser reports paths relative to the working directory
   try {
-    const result = await cruise(SOURCE_FOLDERS, options, undefined, { tsConfig: (await import(join(cwd, 'tsconfig.json'), { with: { type: 'json' } })).default });
+    const result = await cruise(SOURCE_FOLDERS, options);
     const output = result.output as Exclude<typeof result.output, string>;
     return output.summary.violations.map((v) => `${v.rule.name}: ${[v.from, ...(v.cycle?.map((c) => c.name) ?? [v.to])].join(' -> ')}`);
   } finally {
