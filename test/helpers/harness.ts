@@ -3,10 +3,12 @@
  * queue and Redis key prefix, a real worker (restartable) and the real API on an ephemeral port.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
@@ -61,6 +63,10 @@ export class Harness {
     });
     const client = await connectClient(config);
     const redis = connectRedis(config, pino({ level: 'silent' }));
+    // A cluster client refuses commands until it has the slot map (no offline queue, common/redis.ts), and
+    // tests call it straight away. One Redis queues them until it is connected (and some tests start with it
+    // unreachable on purpose).
+    if (redis instanceof Cluster && redis.status !== 'ready') await once(redis, 'ready', { signal: AbortSignal.timeout(15_000) });
     const harness = new Harness(config, client, redis, options);
     if (options.worker !== false) await harness.startWorker();
     if (options.api !== false) await harness.serveApi();
