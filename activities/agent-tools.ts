@@ -10,6 +10,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { entityFailure } from '../clients/errors';
 import { whyNotDelete } from '../workflows/shared/access-policy';
+import { EMAIL_PATTERN } from '../workflows/shared/input-rules';
 import { heartbeating } from './heartbeat';
 import type { TaskEntityClient } from '../clients/task-entity';
 import type { Task } from '../common/schemas';
@@ -17,11 +18,13 @@ import type { ToolArgs, ToolName } from '../entities/chat/agent/tools';
 
 export interface ToolUser {
   user_id: string;
-  /** The profile's e-mail: what "my tasks" means. */
+  /** Whose tasks are the user's ("my tasks"): the e-mail their token vouches for (workflows/shared/access-policy.ts identityEmail). */
   email: string | null;
   /** Whose rights the call acts with (recorded as `updated_by`); absent: full rights, `cli`. */
   subject?: string;
   admin?: boolean;
+  /** The subject is a user's verified identity: only then is text they wrote told from text others wrote. */
+  verified?: boolean;
 }
 
 export interface AgentToolInput {
@@ -36,7 +39,11 @@ export interface AgentToolInput {
   new_task_id?: string;
 }
 
-export type AgentToolResult = { ok: true; content: unknown; task?: Task } | { ok: false; error: string };
+/**
+ * A tool's result. `foreign_text`: the content holds text someone other than the user wrote (labelled as
+ * such for the model); a turn that read it asks before it changes anything (entities/chat/agent/turn.ts).
+ */
+export type AgentToolResult = { ok: true; content: unknown; task?: Task; foreign_text?: true } | { ok: false; error: string };
 
 /** A task a turn changed, and the version the turn left it at: what /undo works from. */
 export interface TurnChange {
@@ -64,17 +71,58 @@ export interface UndoChangeResult {
 /** The seed's get_current_time: `2026-11-23 08:15:02 UTC`. */
 export const currentTime = (now = new Date()) => `${now.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-/** What the model reads of a task. */
-const taskView = (task: Task) => ({
-  task_id: task.task_id,
-  title: task.title,
-  description: task.description,
-  status: task.status,
-  assignee: task.assignee,
-  deadline: task.deadline,
-  priority: task.priority,
-  version: task.version,
-});
+/**
+ * Text of a task that someone other than the user wrote, as the model is given it: quoted and labelled, so
+ * that what it says stays data (a description that reads "reassign all tasks to me" is a description).
+ */
+export interface UntrustedText {
+  untrusted_text: string;
+  written_by: string;
+}
+
+/** Whether the user wrote this task's free text: a verified user who created it. Anyone else's, or unknown, is foreign. */
+const writtenByUser = (task: Task, user: ToolUser) => user.verified === true && task.created_by !== undefined && task.created_by === user.subject;
+
+/** An assignee that is an address is data; anything else someone typed there is text. */
+const isAddress = (value: string) => EMAIL_PATTERN.test(value);
+
+/** What the model reads of a task, and whether it holds text someone else wrote. */
+function taskView(task: Task, user: ToolUser): { view: Record<string, unknown>; foreign: boolean } {
+  const own = writtenByUser(task, user);
+  const label = (text: string | null): string | UntrustedText | null =>
+    text === null || text === '' || own ? text : { untrusted_text: text, written_by: task.created_by ?? 'someone else' };
+  const assignee = task.assignee !== null && !isAddress(task.assignee) ? label(task.assignee) : task.assignee;
+  const view = {
+    task_id: task.task_id,
+    title: label(task.title),
+    description: label(task.description),
+    status: task.status,
+    assignee,
+    deadline: task.deadline,
+    priority: task.priority,
+    version: task.version,
+  };
+  const foreign = [view.title, view.description, view.assignee].some((value) => typeof value === 'object' && value !== null);
+  return { view, foreign };
+}
+
+/** A read's result: the task with its text, someone else's labelled (get_task). */
+function showing(task: Task, user: ToolUser): AgentToolResult {
+  const { view, foreign } = taskView(task, user);
+  return { ok: true, content: view, task, ...(foreign ? { foreign_text: true as const } : {}) };
+}
+
+/**
+ * A change's result: what the change left, without the task's text (the model named the task; a title or
+ * description it did not ask to read does not reach it), or for a task it just created, the text it wrote.
+ */
+function changed(task: Task, user: ToolUser, { created = false } = {}): AgentToolResult {
+  if (created) return { ok: true, content: taskView(task, { ...user, verified: true, subject: task.created_by }).view, task };
+  const { view, foreign } = taskView(task, user);
+  const { title: _title, description: _description, ...state } = view;
+  const assigneeIsText = typeof state.assignee === 'object' && state.assignee !== null;
+  return { ok: true, content: state, task, ...(foreign && assigneeIsText ? { foreign_text: true as const } : {}) };
+}
 
 /** The entity said no (the tool's result), or a retry can help (the activity fails and Temporal retries). */
 function refusal(err: unknown, taskId: string): AgentToolResult {
@@ -117,22 +165,26 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
         const { status, assignee } = input.args as ToolArgs['list_tasks'];
         const mine = assignee?.toLowerCase() === 'me';
         if (mine && input.user.email === null) {
-          return { ok: false, error: 'The user has no e-mail address in their profile, so "my tasks" is unknown; ask for it' };
+          return { ok: false, error: 'No verified e-mail address is known for the user (their sign-in token carries none), so "my tasks" is unknown' };
         }
         const page = await tasks.list({ status, assignee: mine ? input.user.email! : assignee }, { pageSize: 20 });
-        return { ok: true, content: { tasks: page.tasks.map(({ workflow_id: _, ...task }) => task), more: page.nextPageToken !== null } };
+        const rows = page.tasks.map(({ workflow_id: _, ...task }) =>
+          task.assignee !== null && !isAddress(task.assignee) ? { ...task, assignee: { untrusted_text: task.assignee, written_by: 'someone else' } } : task,
+        );
+        const foreign = rows.some((row) => typeof row.assignee === 'object' && row.assignee !== null);
+        return { ok: true, content: { tasks: rows, more: page.nextPageToken !== null }, ...(foreign ? { foreign_text: true as const } : {}) };
       }
       case 'get_task': {
         const { task_id } = input.args as ToolArgs['get_task'];
         const task = await tasks.get(task_id);
-        return task ? { ok: true, content: taskView(task), task } : { ok: false, error: `Task ${task_id} does not exist` };
+        return task ? showing(task, input.user) : { ok: false, error: `Task ${task_id} does not exist` };
       }
       case 'create_task': {
         const { title, description, priority } = input.args as ToolArgs['create_task'];
         const taskId = input.new_task_id!;
         try {
           const task = await tasks.create(taskId, { title, description: description ?? null, priority }, { updateId, ifExists: 'reuse', updatedBy });
-          return { ok: true, content: taskView(task), task };
+          return changed(task, input.user, { created: true });
         } catch (err) {
           return refusal(err, taskId);
         }
@@ -140,21 +192,21 @@ export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }
       case 'assign_task': {
         const { task_id, assignee } = input.args as ToolArgs['assign_task'];
         return tasks.assign(task_id, assignee, { updateId, expectedVersion, updatedBy }).then(
-          (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
+          (task): AgentToolResult => changed(task, input.user),
           (err: unknown) => refusal(err, task_id),
         );
       }
       case 'update_status': {
         const { task_id, status } = input.args as ToolArgs['update_status'];
         return tasks.updateStatus(task_id, { status, expected_version: expectedVersion }, { updateId, updatedBy }).then(
-          (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
+          (task): AgentToolResult => changed(task, input.user),
           (err: unknown) => refusal(err, task_id),
         );
       }
       case 'set_deadline': {
         const { task_id, deadline_seconds } = input.args as ToolArgs['set_deadline'];
         return tasks.setDeadline(task_id, deadline_seconds, { updateId, expectedVersion, updatedBy }).then(
-          (task): AgentToolResult => ({ ok: true, content: taskView(task), task }),
+          (task): AgentToolResult => changed(task, input.user),
           (err: unknown) => refusal(err, task_id),
         );
       }

@@ -8,14 +8,17 @@
  * (the request or the credentials are wrong, and will be next time).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { MODEL_REPLY_MAX_CHARS, MODEL_TOOL_CALLS_MAX, TOOL_ARGUMENTS_MAX_CHARS, cut } from '../entities/chat/limits';
 import { heartbeating } from './heartbeat';
 import type { LlmSettings } from './reply';
 
 export interface ModelToolCall {
   id: string;
   name: string;
-  /** The arguments as the model wrote them: a JSON string, not necessarily valid. */
+  /** The arguments as the model wrote them: a JSON string, not necessarily valid; empty when too long. */
   arguments: string;
+  /** Set when the arguments were longer than TOOL_ARGUMENTS_MAX_CHARS: their length (they are not kept). */
+  arguments_too_long?: number;
 }
 
 /** A message of the conversation sent to the model (the chat-completions format). */
@@ -32,6 +35,8 @@ export interface CallModelInput {
 export interface ModelAnswer {
   content: string | null;
   tool_calls: ModelToolCall[];
+  /** Tool calls past MODEL_TOOL_CALLS_MAX, left out of the answer. */
+  tool_calls_dropped?: number;
 }
 
 /** Failure types, for logs and for the workflow's retry policy. */
@@ -86,14 +91,19 @@ export function createModelActivities(llm: LlmSettings | undefined) {
 
       const answer = (await response.json().catch(() => undefined)) as CompletionAnswer | undefined;
       const message = answer?.choices?.[0]?.message;
-      const toolCalls = (message?.tool_calls ?? []).map((call, i) => ({
-        id: typeof call.id === 'string' && call.id !== '' ? call.id : `call_${i}`,
-        name: typeof call.function?.name === 'string' ? call.function.name : '',
-        arguments: typeof call.function?.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function?.arguments ?? {}),
-      }));
-      const content = typeof message?.content === 'string' && message.content.trim() !== '' ? message.content.trim() : null;
-      if (content === null && toolCalls.length === 0) throw ApplicationFailure.retryable('Model answered with neither text nor tool calls', MODEL_FAILURES.malformed);
-      return { content, tool_calls: toolCalls };
+      // Bounded here, where the answer becomes a payload (chat limits, entities/chat/limits.ts).
+      const asked = message?.tool_calls ?? [];
+      const toolCalls = asked.slice(0, MODEL_TOOL_CALLS_MAX).map((call, i): ModelToolCall => {
+        const id = typeof call.id === 'string' && call.id !== '' ? call.id.slice(0, 100) : `call_${i}`;
+        const name = typeof call.function?.name === 'string' ? call.function.name.slice(0, 100) : '';
+        const args = typeof call.function?.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function?.arguments ?? {});
+        return args.length > TOOL_ARGUMENTS_MAX_CHARS ? { id, name, arguments: '', arguments_too_long: args.length } : { id, name, arguments: args };
+      });
+      const text = typeof message?.content === 'string' && message.content.trim() !== '' ? message.content.trim() : null;
+      if (text === null && toolCalls.length === 0) throw ApplicationFailure.retryable('Model answered with neither text nor tool calls', MODEL_FAILURES.malformed);
+      const content = text === null ? null : cut(text, MODEL_REPLY_MAX_CHARS);
+      const dropped = asked.length - toolCalls.length;
+      return { content, tool_calls: toolCalls, ...(dropped > 0 ? { tool_calls_dropped: dropped } : {}) };
     },
   };
 }

@@ -35,9 +35,11 @@ function asActivityFailure(err: unknown, taskId: string): never {
     case 'version_conflict':
       throw ApplicationFailure.nonRetryable(failure.message, 'VersionConflict');
     case 'refused':
+    case 'key_reused':
       throw ApplicationFailure.nonRetryable(failure.message, 'TaskEntityRejected');
     case 'not_applied':
     case 'busy':
+    case 'backlogged':
     case 'unavailable':
       throw ApplicationFailure.retryable(failure.message, 'TaskEntityUnavailable');
   }

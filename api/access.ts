@@ -1,6 +1,6 @@
 /**
- * Who is calling, and what they may do. One middleware authenticates every request but health, metrics and
- * the API docs, and leaves a `principal` on the context; routes ask the helpers below for a right.
+ * Who is calling, and what they may do. One middleware authenticates every request but health and the API
+ * docs (metrics are served on a port of their own, api/metrics.ts), and leaves a `principal` on the context; routes ask the helpers below for a right.
  *
  * Credentials, in order:
  *   - `API_TOKEN`: the service credential, admin rights (compared by SHA-256 digest with timingSafeEqual);
@@ -15,6 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import { jwk } from 'hono/jwk';
 import { jwt } from 'hono/jwt';
 import type { Actor } from '../workflows/shared/access-policy';
+import { EMAIL_PATTERN } from '../workflows/shared/input-rules';
 import type { Config } from '../common/config';
 import { JwksCache, JwksUnavailableError } from './jwks-cache';
 import { ApiError, errorBody } from './errors';
@@ -25,11 +26,13 @@ export interface Principal {
   /** The token's `sub` for users; `api` otherwise. Recorded as the tasks' `updated_by`. */
   subject: string;
   admin: boolean;
+  /** A user's e-mail as the token vouches for it (`email`, unless `email_verified` is false), lower-cased. */
+  email?: string;
 }
 
 export type AccessVariables = { principal: Principal };
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/];
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/];
 const REALM = 'task-agent';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -81,7 +84,7 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
       });
     } catch (err) {
       if (err instanceof JwksUnavailableError) {
-        c.header('Retry-After', '5');
+        c.header('Retry-After', String(err.retryAfterSeconds));
         return c.json(errorBody(err.message), 503);
       }
       if (err instanceof HTTPException && err.status === 401) return unauthorized(c, 'invalid_token', 'Invalid bearer token');
@@ -93,9 +96,21 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
     if (subject === '' || subject === 'api' || subject === 'cli') {
       return unauthorized(c, 'invalid_token', 'The token has no usable subject (sub)');
     }
-    c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin') });
+    const email = verifiedEmail(claims);
+    c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin'), ...(email ? { email } : {}) });
     return next();
   };
+}
+
+/**
+ * The OIDC `email` claim, when the provider does not say it is unverified (`email_verified: false`) and it
+ * looks like an address; lower-cased, as addresses are compared here.
+ */
+function verifiedEmail(claims: Record<string, unknown>): string | undefined {
+  const { email, email_verified: verified } = claims;
+  if (typeof email !== 'string' || verified === false || verified === 'false') return undefined;
+  const trimmed = email.trim();
+  return trimmed.length <= 254 && EMAIL_PATTERN.test(trimmed) ? trimmed.toLowerCase() : undefined;
 }
 
 /** OAuth's space-separated `scope`, or a list under `scope` or `scp` (as some providers issue it). */
@@ -122,8 +137,13 @@ export function requireChatOwner(c: Context, userId: string): void {
   if (!principal.admin && principal.subject !== userId) throw new ApiError(403, `Forbidden: this is ${userId}'s chat`);
 }
 
-/** The rights a caller carries into entities and the agent's tools (workflows/shared/access-policy.ts). */
-export function actorOf(c: Context, email?: string | null): Actor {
+/** The rights a caller carries into entities and the agent's tools (workflows/shared/access-policy.ts): from the token alone. */
+export function actorOf(c: Context): Actor {
   const principal = principalOf(c);
-  return { subject: principal.subject, admin: principal.admin, ...(email ? { email } : {}) };
+  return {
+    subject: principal.subject,
+    admin: principal.admin,
+    ...(principal.kind === 'user' ? { user: true } : {}),
+    ...(principal.email ? { email: principal.email } : {}),
+  };
 }

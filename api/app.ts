@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import type { Context, Next } from 'hono';
+import type { Context, Hono, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ChatEntityClient } from '../clients/chat-entity';
@@ -37,7 +37,17 @@ import type { AppDeps, AppEnv, RouteDeps } from './deps';
 
 const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/** The API's app, and the app that serves its metrics on their own port (api/metrics.ts). */
+export interface Api {
+  app: OpenAPIHono<AppEnv>;
+  metrics: Hono;
+}
+
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  return createApi(deps).app;
+}
+
+export function createApi(deps: AppDeps): Api {
   const app = new OpenAPIHono<AppEnv>({
     // Every schema failure (body, path, query) answers 422 with the list of bad fields.
     defaultHook: (result) => {
@@ -133,9 +143,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.route('/', docsRoutes());
-  metrics.mount(app);
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));
-  return app;
+  return { app, metrics: metrics.app };
 }

@@ -29,9 +29,11 @@ const STATUS: Record<EntityFailureKind, ContentfulStatusCode> = {
   version_conflict: 412,
   not_applied: 503,
   busy: 429,
+  backlogged: 503,
+  key_reused: 422,
   unavailable: 503,
 };
-const RETRY_AFTER: Partial<Record<EntityFailureKind, string>> = { not_applied: '1', busy: '1', unavailable: '5' };
+const RETRY_AFTER: Partial<Record<EntityFailureKind, string>> = { not_applied: '1', busy: '1', backlogged: '30', unavailable: '5' };
 /** Details of our own; the others say what the entity said (why it refused). */
 const DETAIL: Partial<Record<EntityFailureKind, (message: string) => string>> = {
   not_found: () => 'Not found',

@@ -10,7 +10,7 @@ import { connectClient } from '../common/temporal';
 import { startTracing } from '../common/tracing';
 import { subscriberFromConfig } from '../events/subscriber';
 import { authModes } from './access';
-import { createApp } from './app';
+import { createApi } from './app';
 
 /** After the drain, how long open connections get before the process exits anyway (below the k8s grace period). */
 const SHUTDOWN_DEADLINE_MS = 15_000;
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const subscriber = subscriberFromConfig(config, redis, logger);
   subscriber?.start();
   let draining = false;
-  const app = createApp({ config, client, redis, logger, subscriber, draining: () => draining });
+  const { app, metrics } = createApi({ config, client, redis, logger, subscriber, draining: () => draining });
 
   const modes = authModes(config);
   if (modes.includes('open')) {
@@ -42,6 +42,10 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ port: info.port, host: config.HOST }, 'api listening'),
   );
+  const metricsServer =
+    config.API_METRICS_PORT > 0
+      ? serve({ fetch: metrics.fetch, hostname: config.HOST, port: config.API_METRICS_PORT }, (info) => logger.info({ port: info.port }, 'api metrics at /metrics'))
+      : undefined;
 
   const shutdown = async (signal: string) => {
     if (draining) return;
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
     // Stop accepting. Connections still open finish their request and close (Connection: close); idle
     // ones are not cut here, since a just-accepted socket looks idle until its request is parsed.
+    metricsServer?.close();
     server.close(async () => {
       await subscriber?.stop();
       await client.connection.close().catch(() => undefined);

@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics of the API process at GET /metrics: requests and latency by route (the route pattern,
+ * Prometheus metrics of the API process at GET /metrics, served on a port of their own (API_METRICS_PORT)
+ * by an app of their own, never to the API's callers (they show stream and queue state): requests and latency by route (the route pattern,
  * never the raw path, so ids do not explode the label set) and status, the per-entity update lanes (in
  * flight, waiting, 429s), events consumed by the subscriber, the event streams and their consumer groups
  * (events/metrics.ts), and Node's process metrics. One registry per app, so tests can build several apps in
  * one process. deploy/grafana-dashboard.json is built on these and the worker's.
  */
-import type { Hono, MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerEventMetrics } from '../events/metrics';
 import type { EventSubscriber } from '../events/subscriber';
@@ -78,11 +79,11 @@ export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix
     requests.inc(labels);
   };
 
-  const mount = (app: Hono<any>) =>
-    app.get('/metrics', async (c) => {
-      c.header('Content-Type', registry.contentType);
-      return c.body(await registry.metrics());
-    });
+  /** The scraper's app: /metrics and nothing else. */
+  const app = new Hono().get('/metrics', async (c) => {
+    c.header('Content-Type', registry.contentType);
+    return c.body(await registry.metrics());
+  });
 
-  return { registry, middleware, mount };
+  return { registry, middleware, app };
 }

@@ -20,7 +20,7 @@ export interface ServiceProcess {
 export function startProcess(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): ServiceProcess {
   const child = spawnEntry(entry, {
     nodeArgs,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', API_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Record<string, unknown>[] = [];

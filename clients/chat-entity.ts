@@ -22,7 +22,9 @@ import {
   undoLastTurnUpdate,
   type ChatEntityWorkflowSignature,
 } from '../entities/chat/messages';
+import type { KeyedRequest } from '../entities/idempotency';
 import { EntityError, entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
+import { keyedUpdateId } from './idempotency';
 
 /** How long a read waits for the entity's worker before it counts as unavailable. */
 const READ_TIMEOUT_MS = 5_000;
@@ -38,23 +40,32 @@ export class ChatEntityClient {
     private readonly taskQueue: string,
   ) {}
 
-  /** Sends a message and answers with the assistant's entry; the first message starts the user's entity. */
-  send(userId: string, message: ChatMessageRequest, actor?: Actor): Promise<ChatEntry> {
-    const input = actor ? { ...message, actor } : message;
-    return this.call(userId, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
+  /**
+   * Sends a message and answers with the assistant's entry; the first message starts the user's entity.
+   * With `keyed` (an Idempotency-Key) the message is answered once, however often it is sent (see keyedUpdateId).
+   */
+  send(userId: string, message: ChatMessageRequest, actor?: Actor, keyed?: KeyedRequest): Promise<ChatEntry> {
+    const input = { ...message, ...(actor ? { actor } : {}), ...(keyed ? { idempotency: keyed } : {}) };
+    return this.call(
+      userId,
+      (updateId) => this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
+      keyed,
     );
   }
 
   /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. `not_found` for no such approval. */
-  decide(userId: string, approvalId: string, approved: boolean): Promise<ChatEntry> {
-    return this.call(userId, (updateId) => this.handle(userId).executeUpdate(decideApprovalUpdate, { args: [{ approval_id: approvalId, approved }], updateId }));
+  decide(userId: string, approvalId: string, approved: boolean, keyed?: KeyedRequest): Promise<ChatEntry> {
+    const input = { approval_id: approvalId, approved, ...(keyed ? { idempotency: keyed } : {}) };
+    return this.call(userId, (updateId) => this.handle(userId).executeUpdate(decideApprovalUpdate, { args: [input], updateId }), keyed);
   }
 
   /** Reverts the task changes of the user's last turn that made any; answers with what it reverted. */
-  undo(userId: string, actor?: Actor): Promise<ChatEntry> {
-    return this.call(userId, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { args: [actor ? { actor } : {}], updateId, startWorkflowOperation: this.start(userId) }),
+  undo(userId: string, actor?: Actor, keyed?: KeyedRequest): Promise<ChatEntry> {
+    const input = { ...(actor ? { actor } : {}), ...(keyed ? { idempotency: keyed } : {}) };
+    return this.call(
+      userId,
+      (updateId) => this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
+      keyed,
     );
   }
 
@@ -108,8 +119,8 @@ export class ChatEntityClient {
   }
 
   /** Sends one update, again while it does not apply, always with the same update id; fails with EntityError kinds. */
-  private call<T>(userId: string, send: (updateId: string) => Promise<T>): Promise<T> {
-    const updateId = randomUUID();
+  private call<T>(userId: string, send: (updateId: string) => Promise<T>, keyed?: KeyedRequest): Promise<T> {
+    const updateId = keyed ? keyedUpdateId(keyed) : randomUUID();
     const attempt = async () => {
       try {
         return await send(updateId);
@@ -124,3 +135,4 @@ export class ChatEntityClient {
     return this.client.workflow.getHandle(chatEntityWorkflowId(userId));
   }
 }
+

@@ -4,7 +4,7 @@
  * kinds into HTTP answers (api/errors.ts), the activities into retryable or final failures.
  */
 import { ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, WorkflowNotFoundError } from '@temporalio/common';
 
 export type EntityFailureKind =
   /** No such entity, or it holds no such task. */
@@ -20,10 +20,14 @@ export type EntityFailureKind =
   | 'not_applied'
   /** Temporal's limit of updates in flight for this workflow: try again shortly. */
   | 'busy'
+  /** The entity has as many events waiting for Redis as it holds: it takes new work once they are published. */
+  | 'backlogged'
+  /** An Idempotency-Key sent again with another request. */
+  | 'key_reused'
   /** Temporal did not answer (unreachable, or past the call's deadline): try again shortly. */
   | 'unavailable';
 
-const RETRYABLE: ReadonlySet<EntityFailureKind> = new Set(['not_applied', 'busy', 'unavailable']);
+const RETRYABLE: ReadonlySet<EntityFailureKind> = new Set(['not_applied', 'busy', 'backlogged', 'unavailable']);
 
 export class EntityError extends Error {
   override name = 'EntityError';
@@ -48,6 +52,8 @@ const BY_FAILURE_TYPE: Record<string, EntityFailureKind> = {
   ApprovalNotFound: 'not_found',
   VersionConflict: 'version_conflict',
   EntityClosing: 'not_applied',
+  EventsBacklogged: 'backlogged',
+  IdempotencyKeyReused: 'key_reused',
 };
 
 const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
@@ -66,7 +72,7 @@ export function entityFailure(err: unknown, what: string): EntityError | undefin
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const kind = (cause?.type ? BY_FAILURE_TYPE[cause.type] : undefined) ?? 'refused';
-    return new EntityError(kind, cause?.message ?? err.message, { cause: err });
+    return new EntityError(kind, whatFailed(err), { cause: err });
   }
   if (err instanceof WorkflowNotFoundError) return new EntityError('not_found', `${what} not found`, { cause: err });
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
@@ -89,6 +95,20 @@ export function entityFailure(err: unknown, what: string): EntityError | undefin
     }
   }
   return undefined;
+}
+
+/**
+ * What failed, in words: the update's own failure, or the call inside it that failed and why (Temporal's
+ * wrappers alone, "Workflow Update failed" or "Activity task failed", say neither).
+ */
+export function whatFailed(err: WorkflowUpdateFailedError): string {
+  const cause = err.cause;
+  if (cause === undefined) return err.message;
+  let root: Error = cause;
+  while (root.cause instanceof Error) root = root.cause;
+  if (cause instanceof ActivityFailure) return `Activity ${cause.activityType} failed: ${root.message}`;
+  if (cause instanceof ChildWorkflowFailure) return `Child workflow ${cause.workflowType} (${cause.execution.workflowId}) failed: ${root.message}`;
+  return root.message || cause.message;
 }
 
 /** Rethrows `err` as an EntityError when it is one of the outcomes above, else as it is. */

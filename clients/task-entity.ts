@@ -23,6 +23,9 @@ import {
   type TaskEntityWorkflowSignature,
 } from '../entities/task/messages';
 import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
+import { keyedUpdateId } from './idempotency';
+import { equals, equalsAsServed } from './visibility-query';
+import type { KeyedRequest } from '../entities/idempotency';
 
 export interface CallOptions {
   /** The update's id: the same id on every retry of one change, so it applies once. Default: a new id per call. */
@@ -37,19 +40,20 @@ const by = (options: CallOptions) => (options.updatedBy === undefined ? {} : { u
 
 export interface TaskFilters {
   status?: TaskStatus;
-  /** An e-mail address; the caller has refused quotes and backslashes (it goes into the query). */
+  /** Whoever the tasks are assigned to, as written (any text: it is quoted by clients/visibility-query.ts). */
   assignee?: string;
 }
 
 /** The visibility query of a listing: open entities that hold a task, by status and assignee. */
 export function taskListQuery({ status, assignee }: TaskFilters): string {
+  const byAssignee = assignee !== undefined ? equalsAsServed(TaskAssigneeAttribute.name, assignee).condition : undefined;
   return [
-    `WorkflowType = '${TASK_ENTITY_WORKFLOW_TYPE}'`,
-    `ExecutionStatus = 'Running'`,
+    equals('WorkflowType', TASK_ENTITY_WORKFLOW_TYPE),
+    equals('ExecutionStatus', 'Running'),
     // An entity that holds no task (deleted, publishing its last events) has no status.
     `${TaskStatusAttribute.name} IS NOT NULL`,
-    ...(status ? [`${TaskStatusAttribute.name} = '${status}'`] : []),
-    ...(assignee ? [`${TaskAssigneeAttribute.name} = '${assignee}'`] : []),
+    ...(status !== undefined ? [equals(TaskStatusAttribute.name, status)] : []),
+    ...(byAssignee !== undefined ? [byAssignee] : []),
   ].join(' AND ');
 }
 
@@ -73,11 +77,12 @@ export class TaskEntityClient {
    * entity as it is: the same task again changes nothing, a different one is refused. `'fail'` (a new id
    * chosen by the service) refuses an id that is in use.
    */
-  create(taskId: string, input: CreateTaskInput, options: CallOptions & { ifExists?: 'reuse' | 'fail' } = {}): Promise<Task> {
+  create(taskId: string, input: CreateTaskInput, options: CallOptions & { ifExists?: 'reuse' | 'fail'; keyed?: KeyedRequest } = {}): Promise<Task> {
+    const { keyed } = options;
     // A task deleted a moment ago: its run refuses and ends at once; sent again, this starts a fresh one.
-    return this.call(taskId, options, (updateId) =>
+    return this.call(taskId, keyed ? { ...options, updateId: keyedUpdateId(keyed) } : options, (updateId) =>
       this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
-        args: [{ ...input, ...by(options) }],
+        args: [{ ...input, ...by(options), ...(keyed ? { idempotency: keyed } : {}) }],
         updateId,
         startWorkflowOperation: new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
           workflowId: taskEntityWorkflowId(taskId),
@@ -104,7 +109,9 @@ export class TaskEntityClient {
 
   /**
    * A page of tasks from Temporal's visibility (eventually consistent: a change shows a moment after
-   * `get` sees it). Raw gRPC errors come through, so callers can tell a refused page token.
+   * `get` sees it). Raw gRPC errors come through, so callers can tell a refused page token. An assignee the
+   * server cannot match exactly (clients/visibility-query.ts) is matched here, so a page may hold fewer
+   * tasks than asked for and still have a next one.
    */
   async list(filters: TaskFilters, { pageSize, pageToken }: { pageSize: number; pageToken?: Uint8Array }): Promise<{ tasks: TaskSummary[]; nextPageToken: Uint8Array | null }> {
     const page = await this.client.workflowService.listWorkflowExecutions({
@@ -123,7 +130,11 @@ export class TaskEntityClient {
         workflow_id: workflowId,
       };
     });
-    return { tasks, nextPageToken: page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : null };
+    const exactly = filters.assignee !== undefined && equalsAsServed(TaskAssigneeAttribute.name, filters.assignee).exactly;
+    return {
+      tasks: exactly ? tasks.filter((task) => task.assignee === filters.assignee) : tasks,
+      nextPageToken: page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : null,
+    };
   }
 
   assign(taskId: string, assignee: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<Task> {
@@ -157,11 +168,10 @@ export class TaskEntityClient {
     );
   }
 
-  /** Deletes the task; with `expectedVersion`, only if it is still at that version. */
-  delete(taskId: string, options: CallOptions & { expectedVersion?: number } = {}): Promise<void> {
-    return this.call(taskId, options, (updateId) =>
-      this.handle(taskId).executeUpdate(deleteTaskUpdate, { args: [{ expected_version: options.expectedVersion, ...by(options) }], updateId }),
-    );
+  /** Deletes the task; with `expectedVersion` (and `expectedCreatedAt`), only if it is still at that version (of that task). */
+  delete(taskId: string, options: CallOptions & { expectedVersion?: number; expectedCreatedAt?: string } = {}): Promise<void> {
+    const expected = { expected_version: options.expectedVersion, ...(options.expectedCreatedAt ? { expected_created_at: options.expectedCreatedAt } : {}) };
+    return this.call(taskId, options, (updateId) => this.handle(taskId).executeUpdate(deleteTaskUpdate, { args: [{ ...expected, ...by(options) }], updateId }));
   }
 
   private handle(taskId: string): WorkflowHandle<TaskEntityWorkflowSignature> {

@@ -55,6 +55,7 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
 
   HOST: { group: 'api', meaning: 'address the API listens on' },
   PORT: { group: 'api', meaning: 'port the API listens on' },
+  API_METRICS_PORT: { group: 'api', meaning: "API's Prometheus endpoint (`/metrics`), on its own port for the scraper; `0`: off" },
   SHUTDOWN_DRAIN_MS: {
     group: 'api',
     meaning: 'on SIGTERM, how long the API drains first (readiness 503, `Connection: close`) before it stops accepting; 5000 in the manifests',

@@ -60,6 +60,11 @@ export const ConfigSchema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   PORT: port.default(8000),
   /**
+   * Port of the API's Prometheus endpoint (`/metrics`), apart from the API so that only the scraper reaches
+   * it (it shows stream and queue state); 0 turns it off.
+   */
+  API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /**
    * A service credential with admin rights: `Authorization: Bearer <API_TOKEN>`. With neither it nor
    * AUTH_JWT_SECRET / AUTH_JWKS_URL set, the API is open (and says so at start).
    */
@@ -285,8 +290,16 @@ function impossibleCombinations(c: ParsedConfig): { path: keyof ParsedConfig; me
   if (c.WORKER_HEALTH_PORT !== 0 && c.WORKER_HEALTH_PORT === c.WORKER_METRICS_PORT) {
     problems.push({ path: 'WORKER_HEALTH_PORT', message: `WORKER_HEALTH_PORT and WORKER_METRICS_PORT cannot both be ${c.WORKER_HEALTH_PORT}` });
   }
+  if (c.API_METRICS_PORT !== 0 && c.API_METRICS_PORT === c.PORT) {
+    problems.push({ path: 'API_METRICS_PORT', message: `API_METRICS_PORT and PORT cannot both be ${c.PORT} (the metrics are not for the API's callers)` });
+  }
   if (c.AUTH_JWT_SECRET !== undefined && c.AUTH_JWKS_URL !== undefined) {
     problems.push({ path: 'AUTH_JWT_SECRET', message: 'set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL (RS256/ES256), not both' });
+  }
+  if (c.AUTH_JWKS_URL !== undefined && c.AUTH_JWT_AUDIENCE === undefined) {
+    // An identity provider signs tokens for all its applications with the same keys: without the audience
+    // check, a token it issued to any of them would be taken here.
+    problems.push({ path: 'AUTH_JWT_AUDIENCE', message: 'AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE (this API\'s audience), or tokens the identity provider issued for other applications are accepted' });
   }
   for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
     if (c[name] !== undefined && c.AUTH_JWT_SECRET === undefined && c.AUTH_JWKS_URL === undefined) {

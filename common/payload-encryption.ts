@@ -9,6 +9,8 @@
  * (api/routes/codec.ts) serves the same codec to the Web UI and the temporal CLI.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
@@ -102,7 +104,13 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] | string {
   return keys;
 }
 
-/** The data converter of every client and worker: the codec when keys are configured, the SDK's default otherwise. */
+/** common/failure-converter.ts: TypeScript under tsx and vitest, JavaScript when compiled. */
+const FAILURE_CONVERTER_PATH = ['.ts', '.js'].map((ext) => resolve(__dirname, `failure-converter${ext}`)).find((path) => existsSync(path))!;
+
+/**
+ * The data converter of every client and worker: with keys configured, the codec, and failures' text in
+ * payloads so that the codec encrypts it too (common/failure-converter.ts); the SDK's default otherwise.
+ */
 export function dataConverterFor(keys: readonly EncryptionKey[] | undefined): DataConverter | undefined {
-  return keys && keys.length > 0 ? { payloadCodecs: [new AesGcmPayloadCodec(keys)] } : undefined;
+  return keys && keys.length > 0 ? { payloadCodecs: [new AesGcmPayloadCodec(keys)], failureConverterPath: FAILURE_CONVERTER_PATH } : undefined;
 }

@@ -145,6 +145,10 @@ export const TaskSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     version: z.number().int().meta({ description: 'Increases by one with every change' }),
+    created_by: z
+      .string()
+      .optional()
+      .meta({ description: 'Who created the task, and so wrote its title and description (as `updated_by`); absent for tasks created before it was recorded', example: 'user-bob' }),
     updated_by: z
       .string()
       .optional()
@@ -166,9 +170,13 @@ const ExpectedVersionSchema = integerSchema(Rules.version).optional();
 export const AssignTaskInputSchema = object({ assignee: AssigneeSchema, expected_version: ExpectedVersionSchema });
 export type AssignTaskInput = z.infer<typeof AssignTaskInputSchema>;
 
+/** Apply only to the task created at this time (the incarnation an ETag names: not one deleted and created again since). */
+const ExpectedCreatedAtSchema = textSchema(Rules.createdAt).optional();
+
 export const UpdateStatusInputSchema = object({
   status: SettableTaskStatusSchema,
   expected_version: ExpectedVersionSchema,
+  expected_created_at: ExpectedCreatedAtSchema,
 });
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInputSchema>;
 
@@ -176,7 +184,7 @@ export const SetDeadlineInputSchema = object({ deadline_seconds: DeadlineSeconds
 export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
 
 /** `deleteTask`'s optional argument. */
-export const DeleteTaskInputSchema = object({ expected_version: ExpectedVersionSchema });
+export const DeleteTaskInputSchema = object({ expected_version: ExpectedVersionSchema, expected_created_at: ExpectedCreatedAtSchema });
 export type DeleteTaskInput = z.infer<typeof DeleteTaskInputSchema>;
 
 /**
@@ -204,11 +212,8 @@ export const UpdateStatusRequestSchema = object({ status: SettableTaskStatusSche
 
 export const TaskListQuerySchema = z.object({
   status: TaskStatusSchema.optional(),
-  // Quotes and backslashes are refused: the value goes into a visibility query.
-  assignee: textSchema(text(254))
-    .min(1, MESSAGES.empty)
-    .regex(/^[^"'\\]*$/, 'must not contain quotes or backslashes')
-    .optional(),
+  // Any printable text: clients/visibility-query.ts quotes it for the visibility query.
+  assignee: textSchema(text(254)).min(1, MESSAGES.empty).optional(),
   page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
   page_token: z
     .string()
@@ -261,7 +266,10 @@ export const ChatHistorySchema = z
 /** The body of `PUT /chat/{user_id}/profile`: what the agent knows of the user (seed 003's memory). */
 export const UserProfileInputSchema = strictObject({
   name: textSchema(Rules.profileName).nullable().optional().meta({ example: 'Alice' }),
-  email: textSchema(Rules.email).nullable().optional().meta({ description: 'The address tasks are assigned to ("my tasks")', example: 'alice@example.com' }),
+  email: textSchema(Rules.email)
+    .nullable()
+    .optional()
+    .meta({ description: "How to reach the user. With a token that carries a verified e-mail it must be that one; it grants nothing either way", example: 'alice@example.com' }),
   preferred_style: textSchema(Rules.preferredStyle).nullable().optional().meta({ example: 'brief and formal' }),
   summary: textSchema(Rules.profileSummary).nullable().optional().meta({ example: 'Alice leads the backend team.' }),
 }).meta({ id: 'UserProfileInput' });
@@ -276,6 +284,14 @@ export const UserProfileSchema = z
   })
   .meta({ id: 'UserProfile' });
 export type UserProfile = z.infer<typeof UserProfileSchema>;
+
+/** The profile as the API shows it: whether its e-mail is the one the caller's token vouches for. */
+export const UserProfileViewSchema = UserProfileSchema.extend({
+  email_verified: z.boolean().meta({
+    description: "Whether `email` is the address the caller's token vouches for (its `email` claim). The profile's e-mail grants nothing: whose tasks are the user's comes from the token",
+  }),
+}).meta({ id: 'UserProfileView' });
+export type UserProfileView = z.infer<typeof UserProfileViewSchema>;
 
 /** The body of `POST /chat/{user_id}/approvals/{approval_id}`. */
 export const ApprovalDecisionRequestSchema = object({ approved: booleanSchema(Rules.approved) }).meta({ id: 'ApprovalDecision' });
@@ -301,14 +317,14 @@ export const ApprovalListSchema = z.object({ approvals: z.array(ApprovalSchema) 
 // ---------------------------------------------------------------------------------------------
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-export const CodecPayloadsSchema = z
-  .object({
-    payloads: z
-      .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
-      .max(10_000),
-  })
-  .meta({ id: 'CodecPayloads' });
+const CodecPayloadListSchema = z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000);
+export const CodecPayloadsSchema = z.object({ payloads: CodecPayloadListSchema }).meta({ id: 'CodecPayloads' });
 export type CodecPayloads = z.infer<typeof CodecPayloadsSchema>;
+/**
+ * What a codec client sends. Protobuf JSON leaves out empty lists, so the temporal CLI sends `{}` for a call
+ * without arguments (a query, a signal, an update): no `payloads` is none.
+ */
+export const CodecRequestSchema = z.object({ payloads: CodecPayloadListSchema.default([]) }).meta({ id: 'CodecRequest' });
 
 // ---------------------------------------------------------------------------------------------
 // Errors: one shape everywhere

@@ -9,6 +9,7 @@ import { context, propagation } from '@opentelemetry/api';
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';
 import type { CloudEvent } from '../workflows/shared/cloudevents';
+import { jsonBytes } from '../workflows/shared/json-bytes';
 
 const { publishEvents } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10 seconds',
@@ -31,6 +32,9 @@ export interface OutboxOptions {
    * replay must do the same for them).
    */
   stopMidPublish?: boolean;
+  /** Past these the outbox is `full`: the entity takes no new work that would add to it (Redis is away). */
+  maxEvents?: number;
+  maxBytes?: number;
 }
 
 /**
@@ -47,21 +51,40 @@ function withTraceContext(event: CloudEvent): CloudEvent {
 
 export class EventOutbox {
   private readonly pending: CloudEvent[];
+  /** The JSON size of each pending event, in order (measured only when a byte bound is set). */
+  private readonly sizes: number[];
 
   constructor(
     pending: CloudEvent[] = [],
     private readonly options: OutboxOptions = {},
   ) {
     this.pending = [...pending];
+    this.sizes = options.maxBytes === undefined ? [] : this.pending.map(jsonBytes);
   }
 
   /** Adds the event with the trace context it was made in, so its consumer joins that trace (events/trace-context.ts). */
   add(event: CloudEvent): void {
-    this.pending.push(withTraceContext(event));
+    const stamped = withTraceContext(event);
+    this.pending.push(stamped);
+    if (this.options.maxBytes !== undefined) this.sizes.push(jsonBytes(stamped));
   }
 
   get isEmpty(): boolean {
     return this.pending.length === 0;
+  }
+
+  /** Holds as many events as it should (Redis has been away): take no new work that adds more. */
+  get full(): boolean {
+    const { maxEvents = Infinity, maxBytes } = this.options;
+    return this.pending.length >= maxEvents || (maxBytes !== undefined && this.bytes >= maxBytes);
+  }
+
+  get size(): { events: number; bytes: number } {
+    return { events: this.pending.length, bytes: this.bytes };
+  }
+
+  private get bytes(): number {
+    return this.sizes.reduce((sum, n) => sum + n, 0);
   }
 
   snapshot(): CloudEvent[] {
@@ -97,6 +120,7 @@ export class EventOutbox {
       }
       await publishing;
       this.pending.splice(0, batch.length);
+      this.sizes.splice(0, batch.length);
     }
   }
 }

@@ -43,7 +43,7 @@ describe('slash commands without a model', () => {
     expect(await send(user, `/assign ${taskId} bob@example.com`)).toBe(`${taskId} "Review PR #42": assigned, assigned to bob@example.com (version 2)`);
     expect(await send(user, `/status ${taskId} in_progress`)).toBe(`${taskId} "Review PR #42": in_progress, assigned to bob@example.com (version 3)`);
     expect(await send(user, '/task task-nowhere')).toBe('Task task-nowhere does not exist');
-    expect(await send(user, '/tasks mine')).toMatch(/^The user has no e-mail address in their profile/);
+    expect(await send(user, '/tasks mine')).toMatch(/^No verified e-mail address is known for the user/);
     await eventually(() => h.getJson('/tasks?status=in_progress'), (r) => JSON.stringify(r.body).includes(taskId));
     const listed = await send(user, '/tasks in_progress');
     expect(listed).toMatch(new RegExp(`^Open tasks:\n(.*\n)*- ${taskId}: in_progress, bob@example.com`));

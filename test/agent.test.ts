@@ -238,14 +238,15 @@ describe('user memory', () => {
   it('keeps the profile, validates it, and shapes the model’s instructions with it', async () => {
     const user = uniqueId('user-profile');
     const put = (body: unknown) => h.fetch(`/chat/${user}/profile`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(await h.getJson(`/chat/${user}/profile`)).toEqual({ status: 200, body: { name: null, email: null, preferred_style: null, summary: null } });
+    expect(await h.getJson(`/chat/${user}/profile`)).toEqual({ status: 200, body: { name: null, email: null, preferred_style: null, summary: null, email_verified: false } });
 
     const email = `${uniqueId('alice')}@example.com`;
     const profile = { name: 'Alice', email, preferred_style: 'formal', summary: 'Leads the platform team' };
     const saved = await put(profile);
     expect(saved.status).toBe(200);
-    expect(await saved.json()).toEqual(profile);
-    expect((await h.getJson(`/chat/${user}/profile`)).body).toEqual(profile);
+    // With the API open nobody's token vouches for an address: the e-mail is kept, unverified.
+    expect(await saved.json()).toEqual({ ...profile, email_verified: false });
+    expect((await h.getJson(`/chat/${user}/profile`)).body).toEqual({ ...profile, email_verified: false });
 
     for (const [body, field] of [
       [{ ...profile, nickname: 'Al' }, 'nickname'],
@@ -257,9 +258,9 @@ describe('user memory', () => {
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([field]);
     }
-    expect((await h.getJson(`/chat/${user}/profile`)).body).toEqual(profile);
+    expect((await h.getJson(`/chat/${user}/profile`)).body).toEqual({ ...profile, email_verified: false });
 
-    // "My tasks" are the tasks assigned to the profile's e-mail.
+    // With the API open, "my tasks" are the tasks assigned to the profile's e-mail (with tokens: the token's; auth.test.ts).
     const mine = await task('task-mine', email);
     await eventually(() => h.getJson(`/tasks?assignee=${encodeURIComponent(email)}`), (r) => (r.body.tasks as unknown[]).length === 1);
     model.respond = scripted({ toolCalls: [{ name: 'list_tasks', arguments: { assignee: 'me' } }] }, { text: 'You have one task.' });
@@ -293,6 +294,29 @@ describe('model failures and limits', () => {
       'The model is unavailable right now, so I answered by my rules: I can help with tasks. You have 1 messages in our conversation.',
     );
     expect(model.requests).toHaveLength(1);
+  });
+
+  it('bounds what a model answers: text, tool calls per answer, and their arguments', async () => {
+    const user = uniqueId('user-limits');
+    const calls = Array.from({ length: 12 }, (_, i) => ({ name: 'get_current_time', arguments: {}, id: `t${i}` }));
+    model.respond = scripted(
+      { toolCalls: [...calls.slice(0, 11), { name: 'create_task', arguments: { title: 'x', description: 'y'.repeat(7_000) }, id: 'long' }] },
+      { text: 'z'.repeat(10_000) },
+    );
+    const reply = await send(user, 'Say a lot');
+    expect(reply.status).toBe(200);
+    // Text: cut at MODEL_REPLY_MAX_CHARS, saying so.
+    expect(reply.body.content).toBe(`${'z'.repeat(4_000)}… (cut at 4000 characters)`);
+    // Tool calls: the first 8 run (the model's next request answers exactly those), the last says the rest did not.
+    const results = toolMessages(model.requests[1]!);
+    expect(results.map((m) => m.tool_call_id)).toEqual(calls.slice(0, 8).map((c) => c.id));
+    expect(JSON.parse(results.at(-1)!.content!).note).toBe('4 more tool call(s) of that answer were not run: at most 8 per answer');
+    expect(model.requests[1]!.messages.find((m) => m.role === 'assistant')!.tool_calls).toHaveLength(8);
+
+    // Arguments past TOOL_ARGUMENTS_MAX_CHARS are refused by name, not run.
+    model.respond = scripted({ toolCalls: [{ name: 'create_task', arguments: { title: 'x', description: 'y'.repeat(7_000) }, id: 'long' }] }, { text: 'Too long.' });
+    expect((await send(user, 'Make a long one')).body.content).toBe('Too long.');
+    expect(JSON.parse(toolMessages(model.requests.at(-1)!)[0]!.content!).error).toMatch(/^The arguments of create_task are 7\d{3} characters long; a tool call takes at most 6000$/);
   });
 
   it('stops a model that keeps calling tools at AGENT_MAX_STEPS', async () => {

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../common/config';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
@@ -18,11 +19,16 @@ const alice = uniqueId('alice');
 const bob = uniqueId('bob');
 const root = uniqueId('root');
 
-type Claims = { sub?: string; scope?: string; iss?: string; aud?: string; exp?: number; nbf?: number };
+type Claims = { sub?: string; scope?: string; iss?: string; aud?: string; exp?: number; nbf?: number; email?: string; email_verified?: boolean };
 
 async function hs256(claims: Claims, secret = SECRET): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...(claims.scope ? { scope: claims.scope } : {}) })
+  const extra = {
+    ...(claims.scope ? { scope: claims.scope } : {}),
+    ...(claims.email ? { email: claims.email } : {}),
+    ...(claims.email_verified !== undefined ? { email_verified: claims.email_verified } : {}),
+  };
+  return new SignJWT(extra)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub ?? alice)
     .setIssuer(claims.iss ?? ISSUER)
@@ -48,8 +54,8 @@ describe('JWT with AUTH_JWT_SECRET (HS256)', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ env: { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE, API_TOKEN } });
-    aliceToken = await hs256({ sub: alice });
-    bobToken = await hs256({ sub: bob });
+    aliceToken = await hs256({ sub: alice, email: 'Alice@Example.com', email_verified: true });
+    bobToken = await hs256({ sub: bob, email: 'bob@example.com' });
     adminToken = await hs256({ sub: root, scope: 'tasks admin' });
   });
   afterAll(() => h?.close());
@@ -104,13 +110,8 @@ describe('JWT with AUTH_JWT_SECRET (HS256)', () => {
     const processed = await call(bobToken, 'GET', `/tasks/${taskId}`);
     expect(processed.body).toMatchObject({ status: 'assigned', updated_by: alice });
 
-    // Without a profile email nobody is the assignee; with the wrong one neither.
-    const noProfile = await call(aliceToken, 'PUT', `/tasks/${taskId}/status`, { status: 'in_progress' });
-    expect(noProfile.status).toBe(403);
-    expect(String(noProfile.body.detail)).toMatch(/profile email/);
-    await call(bobToken, 'PUT', `/chat/${bob}/profile`, { email: 'bob@example.com' });
+    // The assignee is who the token's e-mail says: not bob, and alice whatever her address's case.
     expect((await call(bobToken, 'PUT', `/tasks/${taskId}/status`, { status: 'in_progress' })).status).toBe(403);
-    await call(aliceToken, 'PUT', `/chat/${alice}/profile`, { email: 'Alice@Example.com' });
     const moved = await call(aliceToken, 'PUT', `/tasks/${taskId}/status`, { status: 'in_progress' });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ status: 'in_progress', updated_by: alice });
@@ -126,6 +127,39 @@ describe('JWT with AUTH_JWT_SECRET (HS256)', () => {
     expect(String(denied.body.detail)).toMatch(/admin/);
     expect((await call(bobToken, 'GET', `/tasks/${taskId}`)).status).toBe(200);
     expect((await call(adminToken, 'DELETE', `/tasks/${taskId}`)).status).toBe(204);
+  });
+
+  it('takes who a user is from the token, never from the profile they typed', async () => {
+    const taskId = uniqueId('identity-task');
+    await call(API_TOKEN, 'POST', '/tasks/process', seedTask(taskId, { assignee: 'alice@example.com' }));
+    await eventually(() => call(API_TOKEN, 'GET', `/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED');
+    const carol = uniqueId('carol');
+    const carolToken = await hs256({ sub: carol }); // no e-mail in her token
+    const daveToken = await hs256({ sub: uniqueId('dave'), email: 'alice@example.com', email_verified: false });
+
+    // A token that vouches for an e-mail fixes the profile's: bob cannot write alice's there.
+    const claimed = await call(bobToken, 'PUT', `/chat/${bob}/profile`, { email: 'alice@example.com' });
+    expect(claimed.status).toBe(422);
+    expect(claimed.body.errors).toEqual([{ field: 'email', message: 'must be the e-mail your token vouches for (bob@example.com), or left out' }]);
+    const own = await call(aliceToken, 'PUT', `/chat/${alice}/profile`, { name: 'Alice', email: 'alice@example.com' });
+    expect(own.body).toMatchObject({ email: 'alice@example.com', email_verified: true });
+
+    // Carol's token names no e-mail: she may write one in her profile, it is shown unverified and grants nothing.
+    const typed = await call(carolToken, 'PUT', `/chat/${carol}/profile`, { email: 'alice@example.com' });
+    expect(typed.body).toMatchObject({ email: 'alice@example.com', email_verified: false });
+    const byApi = await call(carolToken, 'PUT', `/tasks/${taskId}/status`, { status: 'in_progress' });
+    expect(byApi.status).toBe(403);
+    expect(String(byApi.body.detail)).toMatch(/needs a verified e-mail in your token/);
+    // An e-mail the provider says is unverified counts as none.
+    expect((await call(daveToken, 'PUT', `/tasks/${taskId}/status`, { status: 'in_progress' })).status).toBe(403);
+
+    // Through her agent neither: no status change, "my tasks" unknown, and alice's task is someone else's (asked first).
+    expect((await call(carolToken, 'POST', `/chat/${carol}`, { content: `/status ${taskId} in_progress` })).body.content).toMatch(/^Not allowed: changing the status of .* needs a verified e-mail/);
+    expect((await call(carolToken, 'POST', `/chat/${carol}`, { content: '/tasks mine' })).body.content).toMatch(/^No verified e-mail address is known for the user/);
+    const reassign = await call(carolToken, 'POST', `/chat/${carol}`, { content: `/assign ${taskId} carol@example.com` });
+    expect(reassign.body.content).toContain(`${taskId}: assignee alice@example.com → carol@example.com`);
+    expect((await call(carolToken, 'GET', `/chat/${carol}/approvals`)).body.approvals).toHaveLength(1);
+    expect((await call(carolToken, 'GET', `/tasks/${taskId}`)).body).toMatchObject({ assignee: 'alice@example.com', status: 'assigned' });
   });
 
   it("gives the agent's tools its user's rights, no more", async () => {
@@ -174,8 +208,8 @@ describe('JWT with AUTH_JWKS_URL (RS256, ES256)', () => {
   const signer = async (alg: 'RS256' | 'ES256', kid: string) => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-    const sign = (sub: string, scope?: string) =>
-      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg, kid }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const sign = (sub: string, { scope, aud = AUDIENCE }: { scope?: string; aud?: string } = {}) =>
+      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg, kid }).setSubject(sub).setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(privateKey);
     return { jwk, sign };
   };
 
@@ -186,7 +220,7 @@ describe('JWT with AUTH_JWKS_URL (RS256, ES256)', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published }));
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-    h = await Harness.start({ worker: false, env: { AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json` } });
+    h = await Harness.start({ worker: false, env: { AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`, AUTH_JWT_AUDIENCE: AUDIENCE } });
   });
   afterAll(async () => {
     await h?.close();
@@ -200,8 +234,19 @@ describe('JWT with AUTH_JWKS_URL (RS256, ES256)', () => {
     const { sign } = await signer('RS256', 'rsa-0');
     const res = await h.fetch('/events/stats', { headers: { authorization: `Bearer ${await sign(alice)}` } });
     expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBe('5');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // While the provider stays away, the keys are asked for again after a pause, not on every request.
+    const before = fetches;
+    let retryAfter = 0;
+    for (let i = 0; i < 20; i++) {
+      const again = await h.fetch('/events/stats', { headers: { authorization: `Bearer ${await sign(alice)}` } });
+      expect(again.status).toBe(503);
+      retryAfter = Number(again.headers.get('retry-after'));
+    }
+    expect(fetches - before).toBeLessThanOrEqual(1);
     available = true;
+    // The pause the last answer named: then the keys are asked for again.
+    await new Promise((r) => setTimeout(r, retryAfter * 1000 + 100));
   });
 
   it('accepts RS256 and ES256 tokens from the provider, fetching its keys once', async () => {
@@ -227,5 +272,17 @@ describe('JWT with AUTH_JWKS_URL (RS256, ES256)', () => {
     published = [rotated.jwk];
     await new Promise((r) => setTimeout(r, 1_100)); // at most one refetch per second
     expect(await status(await rotated.sign(alice))).toBe(200);
+  });
+
+  it('refuses a token the provider issued for another application (audience)', async () => {
+    const rsa = await signer('RS256', 'rsa-aud');
+    published = [rsa.jwk];
+    await new Promise((r) => setTimeout(r, 1_100)); // let the cache take the new key
+    expect(await status(await rsa.sign(alice))).toBe(200);
+    expect(await status(await rsa.sign(alice, { aud: 'another-application' }))).toBe(401);
+  });
+
+  it('does not start without an audience to check', () => {
+    expect(() => loadConfig({ AUTH_JWKS_URL: 'http://idp.test/jwks.json' })).toThrow(/AUTH_JWT_AUDIENCE: AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE/);
   });
 });

@@ -113,6 +113,18 @@ describe('a failed handover puts back what the run changed', () => {
     expect(await readTask(taskId)).toMatchObject({ status: 'pending', assignee: null, deadline: null, version: 4 });
   });
 
+  it('the deadline the run set firing during the notification retries does not block the compensation', async () => {
+    for (const key of Object.keys(plan)) delete plan[key as keyof typeof plan];
+    webhook.status = 500;
+    const taskId = uniqueId('fail-own-deadline');
+    // Three attempts 1 s then 2 s apart: the 1 s deadline fires while they are tried.
+    const result = await processAgain(taskId, { deadline_seconds: 1 });
+    expect(result.status).toBe('failed');
+    expect(result.message).toMatch(/^Processing failed, compensation applied: Notification service unavailable/);
+    // Created, assigned, deadline, overdue, and the revert.
+    expect(await readTask(taskId)).toMatchObject({ status: 'pending', assignee: null, deadline: null, version: 5 });
+  });
+
   it('a change by someone else meanwhile is kept, and the run says the compensation was refused', async () => {
     const { taskId } = await alicesTask('refused');
     webhook.status = 500;

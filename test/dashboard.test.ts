@@ -73,9 +73,9 @@ describe('the Grafana dashboard', () => {
     webhook.status = 200;
     await eventually(() => h.getJson(`/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED', { timeoutMs: 30_000 });
     expect((await h.postJson(`/chat/${uniqueId('dash-user')}`, { content: 'hello' })).status).toBe(200);
-    await eventually(() => h.fetch('/metrics').then((r) => r.text()), (text) => /task_agent_events_consumed_total\{topic="conversation-events"\} [1-9]/.test(text));
+    await eventually(() => h.metrics(), (text) => /task_agent_events_consumed_total\{topic="conversation-events"\} [1-9]/.test(text));
 
-    const available = new Set([...exported(await (await h.fetch('/metrics')).text()), ...exported(await (await fetch(workerMetrics)).text())]);
+    const available = new Set([...exported(await h.metrics()), ...exported(await (await fetch(workerMetrics)).text())]);
     const queried = dashboard()
       .panels.flatMap((p) => ((p as { targets?: { expr: string }[] }).targets ?? []).map((t) => t.expr))
       .flatMap(metricNames);

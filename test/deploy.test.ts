@@ -128,6 +128,18 @@ describe.each(['k8s', 'k8s/production'])('%s', (dir) => {
     }
   });
 
+  it('points the scrape annotations at the metrics ports the processes serve', () => {
+    for (const { deployment, container } of appContainers(objects)) {
+      const annotations = podTemplate(deployment).metadata.annotations ?? {};
+      if (annotations['prometheus.io/scrape'] !== 'true') continue;
+      const port = Number(annotations['prometheus.io/port']);
+      expect(container.ports.map((p: any) => p.containerPort), deployment.metadata.name).toContain(port);
+      const setting = deployment.metadata.name === 'task-agent-api' ? 'API_METRICS_PORT' : 'WORKER_METRICS_PORT';
+      expect(Number(containerEnv(objects, container)[setting] ?? loadConfig({})[setting]), `${deployment.metadata.name} ${setting}`).toBe(port);
+      expect(port, deployment.metadata.name).not.toBe(Number(containerEnv(objects, container).PORT ?? 8000));
+    }
+  });
+
   it('probes paths the processes really serve, on declared ports', () => {
     const apiPaths = new Set(createApp({ config: loadConfig({}), client: {} as never, redis: {} as never, logger: {} as never }).routes.map((r) => r.path));
     for (const { deployment, container } of appContainers(objects)) {
@@ -284,7 +296,7 @@ describe('the processes with the manifests’ environment', () => {
     // node_modules found through NODE_PATH), and the workflow bundle WORKFLOW_BUNDLE_PATH names.
     const image = mkdtempSync(join(tmpdir(), 'task-agent-image-'));
     await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(image, 'dist')]);
-    const [apiPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const [apiPort, healthPort, metricsPort, apiMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     // Cluster addresses become the test's dev server and Redis; ports become free ones.
     const local = {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -303,6 +315,7 @@ describe('the processes with the manifests’ environment', () => {
         PORT: String(apiPort),
         WORKER_HEALTH_PORT: String(healthPort),
         WORKER_METRICS_PORT: String(metricsPort),
+        API_METRICS_PORT: String(apiMetricsPort),
       };
       const [command, ...args] = container.command as string[];
       expect(command).toBe('node');
@@ -322,6 +335,9 @@ describe('the processes with the manifests’ environment', () => {
     // The worker's SDK metrics, where the manifests' scrape annotations point.
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^temporal_num_pollers\{/m);
+    // The API's, on a port of their own; the API itself does not serve them.
+    expect(await (await fetch(`http://127.0.0.1:${apiMetricsPort}/metrics`)).text()).toMatch(/^task_agent_http_requests_total\{/m);
+    expect(await ready(`http://127.0.0.1:${apiPort}/metrics`)).toBe(401);
     // The compiled worker runs the workflows and activities: a processing run completes.
     const post = await fetch(`http://127.0.0.1:${apiPort}/tasks/process`, {
       method: 'POST',

@@ -18,6 +18,7 @@ import { freePort } from '../scripts/dev-server';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 import { parsePostgresUrl } from '../scripts/temporal-postgres';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { lastUserMessage, startModelServer, type ModelServer } from './helpers/model-server';
 
 const key = () => randomBytes(32).toString('base64');
 const K1 = `k1:${key()}`;
@@ -26,9 +27,12 @@ const PLAIN_MARKER = `plain-${randomBytes(8).toString('hex')}`;
 const SECRET_MARKER = `secret-${randomBytes(8).toString('hex')}`;
 const ROTATED_MARKER = `rotated-${randomBytes(8).toString('hex')}`;
 const CHAT_MARKER = `chat-${randomBytes(8).toString('hex')}`;
+/** What a failing model answers: it reaches the failure's message, which Temporal stores. */
+const FAILURE_MARKER = `failure-${randomBytes(8).toString('hex')}`;
 
 let dir: string;
 let server: TestTemporal;
+let model: ModelServer;
 let apiPort: number;
 let uiPort: number;
 const taskQueue = uniqueId('tq-encryption');
@@ -45,6 +49,8 @@ const harness = (keys?: string) =>
       TEMPORAL_ADDRESS: server.address,
       TASK_QUEUE: taskQueue,
       TEMPORAL_UI_PORT: String(uiPort),
+      LLM_BASE_URL: model.url,
+      LLM_MODEL: 'scripted',
       ...(keys ? { PAYLOAD_ENCRYPTION_KEYS: keys } : {}),
     },
   });
@@ -90,6 +96,10 @@ async function databaseBytes(): Promise<Buffer> {
 }
 
 beforeAll(async () => {
+  // A model that refuses messages about failures with a body that names the marker (a 400: not retried).
+  model = await startModelServer((request) =>
+    lastUserMessage(request).includes('fail') ? { status: 400, body: { error: { message: `bad request ${FAILURE_MARKER}` } } } : { text: 'Noted.' },
+  );
   dir = mkdtempSync(join(tmpdir(), 'task-agent-encryption-'));
   apiPort = await freePort();
   uiPort = await freePort();
@@ -109,6 +119,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  model?.close();
   await server?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -119,6 +130,9 @@ describe('with PAYLOAD_ENCRYPTION_KEYS', () => {
     h = await harness(K1);
     await processTask(h, secretTask, SECRET_MARKER);
     expect((await h.postJson(`/chat/${chatUser}`, { content: `Remember ${CHAT_MARKER}` })).status).toBe(200);
+    // A model call that fails for good: its failure (with the model's error body) is in the chat's history.
+    const failed = await h.postJson(`/chat/${chatUser}`, { content: 'Please fail' });
+    expect(failed.body.content).toMatch(/^The model is unavailable right now/);
   }, 60_000);
   afterAll(() => h?.close());
 
@@ -128,6 +142,17 @@ describe('with PAYLOAD_ENCRYPTION_KEYS', () => {
     expect(bytes.includes(PLAIN_MARKER)).toBe(true);
     expect(bytes.includes(SECRET_MARKER)).toBe(false);
     expect(bytes.includes(CHAT_MARKER)).toBe(false);
+    // Failures too: their message and stack travel as an encrypted payload.
+    expect(bytes.includes(FAILURE_MARKER)).toBe(false);
+    const { events } = await h.client.workflow.getHandle(`chat-entity-${chatUser}`).fetchHistory();
+    const failure = events!.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toBe('Encoded failure');
+    // Read through the codec endpoint (as the CLI and the Web UI do), the failure says what it said.
+    const shown = JSON.parse(await cli('workflow', 'show', '--workflow-id', `chat-entity-${chatUser}`, '--codec-endpoint', `http://127.0.0.1:${apiPort}/codec`)) as {
+      events: { activityTaskFailedEventAttributes?: { failure: { encodedAttributes: { data: string } } } }[];
+    };
+    const attributes = shown.events.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure.encodedAttributes;
+    expect(JSON.parse(Buffer.from(attributes.data, 'base64').toString()).message).toContain(FAILURE_MARKER);
   });
 
   it('reads old and new tasks through the API', async () => {
@@ -148,6 +173,27 @@ describe('with PAYLOAD_ENCRYPTION_KEYS', () => {
     expect(JSON.parse(withCodec.data)).toMatchObject({ task_id: secretTask, description: SECRET_MARKER });
     // Search attributes stay readable by design: listing by task id needs no codec.
     expect(await cli('workflow', 'list', '--query', `TaskId = '${secretTask}'`)).toContain(`task-entity-${secretTask}`);
+  });
+
+  it('serves the CLI’s query, signal and update through the codec endpoint, calls without arguments too', async () => {
+    const codec = ['--codec-endpoint', `http://127.0.0.1:${apiPort}/codec`];
+    // A query without arguments: the CLI sends {} to /codec/encode (protobuf JSON leaves out an empty list).
+    const queried = JSON.parse(await cli('workflow', 'query', '--workflow-id', `task-entity-${secretTask}`, '--name', 'getTask', ...codec)) as { queryResult: unknown[] };
+    expect(queried.queryResult[0]).toMatchObject({ task_id: secretTask, description: SECRET_MARKER });
+    // An update with an argument and one without, and a signal without.
+    const updated = JSON.parse(
+      await cli('workflow', 'update', 'execute', '--workflow-id', `chat-entity-${chatUser}`, '--name', 'processMessage', '--input', JSON.stringify({ content: '/help' }), ...codec),
+    ) as { result: { role: string; content: string } };
+    expect(updated.result).toMatchObject({ role: 'assistant', content: expect.stringContaining('/tasks') });
+    await cli('workflow', 'update', 'execute', '--workflow-id', `chat-entity-${chatUser}`, '--name', 'clearHistory', ...codec);
+    expect((await h.getJson(`/chat/${chatUser}/history`)).body.messages).toEqual([]);
+    await cli('workflow', 'signal', '--workflow-id', `chat-entity-${chatUser}`, '--name', 'clearHistory', ...codec);
+    // What the CLI sends for no arguments, answered as no payloads.
+    expect(await h.postJson('/codec/encode', {})).toEqual({ status: 200, body: { payloads: [] } });
+    expect(await h.postJson('/codec/decode', {})).toEqual({ status: 200, body: { payloads: [] } });
+    // And the history the CLI shows reads in plain text.
+    const shown = await cli('workflow', 'show', '--workflow-id', `chat-entity-${chatUser}`, ...codec);
+    expect(shown).toContain('clearHistory');
   });
 
   it('answers the codec protocol: encode then decode gives back the payload; a tampered one is refused', async () => {

@@ -37,10 +37,13 @@ describe('API_TOKEN', () => {
     expect(res.status).toBe(404);
   });
 
-  it('leaves health, metrics and docs open', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/swagger-ui.css']) {
+  it('leaves health and docs open, and serves no metrics to callers (they have a port of their own)', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs', '/docs/assets/swagger-ui.css']) {
       expect((await h.fetch(path)).status, path).toBe(200);
     }
+    expect((await h.fetch('/metrics')).status).toBe(401);
+    expect((await h.fetch('/metrics', { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+    expect(await h.metrics()).toContain('task_agent_http_requests_total');
   });
 });
 
@@ -62,7 +65,7 @@ describe('docs and metrics', () => {
   });
 
   it('counts requests by route pattern and status', async () => {
-    const metrics = async () => (await h.fetch('/metrics')).text();
+    const metrics = () => h.metrics();
     const count = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     const byRoute = 'task_agent_http_requests_total{method="GET",route="/tasks/:task_id",status="404"}';
     const unmatched = 'task_agent_http_requests_total{method="GET",route="unmatched",status="404"}';
@@ -85,7 +88,7 @@ describe('docs and metrics', () => {
     await h.redis.xadd(key, `${Date.now() - 5_000}-0`, 'event', '{}');
     await h.redis.xreadgroup('GROUP', group, 'c1', 'COUNT', 1, 'STREAMS', key, '>');
     await h.redis.xadd(key, '*', 'event', '{}');
-    const text = await (await h.fetch('/metrics')).text();
+    const text = await h.metrics();
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} ([\\d.]+)$`, 'm').exec(text)?.[1]);
     expect(value('task_agent_event_stream_length{topic="task-events"}')).toBe(2);
     expect(value(`task_agent_event_group_pending{topic="task-events",group="${group}"}`)).toBe(1);

@@ -78,6 +78,7 @@ describe('npm start', () => {
         NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`,
         NOTIFY_TIMEOUT_MS: '60000',
         WORKER_METRICS_PORT: '0',
+        API_METRICS_PORT: '0',
         WORKER_HEALTH_PORT: '0',
         LOG_LEVEL: 'warn',
       },

@@ -8,7 +8,7 @@ import { spawnEntry } from '../scripts/processes';
 function runUntilExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
     const child = spawnEntry(entry, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKER_HEALTH_PORT: '0', WORKER_METRICS_PORT: '0', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKER_HEALTH_PORT: '0', WORKER_METRICS_PORT: '0', API_METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -48,6 +48,7 @@ beforeAll(async () => {
     // Spans leave within a fifth of a second instead of five.
     OTEL_BSP_SCHEDULE_DELAY: '200',
     WORKER_METRICS_PORT: '0',
+    API_METRICS_PORT: '0',
     WORKER_HEALTH_PORT: '0',
   };
   worker = spawnEntry('worker/main.ts', { env: { ...env, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -9,7 +9,8 @@ import { chatEntityWorkflowId } from '../../workflows/shared/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
 import { actorOf } from '../access';
 import type { AppEnv, RouteDeps } from '../deps';
-import { entityBusy, invalidInput, json, temporalUnavailable } from './responses';
+import { keyedRequest } from '../idempotency';
+import { entityBusy, errorResponse, idempotencyHeaders, invalidInput, json, keyReused, temporalUnavailable } from './responses';
 
 const params = z.object({ user_id: UserIdSchema });
 
@@ -18,8 +19,13 @@ const sendMessageRoute = createRoute({
   path: '/chat/{user_id}',
   tags: ['chat'],
   summary: "Send a message to the user's chat entity; answers with the assistant's entry",
-  request: { params, body: { required: true, content: { 'application/json': { schema: ChatMessageRequestSchema } } } },
-  responses: { 200: json(ChatEntrySchema, 'The reply'), 422: invalidInput, 429: entityBusy, 503: temporalUnavailable },
+  request: { params, headers: idempotencyHeaders, body: { required: true, content: { 'application/json': { schema: ChatMessageRequestSchema } } } },
+  responses: {
+    200: json(ChatEntrySchema, 'The reply'),
+    422: keyReused,
+    429: entityBusy,
+    503: errorResponse('Temporal is unavailable, or the chat has as many events waiting for Redis as it holds; try again (see Retry-After)'),
+  },
 });
 
 const getHistoryRoute = createRoute({
@@ -45,7 +51,8 @@ export function chatRoutes({ chats, entityUpdates }: RouteDeps) {
     .openapi(sendMessageRoute, async (c) => {
       const { user_id } = c.req.valid('param');
       const message = c.req.valid('json');
-      const reply = await entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c)));
+      const keyed = keyedRequest(c, message);
+      const reply = await entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c), keyed));
       return c.json(reply, 200);
     })
     .openapi(getHistoryRoute, async (c) => {

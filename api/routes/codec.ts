@@ -8,7 +8,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { PayloadDecryptionError } from '../../common/payload-encryption';
-import { CodecPayloadsSchema, type CodecPayloads } from '../../common/schemas';
+import { CodecPayloadsSchema, CodecRequestSchema, type CodecPayloads } from '../../common/schemas';
 import { requireAdmin } from '../access';
 import type { AppEnv, RouteDeps } from '../deps';
 import { ApiError } from '../errors';
@@ -20,7 +20,7 @@ const route = (operation: 'encode' | 'decode') =>
     path: `/codec/${operation}`,
     tags: ['codec'],
     summary: operation === 'decode' ? 'Decrypt payloads (for the Web UI and the temporal CLI)' : 'Encrypt payloads',
-    request: { body: { required: true, content: { 'application/json': { schema: CodecPayloadsSchema } } } },
+    request: { body: { required: true, content: { 'application/json': { schema: CodecRequestSchema } } } },
     responses: {
       200: json(CodecPayloadsSchema, 'The payloads, decoded or encoded in order'),
       401: errorResponse('No valid credentials'),

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { EntityError } from '../../clients/errors';
+import { keyedTaskId } from '../../clients/idempotency';
 import { taskListQuery } from '../../clients/task-entity';
 import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import {
@@ -29,7 +30,8 @@ import type { AppEnv, RouteDeps } from '../deps';
 import { etagOf, expectedVersion, matchesIfNoneMatch } from '../etag';
 import { ApiError, notFound } from '../errors';
 import { decodePageToken, encodePageToken, invalidPageToken } from '../page-token';
-import { entityBusy, errorResponse, invalidInput, json, temporalUnavailable } from './responses';
+import { keyedRequest } from '../idempotency';
+import { entityBusy, errorResponse, idempotencyHeaders, invalidInput, json, keyReused, temporalUnavailable } from './responses';
 
 const params = z.object({ task_id: TaskIdSchema });
 const withEtag = (schema: typeof TaskSchema, description: string) => ({
@@ -42,8 +44,8 @@ const createTaskRoute = createRoute({
   path: '/tasks',
   tags: ['tasks'],
   summary: 'Create a task with a generated id',
-  request: { body: { required: true, content: { 'application/json': { schema: CreateTaskRequestSchema } } } },
-  responses: { 201: withEtag(TaskSchema, 'Created'), 422: invalidInput, 503: temporalUnavailable },
+  request: { headers: idempotencyHeaders, body: { required: true, content: { 'application/json': { schema: CreateTaskRequestSchema } } } },
+  responses: { 201: withEtag(TaskSchema, 'Created (or, for a resent Idempotency-Key, as it was created)'), 422: keyReused, 503: temporalUnavailable },
 });
 
 const listTasksRoute = createRoute({
@@ -83,7 +85,7 @@ const updateStatusRoute = createRoute({
   responses: {
     200: withEtag(TaskSchema, 'The task after the change'),
     404: errorResponse('No such task'),
-    403: errorResponse('Only the assignee (by profile email) or an admin changes the status'),
+    403: errorResponse('Only the assignee (by the e-mail in their token) or an admin changes the status'),
     409: errorResponse('The change is not allowed in the task’s current state'),
     412: errorResponse('If-Match no longer matches: the task changed'),
     422: invalidInput,
@@ -120,11 +122,16 @@ function sendTask<S extends 200 | 201>(c: Context<AppEnv>, task: Task, status: S
   return c.json(task, status);
 }
 
-export function taskRoutes({ tasks, chats, entityUpdates }: RouteDeps) {
+export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(createTaskRoute, async (c) => {
-      const taskId = randomUUID();
-      const task = await tasks.create(taskId, c.req.valid('json'), { ifExists: 'fail', updatedBy: principalOf(c).subject });
+      const input = c.req.valid('json');
+      const keyed = keyedRequest(c, input);
+      const subject = principalOf(c).subject;
+      // A keyed creation names its task after the caller and key, so a resend reaches the same entity,
+      // which answers with the task as it first created it.
+      const taskId = keyed ? keyedTaskId(subject, keyed.key) : randomUUID();
+      const task = await tasks.create(taskId, input, keyed ? { ifExists: 'reuse', keyed, updatedBy: subject } : { ifExists: 'fail', updatedBy: subject });
       c.header('Location', `/tasks/${taskId}`);
       return sendTask(c, task, 201);
     })
@@ -163,28 +170,34 @@ export function taskRoutes({ tasks, chats, entityUpdates }: RouteDeps) {
       if (status === undefined) {
         throw new ApiError(422, 'Request validation failed', [{ field: 'status', message: 'is required, in the body or as ?status=' }]);
       }
-      let expected_version = expectedVersion(c.req.header('if-match'));
+      const precondition = expectedVersion(c.req.header('if-match'));
+      let expected_version = precondition?.version;
       const principal = principalOf(c);
       if (!principal.admin) {
-        // Only the assignee moves a task along: checked on the version read here, and the change applies
-        // only at that version, so a reassignment in between answers 412 instead of slipping through.
-        const [current, profile] = await Promise.all([tasks.get(task_id), chats.profile(principal.subject)]);
+        // Only the assignee (by the e-mail the token vouches for) moves a task along: checked on the version
+        // read here, and the change applies only at that version, so a reassignment in between answers 412
+        // instead of slipping through.
+        const current = await tasks.get(task_id);
         if (current === null) throw notFound('Task not found');
-        const why = whyNotChangeStatus(actorOf(c, profile.email), current);
+        const why = whyNotChangeStatus(actorOf(c), current);
         if (why) throw new ApiError(403, `Forbidden: ${why}`);
         expected_version ??= current.version;
       }
       const task = await entityUpdates
-        .run(taskEntityWorkflowId(task_id), () => tasks.updateStatus(task_id, { status, expected_version }, { updatedBy: principal.subject }))
+        .run(taskEntityWorkflowId(task_id), () =>
+          tasks.updateStatus(task_id, { status, expected_version, ...(precondition ? { expected_created_at: precondition.created_at } : {}) }, { updatedBy: principal.subject }),
+        )
         .catch(taskNotFoundAs404);
       return sendTask(c, task, 200);
     })
     .openapi(deleteTaskRoute, async (c) => {
       requireAdmin(c);
       const { task_id } = c.req.valid('param');
-      const expectedVersionOfDelete = expectedVersion(c.req.header('if-match'));
+      const precondition = expectedVersion(c.req.header('if-match'));
       await entityUpdates
-        .run(taskEntityWorkflowId(task_id), () => tasks.delete(task_id, { expectedVersion: expectedVersionOfDelete, updatedBy: principalOf(c).subject }))
+        .run(taskEntityWorkflowId(task_id), () =>
+          tasks.delete(task_id, { expectedVersion: precondition?.version, expectedCreatedAt: precondition?.created_at, updatedBy: principalOf(c).subject }),
+        )
         .catch(taskNotFoundAs404);
       return c.body(null, 204);
     });

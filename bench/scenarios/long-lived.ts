@@ -1,4 +1,5 @@
 /** 5. Long-lived entity: many mutations on one task; continue-as-new keeps history bounded; queries stay fast. */
+import { equals } from '../../clients/visibility-query';
 import { taskEntityWorkflowId } from '../../workflows/shared/ids';
 import { assignTaskUpdate, getTaskQuery } from '../../entities/task/messages';
 import { createTask } from '../api';
@@ -19,7 +20,7 @@ export async function longLived(ctx: BenchContext): Promise<ScenarioResult> {
   const final = await handle(busy).query(getTaskQuery);
   const description = await handle(busy).describe();
   let runs = 0;
-  for await (const _ of ctx.client.workflow.list({ query: `WorkflowId = '${taskEntityWorkflowId(busy)}'` })) runs++;
+  for await (const _ of ctx.client.workflow.list({ query: equals('WorkflowId', taskEntityWorkflowId(busy)) })) runs++;
   ctx.log(`long-lived: ${mutations} mutations in ${round(loop.wallMs / 1000, 1)} s; version ${final?.version}; ${runs} runs; current history ${description.historyLength} events`);
 
   const measure = (id: string) => sequential(200, () => handle(id).query(getTaskQuery));

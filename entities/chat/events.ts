@@ -2,11 +2,13 @@
 import type { ChatEntry } from '../../common/schemas';
 import { TOPICS, cloudEvent, type CloudEvent } from '../../workflows/shared/cloudevents';
 import type { ToolLogEntry } from './agent/turn';
+import { EVENT_TOOL_CALLS_MAX, cut } from './limits';
 
 /**
  * `conversation.updated`: the user's message (null when the reply came on its own, as when an approval
  * expired) and the reply, timed at the reply; with the agent, the tool calls since the last reply and what
- * each came to.
+ * each came to (at most EVENT_TOOL_CALLS_MAX, each argument list at most ARGUMENTS_SHOWN characters: an
+ * event is a notice, the entity holds the record).
  */
 export function conversationUpdated(
   userId: string,
@@ -26,7 +28,15 @@ export function conversationUpdated(
       user_message: userEntry,
       assistant_message: assistantEntry,
       timestamp: assistantEntry.timestamp,
-      ...(toolCalls ? { tool_calls: toolCalls } : {}),
+      ...(toolCalls ? { tool_calls: toolCalls.slice(0, EVENT_TOOL_CALLS_MAX).map(shown) } : {}),
+      ...(toolCalls && toolCalls.length > EVENT_TOOL_CALLS_MAX ? { tool_calls_not_listed: toolCalls.length - EVENT_TOOL_CALLS_MAX } : {}),
     },
   });
+}
+
+const ARGUMENTS_SHOWN = 1_000;
+
+function shown(entry: ToolLogEntry): ToolLogEntry {
+  const args = JSON.stringify(entry.arguments ?? null);
+  return args.length <= ARGUMENTS_SHOWN ? entry : { ...entry, arguments: cut(args, ARGUMENTS_SHOWN) };
 }

@@ -12,6 +12,7 @@ import type { Actor } from '../../workflows/shared/access-policy';
 import type { Approval, ApprovalDecisionInput, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../../common/schemas';
 import type { CloudEvent } from '../../workflows/shared/cloudevents';
 import type { TurnState } from './agent/turn';
+import type { IdempotencyRecord, KeyedRequest } from '../idempotency';
 
 export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
 
@@ -19,13 +20,17 @@ export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
  * A message, with the rights of whoever sent it (the API's caller): the agent's tools act with them. A
  * message without `actor` (the temporal CLI, runs from before) acts with full rights, as Temporal access has.
  */
-export type ChatMessageInput = ChatMessageRequest & { actor?: Actor };
+export type ChatMessageInput = ChatMessageRequest & { actor?: Actor } & Keyed;
 export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageInput], 'processMessage'>('processMessage');
 /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. */
-export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput], 'decideApproval'>('decideApproval');
+export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput & Keyed], 'decideApproval'>('decideApproval');
 /** Who asks for the undo (the CLI sends no input: full rights). */
-export interface UndoInput {
+export interface UndoInput extends Keyed {
   actor?: Actor;
+}
+/** A request sent with an Idempotency-Key: it is answered once (entities/idempotency.ts). */
+export interface Keyed {
+  idempotency?: KeyedRequest;
 }
 /** Reverts the task changes of the user's last turn that changed tasks; answers with what it reverted. */
 export const undoLastTurnUpdate = defineUpdate<ChatEntry, [UndoInput | undefined], 'undoLastTurn'>('undoLastTurn');
@@ -61,6 +66,8 @@ export interface ChatEntityInput {
   pending_turn?: TurnState;
   /** The last turn that changed tasks. */
   last_changes?: UndoableTurn;
+  /** Idempotency keys of the last day, with their first answers. */
+  idempotency_keys?: IdempotencyRecord<ChatEntry>[];
 }
 
 /** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */

@@ -16,6 +16,13 @@
  * steady stream there is always one more waiting. So once the run should continue as new, it accepts no
  * new message: they are refused as `EntityClosing`, which the chat's client sends again, and they land in
  * the next run. History stays bounded and no message is lost.
+ *
+ * Nothing a turn calls can fail the chat or leave it stuck: a call that fails for good is that call's
+ * result (agent/turn.ts), and anything else a turn throws ends that turn with a reply that says so, never
+ * the run; a turn waits for approval only while an approval is undecided. What a run carries over is
+ * bounded (limits.ts): with Redis away the outbox fills up, and then new messages are refused (503) until
+ * Redis takes the events, rather than any event being dropped. Requests with an Idempotency-Key are
+ * answered once (../idempotency.ts).
  */
 import type { Actor } from '../../workflows/shared/access-policy';
 import {
@@ -40,8 +47,10 @@ import { checkInput, describeFieldErrors, type InputRules } from '../../workflow
 import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
 import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
+import { IdempotencyStore, KEY_REUSED, keyedRequestOf, type KeyedRequest } from '../idempotency';
 import { HELP, parseCommand } from './agent/commands';
-import { newTurn, resumeTurn, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
+import { FAILURES_CONTAINED_PATCH, newTurn, resumeTurn, rootMessage, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
+import { OUTBOX_MAX_BYTES, OUTBOX_MAX_EVENTS, REPLY_MAX_CHARS, cut } from './limits';
 import { conversationUpdated } from './events';
 import {
   EMPTY_PROFILE,
@@ -62,6 +71,11 @@ import { chatAsRecordedBefore } from './workflow-v1';
 
 /** Runs recorded before this patch asked the model through a local activity, without tools (workflow-v1.ts). */
 export const CHAT_ENTITY_V2_PATCH = 'chat-entity-v2';
+/**
+ * Runs recorded before this patch kept a turn waiting when nothing in it waited any more (a tool that failed
+ * after the approval left it so), answering every later message with an empty list of changes to decide.
+ */
+const STALE_WAIT_PATCH = 'chat-drops-turn-with-nothing-waiting';
 
 const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 /** /undo: one activity per task, newest first. */
@@ -88,6 +102,7 @@ class ChatEntity {
   pending: TurnState | undefined;
   private lastChanges: UndoableTurn | undefined;
   readonly outbox: EventOutbox;
+  private readonly keys: IdempotencyStore<ChatEntry>;
   private readonly turns = new Mutex();
   private settings: { value: ActivitySettings; at: number } | undefined;
 
@@ -97,7 +112,8 @@ class ChatEntity {
     this.profile = input.profile ?? EMPTY_PROFILE;
     this.pending = input.pending_turn;
     this.lastChanges = input.last_changes;
-    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true });
+    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true, maxEvents: OUTBOX_MAX_EVENTS, maxBytes: OUTBOX_MAX_BYTES });
+    this.keys = new IdempotencyStore(input.idempotency_keys);
   }
 
   get userId(): string {
@@ -113,8 +129,53 @@ class ChatEntity {
     if (this.shouldContinueAsNew()) throw ApplicationFailure.retryable(`Chat ${this.userId} is continuing as new: send again`, 'EntityClosing');
   }
 
+  /** While Redis has not taken this many events, the chat takes no new message (they would add more). */
+  refuseWhileBacklogged(): void {
+    if (!this.outbox.full) return;
+    const { events, bytes } = this.outbox.size;
+    throw ApplicationFailure.retryable(
+      `Chat ${this.userId} has ${events} events (${Math.round(bytes / 1024)} KB) waiting for Redis; it takes new messages once they are published`,
+      'EventsBacklogged',
+    );
+  }
+
+  /**
+   * A keyed request's validator: the same key with the same request again is let through (its handler answers
+   * with the first answer, refusing nothing), with another request refused. True for a resend.
+   */
+  acceptsResend(input: unknown): boolean {
+    const request = keyedRequestOf(input);
+    if (request === undefined) return false;
+    const check = this.keys.check(request, Date.now());
+    if (check.kind === 'reused') throw ApplicationFailure.nonRetryable(check.message, KEY_REUSED);
+    return check.kind === 'replay';
+  }
+
+  /** Runs `answer` once per idempotency key (none: every time); a resend gets the first answer, waiting for it if need be. */
+  async once(input: unknown, answer: () => Promise<ChatEntry>): Promise<ChatEntry> {
+    const request: KeyedRequest | undefined = keyedRequestOf(input);
+    if (request === undefined) return answer();
+    const check = this.keys.check(request, Date.now());
+    if (check.kind === 'reused') throw ApplicationFailure.nonRetryable(check.message, KEY_REUSED);
+    if (check.kind === 'replay') {
+      const { record } = check;
+      await condition(() => record.answer !== undefined);
+      return record.answer!;
+    }
+    const record = this.keys.begin(request, Date.now());
+    try {
+      const reply = await answer();
+      this.keys.finish(record, reply, Date.now());
+      return reply;
+    } catch (err) {
+      this.keys.forget(record);
+      throw err;
+    }
+  }
+
   validateDecision(input: unknown): void {
     const { approval_id } = parse(ApprovalDecisionInputRules, input);
+    if (this.acceptsResend(input)) return;
     if (!undecided(this.pending).some((a) => a.approval_id === approval_id)) {
       throw ApplicationFailure.nonRetryable(`No approval ${approval_id} is waiting (decided, expired, or never asked)`, 'ApprovalNotFound');
     }
@@ -129,6 +190,7 @@ class ChatEntity {
       const userEntry: ChatEntry = { role: 'user', content, timestamp: new Date().toISOString() };
       const command = parseCommand(content);
       if (command?.kind === 'decide') return this.decide(command.approval_id, command.approved, userEntry);
+      this.dropStaleWait();
       if (this.pending) return this.conclude(userEntry, waitingReminder(this.pending), this.pending, true);
       if (command?.kind === 'undo') return this.conclude(userEntry, await this.undo(actor));
       if (command?.kind === 'help') return this.conclude(userEntry, HELP);
@@ -136,13 +198,17 @@ class ChatEntity {
       const ctx = await this.context();
       if (command?.kind === 'tool') {
         const turn = newTurn(userEntry, number, 'command', actor);
-        const progress = await runCommandTurn(ctx, turn, command.tool, command.arguments);
-        return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+        return this.safely(userEntry, turn, async () => {
+          const progress = await runCommandTurn(ctx, turn, command.tool, command.arguments);
+          return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+        });
       }
       if (!ctx.settings.model) return this.conclude(userEntry, ruleReply(content, number));
       const turn = newTurn(userEntry, number, 'model', actor);
-      const progress = await runModelTurn(ctx, turn);
-      return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      return this.safely(userEntry, turn, async () => {
+        const progress = await runModelTurn(ctx, turn);
+        return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      });
     });
   }
 
@@ -159,6 +225,28 @@ class ChatEntity {
       const userEntry: ChatEntry = { role: 'user', content: '/undo', timestamp: new Date().toISOString() };
       return this.conclude(userEntry, await this.undo(actor));
     });
+  }
+
+  /**
+   * Runs a turn; whatever it throws (a failure no call caught, on a run from after the patch) ends the turn
+   * with a reply saying so: its changes so far are kept for /undo, nothing stays waiting, the run goes on.
+   */
+  private async safely(userEntry: ChatEntry | null, turn: TurnState, run: () => Promise<ChatEntry>): Promise<ChatEntry> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof Error) || !patched(FAILURES_CONTAINED_PATCH)) throw err;
+      turn.waiting = undefined;
+      return this.conclude(userEntry, `I could not finish: ${rootMessage(err)}.`, turn, false);
+    }
+  }
+
+  /** A turn left waiting with nothing undecided in it (before the patch a failed tool could leave one) is over. */
+  private dropStaleWait(): void {
+    if (this.pending && undecided(this.pending).length === 0 && patched(STALE_WAIT_PATCH)) {
+      this.pending.waiting = undefined;
+      this.pending = undefined;
+    }
   }
 
   clear(): Promise<void> {
@@ -202,9 +290,12 @@ class ChatEntity {
       for (const approval of expired) approval.decision = 'expired';
       if (undecided(this.pending).length > 0) return;
       const turn = this.pending;
-      const progress = await resumeTurn(await this.context(), turn);
       const note = `No decision came in time, so I did not do: ${expired.map((a) => a.summary).join('; ')}.`;
-      this.conclude(null, `${note}\n${progress.reply}`, turn, progress.waiting !== undefined);
+      // On the run's own coroutine: a failure here would fail the chat, so it ends the turn instead.
+      await this.safely(null, turn, async () => {
+        const progress = await resumeTurn(await this.context(), turn);
+        return this.conclude(null, `${note}\n${progress.reply}`, turn, progress.waiting !== undefined);
+      });
     });
   }
 
@@ -218,6 +309,7 @@ class ChatEntity {
       profile: this.profile,
       pending_turn: this.pending,
       last_changes: this.lastChanges,
+      idempotency_keys: this.keys.snapshot(Date.now()),
     };
   }
 
@@ -238,33 +330,50 @@ class ChatEntity {
       const noted = `Noted: ${approved ? 'approved' : 'denied'} ${approval.summary}.`;
       return this.conclude(userEntry, `${noted}\n${waitingReminder(turn)}`, turn, true);
     }
-    const progress = await resumeTurn(await this.context(), turn);
-    return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+    return this.safely(userEntry, turn, async () => {
+      const progress = await resumeTurn(await this.context(), turn);
+      return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+    });
   }
 
-  /** Reverts the task changes of the last turn that made any, newest first; says what it did for each task. */
+  /**
+   * Reverts the task changes of the last turn that made any, newest first; says what it did for each task.
+   * A task whose revert fails for good stays in the undo information, so /undo can be asked again for it.
+   */
   private async undo(actor: Actor | undefined): Promise<string> {
     const last = this.lastChanges;
     if (!last) return 'Nothing to undo: none of your turns has changed a task since the last undo.';
-    this.lastChanges = undefined;
     const lines: string[] = [];
+    const left: typeof last.changes = [];
     for (const change of [...last.changes].reverse()) {
-      const result = await undoSteps.undoChange.executeWithOptions({ summary: `Undo ${change.task_id}` }, [
-        {
-          change,
-          changes_by: last.changes_by,
-          update_id: `${chatEntityWorkflowId(this.userId)}/undo/${last.turn_id}/${change.task_id}`,
-          ...(actor ? { updated_by: actor.subject } : {}),
-        },
-      ]);
-      lines.push(`- ${result.line}`);
+      try {
+        const result = await undoSteps.undoChange.executeWithOptions({ summary: `Undo ${change.task_id}` }, [
+          {
+            change,
+            changes_by: last.changes_by,
+            update_id: `${chatEntityWorkflowId(this.userId)}/undo/${last.turn_id}/${change.task_id}`,
+            ...(actor ? { updated_by: actor.subject } : {}),
+          },
+        ]);
+        lines.push(`- ${result.line}`);
+      } catch (err) {
+        if (!patched(FAILURES_CONTAINED_PATCH)) {
+          // As runs from before the patch did: the undo information was gone before the first revert.
+          this.lastChanges = undefined;
+          throw err;
+        }
+        left.unshift(change);
+        lines.push(`- ${change.task_id}: not reverted yet (${rootMessage(err)})`);
+      }
     }
-    return [`Undid the task changes of "${last.message}":`, ...lines].join('\n');
+    this.lastChanges = left.length > 0 ? { ...last, changes: left } : undefined;
+    const again = left.length > 0 ? ['Ask /undo again to revert what is left.'] : [];
+    return [`Undid the task changes of "${last.message}":`, ...lines, ...again].join('\n');
   }
 
   /** Records a reply: the history, the event, the turn still waiting (if it does), what /undo can revert. */
   private conclude(userEntry: ChatEntry | null, reply: string, turn?: TurnState, waiting = false): ChatEntry {
-    const assistantEntry: ChatEntry = { role: 'assistant', content: reply, timestamp: new Date().toISOString() };
+    const assistantEntry: ChatEntry = { role: 'assistant', content: cut(reply, REPLY_MAX_CHARS), timestamp: new Date().toISOString() };
     this.history = capHistory([...this.history, ...(userEntry ? [userEntry] : []), assistantEntry]);
     this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log));
     if (turn) {
@@ -295,7 +404,12 @@ class ChatEntity {
 function actorOf(input: { actor?: unknown } | undefined): Actor | undefined {
   const actor = input?.actor as Partial<Actor> | undefined;
   if (typeof actor?.subject !== 'string' || typeof actor.admin !== 'boolean') return undefined;
-  return { subject: actor.subject, admin: actor.admin };
+  return {
+    subject: actor.subject,
+    admin: actor.admin,
+    ...(actor.user === true ? { user: true } : {}),
+    ...(typeof actor.email === 'string' && actor.email.length <= 254 ? { email: actor.email } : {}),
+  };
 }
 
 function waitingReminder(turn: TurnState): string {
@@ -311,14 +425,24 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
   const chat = new ChatEntity(input);
   const sleepUnless = sleepUnlessForThisRun();
 
-  setHandler(processMessageUpdate, (message) => chat.message(message.content, actorOf(message)), {
+  setHandler(processMessageUpdate, (message) => chat.once(message, () => chat.message(message.content, actorOf(message))), {
     validator: (message) => {
       parse(ChatMessageRequestRules, message);
+      if (chat.acceptsResend(message)) return;
       chat.refuseWhileClosing();
+      chat.refuseWhileBacklogged();
     },
   });
-  setHandler(decideApprovalUpdate, (input) => chat.decideFromUpdate(input.approval_id, input.approved), { validator: (input) => chat.validateDecision(input) });
-  setHandler(undoLastTurnUpdate, (input) => chat.undoFromUpdate(actorOf(input)), { validator: (_input) => chat.refuseWhileClosing() });
+  setHandler(decideApprovalUpdate, (input) => chat.once(input, () => chat.decideFromUpdate(input.approval_id, input.approved)), {
+    validator: (input) => chat.validateDecision(input),
+  });
+  setHandler(undoLastTurnUpdate, (input) => chat.once(input, () => chat.undoFromUpdate(actorOf(input))), {
+    validator: (input) => {
+      if (chat.acceptsResend(input)) return;
+      chat.refuseWhileClosing();
+      chat.refuseWhileBacklogged();
+    },
+  });
   setHandler(setProfileUpdate, (input) => chat.setProfile(input), {
     validator: (input) => {
       parse(UserProfileInputRules, input, { strict: true });

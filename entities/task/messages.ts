@@ -7,6 +7,7 @@
  * Importable from anywhere: this module defines names and shapes only (clients/task-entity.ts sends them,
  * entities/task/workflow.ts handles them).
  */
+import type { IdempotencyRecord } from '../idempotency';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AssignTaskInput,
@@ -64,6 +65,10 @@ export interface TaskEntityInput {
   outbox?: CloudEvent[];
   /** Continue-as-new once history has this many events (default: when Temporal suggests it). */
   history_limit?: number;
+  /** The update that set the current deadline: the task going overdue is that update's doing (see UpdateLog). */
+  deadline_set_by?: string;
+  /** Idempotency keys of creations (POST /tasks) of the last day, with their first answers. */
+  idempotency_keys?: IdempotencyRecord<Task>[];
 }
 
 /** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */
@@ -74,7 +79,7 @@ export type TaskEntityWorkflowSignature = (input: TaskEntityInput) => Promise<vo
  * version, no such task, and a run that is closing (the task was just deleted: send again, and the update
  * lands in the entity's next run).
  */
-export type TaskEntityFailureType = 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound' | 'EntityClosing';
+export type TaskEntityFailureType = 'TaskRuleError' | 'VersionConflict' | 'TaskNotFound' | 'EntityClosing' | 'IdempotencyKeyReused';
 
 /**
  * Failure types of the activities that call the entity when it refused (clients/task-entity.ts): retrying

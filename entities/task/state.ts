@@ -26,8 +26,14 @@ function change(task: Task, patch: Partial<Task>, now: number): Task {
   return { ...task, ...patch, updated_at: iso(now), version: task.version + 1 };
 }
 
-/** The caller's precondition: the task is still at the version it saw (an If-Match, an approved preview). */
-export function requireVersion(task: Task, expectedVersion: number | undefined): void {
+/**
+ * The caller's precondition: the task is still at the version it saw (an If-Match, an approved preview), and
+ * (when given) still the task created when it saw it, not another one created under its id since.
+ */
+export function requireVersion(task: Task, expectedVersion: number | undefined, expectedCreatedAt?: string): void {
+  if (expectedCreatedAt !== undefined && expectedCreatedAt !== task.created_at) {
+    throw new TaskRuleError(`Task ${task.task_id} was deleted and created again (at ${task.created_at}) since`, 'VersionConflict');
+  }
   if (expectedVersion !== undefined && expectedVersion !== task.version) {
     throw new TaskRuleError(`Task ${task.task_id} is at version ${task.version}, not ${expectedVersion}`, 'VersionConflict');
   }
@@ -83,8 +89,8 @@ export function unassignTask(task: Task, now: number): Task {
   return change(task, { assignee: null, status: statusAfterAssignmentChange(task, false) }, now);
 }
 
-export function updateStatus(task: Task, status: SettableTaskStatus, now: number, expectedVersion?: number): Task {
-  requireVersion(task, expectedVersion);
+export function updateStatus(task: Task, status: SettableTaskStatus, now: number, expectedVersion?: number, expectedCreatedAt?: string): Task {
+  requireVersion(task, expectedVersion, expectedCreatedAt);
   if (task.status === status) return task;
   requireOpen(task, `change the status to ${status}`);
   if ((status === 'assigned' || status === 'in_progress') && task.assignee === null) {

@@ -31,6 +31,7 @@ import { AssignTaskInputRules, CreateTaskInputRules, DeleteTaskInputRules, Rever
 import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Task } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
+import { IdempotencyStore, KEY_REUSED, keyedRequestOf } from '../idempotency';
 import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
 import { taskDeletedEvent, taskEvents } from './events';
@@ -58,6 +59,11 @@ import { UpdateLog, planRevert } from './update-log';
  * overdue whenever its timer fired. Their histories replay with that behaviour.
  */
 export const TASK_ENTITY_V2_PATCH = 'task-entity-v2';
+/**
+ * Runs recorded before this patch did not log the deadline timer's change, so a caller's revert after the
+ * deadline it set had fired was refused as if someone else had changed the task.
+ */
+export const OVERDUE_LOGGED_PATCH = 'overdue-belongs-to-its-deadline';
 
 const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
@@ -80,11 +86,15 @@ function existing(task: Task | null, taskId: string): Task {
  * A refused mutation becomes a non-retryable ApplicationFailure: the caller sees why, and the entity runs on
  * (any other error thrown from an update handler would fail the workflow task and retry it forever).
  */
-/** A change records who made it (`updated_by` in the input, see Attributed), `cli` when it names nobody. */
+/**
+ * A change records who made it (`updated_by` in the input, see Attributed), `cli` when it names nobody; the
+ * change that creates the task records its author too (`created_by`: who wrote its title and description).
+ */
 function attributed(before: Task | null, next: Task, input: unknown): Task {
   if (next === before) return next;
   const by = (input as { updated_by?: unknown } | undefined)?.updated_by;
-  return { ...next, updated_by: typeof by === 'string' && by.trim() !== '' && by.length <= 256 ? by : UNATTRIBUTED };
+  const who = typeof by === 'string' && by.trim() !== '' && by.length <= 256 ? by : UNATTRIBUTED;
+  return before === null ? { ...next, created_by: who, updated_by: who } : { ...next, updated_by: who };
 }
 
 function asRefusal<T>(mutate: () => T): T {
@@ -103,6 +113,10 @@ class TaskEntity {
   readonly outbox: EventOutbox;
   private readonly log: UpdateLog;
   private readonly taskId: string;
+  /** The update that set the current deadline, if an update did (see fireDeadline). */
+  private deadlineSetBy: string | undefined;
+  /** Keyed creations (POST /tasks with an Idempotency-Key): a resend gets the first answer. */
+  private readonly keys: IdempotencyStore<Task>;
 
   constructor(
     private readonly input: TaskEntityInput,
@@ -113,6 +127,17 @@ class TaskEntity {
     this.task = input.task ?? null;
     this.outbox = new EventOutbox(input.outbox, { stopMidPublish: current });
     this.log = new UpdateLog(input.applied_updates, input.applied_update_ids, input.reverted_prefixes);
+    this.deadlineSetBy = input.deadline_set_by;
+    this.keys = new IdempotencyStore(input.idempotency_keys);
+  }
+
+  /** A keyed creation seen before: its first answer; another request under its key is refused. */
+  private resent(name: MutationName, input: unknown): Task | undefined {
+    const request = name === 'createTask' ? keyedRequestOf(input) : undefined;
+    if (request === undefined) return undefined;
+    const check = this.keys.check(request, Date.now());
+    if (check.kind === 'reused') throw new rules.TaskRuleError(check.message, KEY_REUSED);
+    return check.kind === 'replay' ? check.record.answer : undefined;
   }
 
   /** The mutations by update name: parse the input, apply the task's rules. Throws TaskRuleError when refused. */
@@ -128,8 +153,8 @@ class TaskEntity {
       case 'unassignTask':
         return rules.unassignTask(existing(task, this.taskId), now);
       case 'updateStatus': {
-        const { status, expected_version } = parse(UpdateStatusInputRules, input);
-        return rules.updateStatus(existing(task, this.taskId), status, now, expected_version);
+        const { status, expected_version, expected_created_at } = parse(UpdateStatusInputRules, input);
+        return rules.updateStatus(existing(task, this.taskId), status, now, expected_version, expected_created_at);
       }
       case 'setDeadline': {
         const { deadline_seconds, expected_version } = parse(SetDeadlineInputRules, input);
@@ -169,6 +194,7 @@ class TaskEntity {
     const updateId = currentUpdateInfo()?.id;
     if (this.isDuplicate(updateId)) return;
     asRefusal(() => {
+      if (this.resent(name, input)) return;
       this.refuseWhenClosed(name, updateId);
       this.mutate(name, input, Date.now());
     });
@@ -178,11 +204,16 @@ class TaskEntity {
   update(name: MutationName, input: unknown): Task {
     const updateId = currentUpdateInfo()?.id;
     if (this.isDuplicate(updateId)) return this.task!;
+    const first = asRefusal(() => this.resent(name, input));
+    if (first) return first;
     const before = this.task;
     const next = attributed(before, asRefusal(() => this.mutate(name, input, Date.now())), input);
+    const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
+    if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
     this.commit(next);
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
+    if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
     return next;
   }
 
@@ -190,7 +221,9 @@ class TaskEntity {
   signal(name: SignalName, input: unknown): void {
     try {
       if (this.deleted) throw new rules.TaskRuleError(`Task ${this.taskId} does not exist`, 'TaskNotFound');
-      this.commit(attributed(this.task, this.mutate(name, input, Date.now()), input));
+      const before = this.task;
+      this.commit(attributed(before, this.mutate(name, input, Date.now()), input));
+      if (before?.deadline !== this.task?.deadline) this.deadlineSetBy = undefined;
     } catch (err) {
       if (!(err instanceof rules.TaskRuleError)) throw err;
       log.warn(`Signal ${name} refused: ${err.message}`, { task_id: this.taskId });
@@ -200,7 +233,8 @@ class TaskEntity {
   validateDelete(input: unknown): void {
     asRefusal(() => {
       const task = existing(this.deleted ? null : this.task, this.taskId);
-      rules.requireVersion(task, parse(DeleteTaskInputRules, input ?? {}).expected_version);
+      const { expected_version, expected_created_at } = parse(DeleteTaskInputRules, input ?? {});
+      rules.requireVersion(task, expected_version, expected_created_at);
       if (this.shouldContinueAsNew()) throw new rules.TaskRuleError(`Task entity ${this.taskId} is continuing as new: send again`, 'EntityClosing');
     });
   }
@@ -209,7 +243,8 @@ class TaskEntity {
   delete(input: unknown): void {
     const task = asRefusal(() => {
       const current = existing(this.task, this.taskId);
-      rules.requireVersion(current, parse(DeleteTaskInputRules, input ?? {}).expected_version);
+      const { expected_version, expected_created_at } = parse(DeleteTaskInputRules, input ?? {});
+      rules.requireVersion(current, expected_version, expected_created_at);
       return current;
     });
     if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
@@ -228,11 +263,18 @@ class TaskEntity {
     setCurrentDetails(`${task.title}: deleted`);
   }
 
+  /**
+   * The deadline timer fired. Going overdue is the doing of the update that set the deadline: it is logged
+   * under that update's id (with a suffix), so a revert of that caller's changes (a processing run's
+   * compensation, a turn's undo) puts it back too, instead of being refused as someone else's change.
+   */
   fireDeadline(): void {
     const task = this.task!;
     const next = this.current ? rules.markOverdue(task, Date.now()) : rules.markOverdueUnchecked(task, Date.now());
-    if (next !== task) log.info('Deadline reached', { task_id: this.taskId });
+    if (next === task) return;
+    log.info('Deadline reached', { task_id: this.taskId });
     this.commit(next);
+    if (this.deadlineSetBy !== undefined && patched(OVERDUE_LOGGED_PATCH)) this.log.record(`${this.deadlineSetBy}/deadline-reached`, task, next);
   }
 
   shouldContinueAsNew(): boolean {
@@ -253,7 +295,14 @@ class TaskEntity {
       ...this.log.snapshot(),
       outbox: this.outbox.snapshot(),
       history_limit: this.input.history_limit,
+      ...(this.deadlineSetBy !== undefined ? { deadline_set_by: this.deadlineSetBy } : {}),
+      ...this.keySnapshot(),
     };
+  }
+
+  private keySnapshot(): Pick<TaskEntityInput, 'idempotency_keys'> {
+    const keys = this.keys.snapshot(Date.now());
+    return keys.length > 0 ? { idempotency_keys: keys } : {};
   }
 
   private isDuplicate(updateId: string | undefined): boolean {

@@ -7,12 +7,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
+import type { Hono } from 'hono';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
-import { createApp } from '../../api/app';
+import { createApi } from '../../api/app';
 import { loadConfig, type Config } from '../../common/config';
 import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
@@ -44,6 +45,7 @@ export class Harness {
   private server?: ServerType;
   subscriber?: EventSubscriber;
   baseUrl = '';
+  private metricsApp?: Hono;
 
   private constructor(
     readonly config: Config,
@@ -102,13 +104,19 @@ export class Harness {
       this.subscriber = subscriberFromConfig({ ...this.config, EVENT_SUBSCRIBER: 'on' }, this.redis, logger);
       this.subscriber?.start();
     }
-    const app = createApp({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
+    const { app, metrics } = createApi({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
+    this.metricsApp = metrics;
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: this.options.apiPort ?? 0 }, (info: AddressInfo) => {
         this.baseUrl = `http://127.0.0.1:${info.port}`;
         resolve();
       });
     });
+  }
+
+  /** The API's Prometheus text, as its own port (API_METRICS_PORT) serves it. */
+  async metrics(): Promise<string> {
+    return (await this.metricsApp!.request('/metrics')).text();
   }
 
   fetch(path: string, init?: RequestInit): Promise<Response> {

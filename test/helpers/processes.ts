@@ -6,7 +6,7 @@ import type { Harness } from './harness';
 /** Runs `worker/main.ts` or `api/main.ts` with `env`; ports it would bind default to off unless given. */
 export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts', env: Record<string, string>): ChildProcess {
   return spawnEntry(entry, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', API_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

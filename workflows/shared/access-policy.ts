@@ -4,9 +4,12 @@
  * allowed, or why not (a 403's detail, a tool's result).
  *
  *   - everyone signed in reads and lists tasks, creates and processes them (assigning, setting deadlines);
- *   - a status change needs the task assigned to the caller's profile email;
+ *   - a status change needs the task assigned to the caller's e-mail, as their token vouches for it;
  *   - deleting a task needs the admin right;
  *   - admins (scope `admin`, the API_TOKEN service, an open API) may do everything.
+ *
+ * Who a user is comes only from their verified token: the chat profile's e-mail is a preference the user
+ * types, and grants nothing.
  */
 import type { Task } from '../../common/schemas';
 
@@ -14,8 +17,17 @@ export interface Actor {
   /** Recorded as the task's `updated_by`: the token's `sub`, `api` for the service credential or an open API. */
   subject: string;
   admin: boolean;
-  /** The user's profile email (their chat profile): whose tasks they may move along. */
+  /**
+   * The caller's e-mail as their token vouches for it (the `email` claim, unless `email_verified` is false):
+   * whose tasks are theirs. Absent: none (no assignee rights).
+   */
   email?: string;
+  /**
+   * The identity is a user's token. The API's service credential and an open API have none (they are admins
+   * and say nobody's name), and neither do older actors of admins: for them the chat profile's e-mail
+   * says which tasks are "mine" (see identityEmail).
+   */
+  user?: boolean;
 }
 
 /** Who changed a task when no caller says so: an update sent straight to the entity (the temporal CLI). */
@@ -25,10 +37,26 @@ export function whyNotDelete(actor: Actor): string | undefined {
   return actor.admin ? undefined : 'deleting a task needs the admin right';
 }
 
+/** Whether `actor` speaks for a user with a verified identity (older actors of users are the non-admin ones). */
+export const isUser = (actor: Actor | undefined): actor is Actor => actor !== undefined && (actor.user === true || !actor.admin);
+
+/**
+ * The e-mail whose tasks are "mine" for this actor: a user's verified one (or none), never what they typed.
+ * Without a user's identity (the temporal CLI, the service credential, an open API: all with full rights) the
+ * chat profile's e-mail stands in, as nothing else names anyone there.
+ */
+export function identityEmail(actor: Actor | undefined, profileEmail: string | null): string | null {
+  if (isUser(actor)) return actor.email ?? null;
+  return profileEmail;
+}
+
+/** Whether two addresses name the same mailbox as far as this service tells them apart (case-blind). */
+export const sameEmail = (a: string | null | undefined, b: string | null | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
 export function whyNotChangeStatus(actor: Actor, task: Pick<Task, 'task_id' | 'assignee'>): string | undefined {
   if (actor.admin) return undefined;
-  if (!actor.email) return `changing the status of ${task.task_id} needs your profile email (PUT /chat/${actor.subject}/profile) to be its assignee`;
-  if (task.assignee?.toLowerCase() !== actor.email.toLowerCase()) {
+  if (!actor.email) return `changing the status of ${task.task_id} needs a verified e-mail in your token (the \`email\` claim) that is its assignee`;
+  if (!sameEmail(task.assignee, actor.email)) {
     return `only the assignee (${task.assignee ?? 'nobody'}) or an admin may change the status of ${task.task_id}`;
   }
   return undefined;

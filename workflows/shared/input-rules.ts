@@ -24,8 +24,8 @@ export const ID_MAX_LENGTH = 64;
 // eslint-disable-next-line no-control-regex
 export const PRINTABLE_PATTERN = /^[^\u0000-\u0008\u000B-\u001F\u007F]*$/;
 export const DEADLINE_SECONDS_MAX = 366 * 24 * 3600;
-/** An e-mail address as users type them (no quotes or backslashes: it may go into a visibility query). */
-export const EMAIL_PATTERN = /^\s*[^\s@"'\\]+@[^\s@"'\\]+\.[^\s@"'\\]+\s*$/;
+/** An e-mail address as users type them (`o'brien@example.com` too; no spaces, `"` or `\`, which only quoted local parts have). */
+export const EMAIL_PATTERN = /^\s*[^\s@"\\]+@[^\s@"'\\]+\.[^\s@"'\\]+\s*$/;
 export const CHAT_CONTENT_MAX_LENGTH = 4000;
 /** Update ids are built from workflow ids, run ids and step names; Temporal allows far longer, we need no more. */
 export const UPDATE_ID_MAX_LENGTH = 400;
@@ -111,6 +111,13 @@ export const Rules = {
   },
   priority: { kind: 'integer', min: 1, max: 5 },
   version: { kind: 'integer', min: 1 },
+  /** A task's `created_at` (an ETag names it, so that a task created again under the same id is another). */
+  createdAt: {
+    kind: 'text',
+    maxLength: 30,
+    pattern: { regex: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, message: 'must be a UTC timestamp such as 2026-11-22T08:10:12.154Z' },
+    nonEmpty: true,
+  },
   settableStatus: { kind: 'enum', values: SETTABLE_TASK_STATUSES },
   chatContent: text(CHAT_CONTENT_MAX_LENGTH, { nonEmpty: true }),
   /** The update-id prefix of the changes to revert (`{workflowId}/{runId}/change/`). */

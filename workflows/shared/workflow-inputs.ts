@@ -35,9 +35,14 @@ export const CreateTaskInputRules: InputRules<CreateTaskInput> = {
 };
 const expectedVersion: FieldRule = { ...Rules.version, optional: true };
 export const AssignTaskInputRules: InputRules<AssignTaskInput> = { assignee: Rules.assignee, expected_version: expectedVersion };
-export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = { status: Rules.settableStatus, expected_version: expectedVersion };
+const expectedCreatedAt: FieldRule = { ...Rules.createdAt, optional: true };
+export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = {
+  status: Rules.settableStatus,
+  expected_version: expectedVersion,
+  expected_created_at: expectedCreatedAt,
+};
 export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_seconds: Rules.deadlineSeconds, expected_version: expectedVersion };
-export const DeleteTaskInputRules: InputRules<DeleteTaskInput> = { expected_version: expectedVersion };
+export const DeleteTaskInputRules: InputRules<DeleteTaskInput> = { expected_version: expectedVersion, expected_created_at: expectedCreatedAt };
 export const RevertChangesInputRules: InputRules<RevertChangesInput> = { changes_by: Rules.updateIdPrefix };
 
 /** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */

@@ -8,9 +8,14 @@
  * for approval lives in the chat entity across restarts and continue-as-new, and resumes when the user
  * decides or the approval expires. Every change carries an update id made of the chat, the turn, the step
  * and the tool call, so it applies once however often its activity runs; /undo reverts by the turn's prefix.
+ *
+ * A turn never fails because a call it makes fails: a tool, a read or a processing run that fails for good
+ * becomes that call's failed result (the model reads it), a model that fails ends the turn with a reply that
+ * says so. And text someone else wrote (another user's task description) reaches the model labelled as
+ * data, and any change after the turn read such text waits for the user's approval.
  */
-import { whyNotChangeStatus, whyNotDelete, type Actor } from '../../../workflows/shared/access-policy';
-import { executeChild, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { identityEmail, isUser, sameEmail, whyNotChangeStatus, whyNotDelete, type Actor } from '../../../workflows/shared/access-policy';
+import { executeChild, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../../../activities';
 import type { AgentToolResult, TurnChange } from '../../../activities/agent-tools';
 import type { ModelAnswer, ModelMessage } from '../../../activities/model';
@@ -18,7 +23,8 @@ import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../workflows/
 import { processingWorkflowId } from '../../../workflows/shared/ids';
 import type { ChatEntry, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
 import { ruleReply } from '../replies';
-import { instructions, modelMessages, TOOL_RESULT_MAX_CHARS, cut } from './prompt';
+import { MODEL_TOOL_CALLS_MAX, TOOL_ARGUMENTS_MAX_CHARS, cut } from '../limits';
+import { compactTurnMessages, instructions, modelMessages, TOOL_RESULT_MAX_CHARS } from './prompt';
 import { TOOLS, checkCall, taskOf, toolSchemas, type CheckedCall, type CreateTaskArgs, type ToolArgs, type ToolName } from './tools';
 
 /** What a tool call came to, for events and replies. */
@@ -74,6 +80,8 @@ export interface TurnState {
   changes: TurnChange[];
   /** Whose rights the turn's tools act with (the message's sender); absent: full rights (the CLI, older turns). */
   actor?: Actor;
+  /** The turn has read text someone other than the user wrote: every change from here on is asked first. */
+  read_foreign_text?: true;
 }
 
 export interface AgentContext {
@@ -94,6 +102,31 @@ export interface TurnProgress {
 
 /** Past this many tasks in one turn, every further change is asked of the user. */
 export const MAX_TASKS_WITHOUT_APPROVAL = 3;
+
+/**
+ * Runs recorded before this patch let a call that failed for good (a tool, a read, undo) fail the whole turn,
+ * and with it the update, or on an approval's expiry the chat's run. Checked where such a failure is caught,
+ * so those histories replay as they ran.
+ */
+export const FAILURES_CONTAINED_PATCH = 'chat-turn-failures-contained';
+/** Runs recorded before this patch did not ask before changes in a turn that had read someone else's text. */
+const FOREIGN_TEXT_PATCH = 'chat-asks-after-foreign-text';
+
+/** A call that failed for good, as the turn records it; rethrown on replay of a run from before the patch. */
+function failedFor(err: unknown, what: string): { ok: false; error: string } {
+  if (!patched(FAILURES_CONTAINED_PATCH)) throw err;
+  return { ok: false, error: `${what} failed: ${rootMessage(err)}` };
+}
+
+/** The innermost message of a failure (an activity's own error, not "Activity task failed"). */
+export function rootMessage(err: unknown): string {
+  let root = err;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  return root instanceof Error ? root.message : String(root);
+}
+
+/** The e-mail whose tasks are the turn's user's: their verified one (access-policy.ts). */
+const userEmail = (ctx: AgentContext, turn: TurnState) => identityEmail(turn.actor, ctx.profile.email);
 
 // Tool activities heartbeat, so one lost with its worker is retried within seconds, not after 30.
 const tools = proxyActivities<Activities>({
@@ -136,7 +169,8 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
     turn.steps++;
     let answer: ModelAnswer;
     try {
-      const messages = modelMessages(instructions(ctx.userId, ctx.profile, new Date().toISOString()), ctx.history, turn.user_entry, turn.messages);
+      const system = instructions(ctx.userId, ctx.profile, new Date().toISOString(), userEmail(ctx, turn));
+      const messages = modelMessages(system, ctx.history, turn.user_entry, turn.messages);
       answer = await model.callModel.executeWithOptions({ summary: `Model, step ${turn.steps}` }, [{ messages, tools: toolSchemas() }]);
     } catch {
       return { reply: modelUnavailableReply(turn) };
@@ -147,8 +181,11 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
       content: answer.content,
       tool_calls: answer.tool_calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
     });
-    const calls = answer.tool_calls.map((call) => plan(ctx, turn, call.id, call.name, call.arguments));
-    if (await runStep(ctx, turn, calls)) return { reply: approvalRequest(ctx, turn), waiting: turn };
+    const calls = answer.tool_calls.map((call) => plan(ctx, turn, call.id, call.name, call.arguments, call.arguments_too_long));
+    const waits = await runStep(ctx, turn, calls, answer.tool_calls_dropped);
+    // What a waiting turn carries (across continue-as-new too) stays bounded.
+    turn.messages = compactTurnMessages(turn.messages);
+    if (waits) return { reply: approvalRequest(ctx, turn), waiting: turn };
   }
   return { reply: `I stopped after ${ctx.settings.agent_max_steps} steps without a final answer.${doneSoFar(turn)}` };
 }
@@ -180,8 +217,11 @@ export async function resumeTurn(ctx: AgentContext, turn: TurnState): Promise<Tu
 export const undecided = (turn: TurnState | undefined): PendingApproval[] =>
   (turn?.waiting ?? []).flatMap((call) => (call.approval && call.approval.decision === undefined ? [call.approval] : []));
 
-function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args: string): PlannedCall {
-  const check = checkCall(name, args);
+function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args: string, tooLong?: number): PlannedCall {
+  const check: CheckedCall =
+    tooLong === undefined
+      ? checkCall(name, args)
+      : { ok: false, error: `The arguments of ${name} are ${tooLong} characters long; a tool call takes at most ${TOOL_ARGUMENTS_MAX_CHARS}` };
   const call: PlannedCall = { id, name, arguments: args, check };
   if (check.ok && TOOLS[check.tool].changes) call.update_id = `${turnPrefix(ctx, turn)}${turn.steps}/${id}`;
   if (check.ok && check.tool === 'create_task') call.new_task_id = `task-${uuid4().slice(0, 8)}`;
@@ -192,7 +232,7 @@ function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args
  * Runs one step's calls. Reads run at once; changes first have the tasks they touch read, then either run,
  * or (when one of them needs approval) all wait for the user. True when the turn now waits.
  */
-async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[]): Promise<boolean> {
+async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[], dropped = 0): Promise<boolean> {
   for (const call of calls) if (!call.check.ok) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
   let valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
   const reads = valid.filter((c) => !TOOLS[c.check.tool].changes);
@@ -200,9 +240,18 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[])
 
   if (changes.length > 0) {
     const taskIds = [...new Set(changes.flatMap((c) => taskOf(c.check.tool, c.check.args) ?? []))];
-    const current = taskIds.length > 0 ? await tools.readTasks.executeWithOptions({ summary: `Read ${taskIds.join(', ')}` }, [{ task_ids: taskIds }]) : {};
+    let current: Record<string, Task | null> = {};
+    try {
+      current = taskIds.length > 0 ? await tools.readTasks.executeWithOptions({ summary: `Read ${taskIds.join(', ')}` }, [{ task_ids: taskIds }]) : {};
+    } catch (err) {
+      // Without the tasks as they are, no change can be checked or shown: none runs, the reads still do.
+      const failure = failedFor(err, `Reading ${taskIds.join(', ')}`);
+      for (const call of changes) record(turn, call, { ...failure, outcome: 'failed' });
+      valid = valid.filter((call) => !changes.includes(call));
+      changes = [];
+    }
     // What the user may not do is refused before anything is asked (the agent has its user's rights, no more).
-    const refused = changes.filter((call) => refuseUnlessAllowed(ctx, turn, call, current));
+    const refused = changes.filter((call) => refuseUnlessAllowed(turn, call, current));
     if (refused.length > 0) {
       // Like an invalid call: its result is recorded, it neither runs nor waits.
       changes = changes.filter((call) => !refused.includes(call));
@@ -222,7 +271,7 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[])
     }
   }
   await Promise.all(valid.map((c) => execute(ctx, turn, c)));
-  if (turn.driver === 'model') pushToolResults(turn, calls);
+  if (turn.driver === 'model') pushToolResults(turn, calls, dropped);
   return false;
 }
 
@@ -230,7 +279,7 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[])
  * Records a refusal when the turn's actor may not make this change (workflows/shared/access-policy.ts); true if so.
  * A status change the actor may make applies only at the version checked here.
  */
-function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {
+function refuseUnlessAllowed(turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {
   const actor = turn.actor;
   if (actor === undefined || actor.admin) return false;
   let why: string | undefined;
@@ -238,7 +287,7 @@ function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCa
   if (call.check.tool === 'update_status') {
     const task = current[(call.check.args as ToolArgs['update_status']).task_id];
     if (task) {
-      why = whyNotChangeStatus({ ...actor, ...(ctx.profile.email ? { email: ctx.profile.email } : {}) }, task);
+      why = whyNotChangeStatus(actor, task);
       call.expected_version ??= task.version;
     }
   }
@@ -248,6 +297,9 @@ function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCa
 }
 
 function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall & { check: { ok: true } })[], current: Record<string, Task | null>): boolean {
+  // What the model read may have been written to steer it: the user sees the exact change first.
+  if (turn.read_foreign_text && patched(FOREIGN_TEXT_PATCH)) return true;
+  const mine = userEmail(ctx, turn);
   const touched = new Set(turn.changes.map((c) => c.task_id));
   for (const call of changes) touched.add(taskOf(call.check.tool, call.check.args) ?? `new:${call.id}`);
   if (touched.size > MAX_TASKS_WITHOUT_APPROVAL) return true;
@@ -256,8 +308,8 @@ function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall
     if (call.check.tool !== 'assign_task') return false;
     const { task_id, assignee } = call.check.args as ToolArgs['assign_task'];
     const holder = current[task_id]?.assignee ?? null;
-    // Reassigning a task someone else has (not the user, and not already the new assignee).
-    return holder !== null && holder !== assignee && holder !== ctx.profile.email;
+    // Reassigning a task someone else has (not the user, by their verified e-mail, and not already the new assignee).
+    return holder !== null && holder !== assignee && !sameEmail(holder, mine);
   });
 }
 
@@ -289,16 +341,19 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
     record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs, turn.actor));
     return;
   }
-  const result = await tools.agentTool.executeWithOptions({ summary: TOOLS[tool].summary(args as never) }, [
-    {
-      tool,
-      args,
-      user: { user_id: ctx.userId, email: ctx.profile.email, ...(turn.actor ? { subject: turn.actor.subject, admin: turn.actor.admin } : {}) },
-      update_id: call.update_id,
-      expected_version: call.expected_version,
-      new_task_id: call.new_task_id,
-    },
-  ]);
+  const user = {
+    user_id: ctx.userId,
+    email: userEmail(ctx, turn),
+    ...(turn.actor ? { subject: turn.actor.subject, admin: turn.actor.admin, ...(isUser(turn.actor) ? { verified: true } : {}) } : {}),
+  };
+  let result: AgentToolResult;
+  try {
+    result = await tools.agentTool.executeWithOptions({ summary: TOOLS[tool].summary(args as never) }, [
+      { tool, args, user, update_id: call.update_id, expected_version: call.expected_version, new_task_id: call.new_task_id },
+    ]);
+  } catch (err) {
+    result = failedFor(err, tool);
+  }
   record(turn, call, { ...result, outcome: result.ok ? 'done' : 'failed' });
 }
 
@@ -318,13 +373,19 @@ async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor
     return { ok: false, error: `Processing ${taskId} did not run: ${err instanceof Error ? err.message : String(err)}`, outcome: 'failed' };
   }
   if (result.status !== 'completed') return { ok: false, error: `${taskId}: ${result.message}`, outcome: 'failed' };
-  const task = (await tools.readTasks.executeWithOptions({ summary: `Read ${taskId}` }, [{ task_ids: [taskId] }]))[taskId] ?? undefined;
+  let task: Task | undefined;
+  try {
+    task = (await tools.readTasks.executeWithOptions({ summary: `Read ${taskId}` }, [{ task_ids: [taskId] }]))[taskId] ?? undefined;
+  } catch (err) {
+    failedFor(err, `Reading ${taskId}`); // the task is made; only its current state is not shown
+  }
   return { ok: true, content: { ...result, task }, ...(task ? { task } : {}), outcome: 'done' };
 }
 
 /** Keeps a call's result, logs it, and notes the change it made (for /undo and the 3-task rule). */
 function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { outcome: ToolOutcomeKind }): void {
   call.result = result;
+  if (result.ok && result.foreign_text) turn.read_foreign_text = true;
   const args = call.check.ok ? call.check.args : call.arguments;
   turn.log.push({ id: call.id, tool: call.name, arguments: args, outcome: result.outcome, result: resultLine(call) });
   if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes) return;
@@ -342,17 +403,21 @@ function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { 
 }
 
 /** The tool messages of a step's calls, in the order the model asked for them (the protocol wants one per call). */
-function pushToolResults(turn: TurnState, calls: PlannedCall[]): void {
-  for (const call of calls) {
+function pushToolResults(turn: TurnState, calls: PlannedCall[], dropped = 0): void {
+  for (const [i, call] of calls.entries()) {
     const result = call.result;
     const content = !result ? { error: 'Not run' } : result.ok ? result.content : { error: result.error };
-    turn.messages.push({ role: 'tool', tool_call_id: call.id, content: cut(JSON.stringify(content), TOOL_RESULT_MAX_CHARS) });
+    const note = dropped > 0 && i === calls.length - 1 ? { note: `${dropped} more tool call(s) of that answer were not run: at most ${MODEL_TOOL_CALLS_MAX} per answer` } : {};
+    turn.messages.push({ role: 'tool', tool_call_id: call.id, content: cut(JSON.stringify({ ...asObject(content), ...note }), TOOL_RESULT_MAX_CHARS) });
   }
 }
+
+const asObject = (content: unknown): object => (typeof content === 'object' && content !== null && !Array.isArray(content) ? content : { result: content });
 
 function approvalRequest(ctx: AgentContext, turn: TurnState): string {
   const pending = undecided(turn);
   return [
+    ...(turn.read_foreign_text ? ['I read text that someone else wrote in this turn, so I ask before changing anything.'] : []),
     'Before I go on I need your approval for:',
     ...pending.map((a) => `- ${a.summary} (${a.approval_id})`),
     `Approve or deny each: /approve <id> or /deny <id>, or POST /chat/${ctx.userId}/approvals/<id> with {"approved": true} or false. Without a decision by ${pending[0]?.expires_at} it is denied.`,

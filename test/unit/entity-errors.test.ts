@@ -1,0 +1,27 @@
+/**
+ * How failed entity calls read to callers (clients/errors.ts): an update that failed says what failed, not
+ * Temporal's wrapper ("Workflow Update failed").
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { entityFailure } from '../../clients/errors';
+
+const failed = (cause: Error) => new WorkflowUpdateFailedError('Workflow Update failed', cause);
+
+describe('a failed update', () => {
+  it("names the entity's own refusal", () => {
+    const refusal = entityFailure(failed(ApplicationFailure.nonRetryable('Cannot assign: task t-1 is completed', 'TaskRuleError')), 'Task t-1');
+    expect(refusal).toMatchObject({ kind: 'refused', message: 'Cannot assign: task t-1 is completed' });
+    expect(entityFailure(failed(ApplicationFailure.nonRetryable('at version 3, not 2', 'VersionConflict')), 'x')).toMatchObject({ kind: 'version_conflict' });
+  });
+
+  it('names the activity or child workflow that failed, and why', () => {
+    const root = ApplicationFailure.nonRetryable('3 INVALID_ARGUMENT: invalid query', 'ServiceError');
+    const activity = new ActivityFailure('Activity task failed', 'agentTool', '5', RetryState.MAXIMUM_ATTEMPTS_REACHED, 'worker-1', root);
+    expect(entityFailure(failed(activity), 'Chat u')!.message).toBe('Activity agentTool failed: 3 INVALID_ARGUMENT: invalid query');
+    const child = new ChildWorkflowFailure('default', { workflowId: 'task-workflow-t-1', runId: 'r' }, 'TaskProcessingWorkflow', RetryState.NON_RETRYABLE_FAILURE, root);
+    expect(entityFailure(failed(child), 'Chat u')!.message).toBe('Child workflow TaskProcessingWorkflow (task-workflow-t-1) failed: 3 INVALID_ARGUMENT: invalid query');
+    expect(entityFailure(failed(activity), 'Chat u')!.message).not.toMatch(/Workflow Update failed/);
+  });
+});
