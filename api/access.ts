@@ -26,7 +26,7 @@ export interface Principal {
   /** The token's `sub` for users; `api` otherwise. Recorded as the tasks' `updated_by`. */
   subject: string;
   admin: boolean;
-  /** A user's e-mail as the token vouches for it (`email`, unless `email_verified` is false), lower-cased. */
+  /** A user's e-mail as the token vouches for it (`email`, unless `email_verified` is false). */
   email?: string;
 }
 
@@ -96,21 +96,24 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
     if (subject === '' || subject === 'api' || subject === 'cli') {
       return unauthorized(c, 'invalid_token', 'The token has no usable subject (sub)');
     }
-    const email = verifiedEmail(claims);
+    const email = verifiedEmail(claims, config.AUTH_REQUIRE_EMAIL_VERIFIED);
     c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin'), ...(email ? { email } : {}) });
     return next();
   };
 }
 
 /**
- * The OIDC `email` claim, when the provider does not say it is unverified (`email_verified: false`) and it
- * looks like an address; lower-cased, as addresses are compared here.
+ * The OIDC `email` claim, when it looks like an address and the provider does not say it is unverified
+ * (`email_verified: false`); with AUTH_REQUIRE_EMAIL_VERIFIED, only when it says `email_verified: true` (for
+ * providers that issue addresses they did not verify without saying so). As the token writes it: rights
+ * compare addresses case-blind, "my tasks" lists the tasks assigned to exactly this one.
  */
-function verifiedEmail(claims: Record<string, unknown>): string | undefined {
+function verifiedEmail(claims: Record<string, unknown>, requireVerified: boolean): string | undefined {
   const { email, email_verified: verified } = claims;
   if (typeof email !== 'string' || verified === false || verified === 'false') return undefined;
+  if (requireVerified && verified !== true && verified !== 'true') return undefined;
   const trimmed = email.trim();
-  return trimmed.length <= 254 && EMAIL_PATTERN.test(trimmed) ? trimmed.toLowerCase() : undefined;
+  return trimmed.length <= 254 && EMAIL_PATTERN.test(trimmed) ? trimmed : undefined;
 }
 
 /** OAuth's space-separated `scope`, or a list under `scope` or `scp` (as some providers issue it). */

@@ -37,8 +37,9 @@ export function idempotencyKeyOf(c: Context): string | undefined {
 export function keyedRequest(c: Context, body: unknown = null): KeyedRequest | undefined {
   const key = idempotencyKeyOf(c);
   if (key === undefined) return undefined;
-  const request = [principalOf(c).subject, c.req.method, c.req.path, canonicalJson(body)].join('\n');
-  return { key, fingerprint: createHash('sha256').update(request).digest('base64url') };
+  const caller = principalOf(c).subject;
+  const request = [caller, c.req.method, c.req.path, canonicalJson(body)].join('\n');
+  return { key, fingerprint: createHash('sha256').update(request).digest('base64url'), caller };
 }
 
 /** JSON with object keys sorted, so that the same body always gives the same fingerprint. */

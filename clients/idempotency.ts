@@ -12,7 +12,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * is still running joins it (Temporal answers both from the one update), and after it the server answers from
  * its record; another request under the same key gets another id, and the entity refuses it.
  */
-export const keyedUpdateId = ({ key, fingerprint }: KeyedRequest): string => `idempotency-${sha256(`${key}\n${fingerprint}`)}`;
+export const keyedUpdateId = ({ key, fingerprint, caller = '' }: KeyedRequest): string => `idempotency-${sha256(`${caller}\n${key}\n${fingerprint}`)}`;
 
 /** The id of the task a keyed `POST /tasks` creates: one per caller and key, shaped like the random ones. */
 export function keyedTaskId(subject: string, key: string): string {

@@ -71,7 +71,12 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   AUTH_JWT_SECRET: { group: 'access', meaning: 'HS256 secret (32+ characters) of user tokens; `sub` is the user id, a `scope` holding `admin` allows everything', secret: true },
   AUTH_JWKS_URL: { group: 'access', meaning: "the identity provider's JWKS (RS256/ES256 tokens), cached and refetched for an unknown `kid`; not with `AUTH_JWT_SECRET`" },
   AUTH_JWT_ISSUER: { group: 'access', meaning: 'tokens must carry this `iss`' },
-  AUTH_JWT_AUDIENCE: { group: 'access', meaning: "tokens' `aud` must include this" },
+  AUTH_JWT_AUDIENCE: { group: 'access', meaning: "tokens' `aud` must include this (required with `AUTH_JWKS_URL`)" },
+  AUTH_REQUIRE_EMAIL_VERIFIED: {
+    group: 'access',
+    meaning:
+      "`true`: a token's `email` names the user (their assignee rights, \"my tasks\") only with `email_verified: true`; `false`: unless `email_verified` is false. Set `true` for providers that put unverified addresses in `email` without saying so",
+  },
   CODEC_CORS_ORIGINS: {
     group: 'access',
     meaning: 'origins allowed to call `/codec` from a browser (the Web UI), comma-separated',

@@ -23,6 +23,8 @@ const duration = z
   })
   .refine((ms) => ms >= 1_000 && ms <= 30 * 86_400_000, 'must be between 1s and 30d');
 const optionalUrl = z.url().optional();
+/** `true` or `false` (any case). */
+const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false'], 'must be true or false')).transform((v) => v === 'true');
 
 export const ConfigSchema = z.object({
   // Temporal connection: Temporal's own names (@temporalio/envconfig), as the temporal CLI and every SDK read
@@ -77,6 +79,11 @@ export const ConfigSchema = z.object({
   AUTH_JWT_ISSUER: z.string().trim().min(1).optional(),
   /** When set, tokens' `aud` must include this. */
   AUTH_JWT_AUDIENCE: z.string().trim().min(1).optional(),
+  /**
+   * `true`: a token's `email` counts only with `email_verified: true`; `false`: unless `email_verified` is false
+   * (OpenID Connect's reading). Set it for providers that put addresses they did not verify in `email`.
+   */
+  AUTH_REQUIRE_EMAIL_VERIFIED: booleanSetting.default(false),
   /**
    * Origins (comma-separated) allowed to call the codec endpoint from a browser, i.e. the Temporal Web UI;
    * unset: the dev server's UI on TEMPORAL_UI_PORT at localhost and 127.0.0.1.

@@ -16,8 +16,10 @@ export const IDEMPOTENCY_MAX_BYTES = 256 * 1024;
 /** What a keyed request carries into the entity. */
 export interface KeyedRequest {
   key: string;
-  /** The API's digest of the request (method, path, body). */
+  /** The API's digest of the request (caller, method, path, body). */
   fingerprint: string;
+  /** Whose key it is (the token's subject): keys of different callers never meet. */
+  caller?: string;
 }
 
 export interface IdempotencyRecord<A> extends KeyedRequest {
@@ -25,6 +27,8 @@ export interface IdempotencyRecord<A> extends KeyedRequest {
   at: number;
   /** The first answer; absent while the first request is still running. */
   answer?: A;
+  /** Set (in memory only) when the first request failed: a resend waiting for it fails too. */
+  failed?: string;
 }
 
 export type KeyCheck<A> = { kind: 'new' } | { kind: 'replay'; record: IdempotencyRecord<A> } | { kind: 'reused'; message: string };
@@ -37,7 +41,8 @@ export function keyedRequestOf(input: unknown): KeyedRequest | undefined {
   const value = (input as { idempotency?: Partial<KeyedRequest> } | undefined)?.idempotency;
   if (typeof value?.key !== 'string' || typeof value.fingerprint !== 'string') return undefined;
   if (value.key.length === 0 || value.key.length > 255 || value.fingerprint.length > 128) return undefined;
-  return { key: value.key, fingerprint: value.fingerprint };
+  const caller = typeof value.caller === 'string' && value.caller.length <= 256 ? { caller: value.caller } : {};
+  return { key: value.key, fingerprint: value.fingerprint, ...caller };
 }
 
 export class IdempotencyStore<A> {
@@ -48,7 +53,7 @@ export class IdempotencyStore<A> {
   }
 
   check(request: KeyedRequest, now: number): KeyCheck<A> {
-    const record = this.find(request.key, now);
+    const record = this.find(request, now);
     if (record === undefined) return { kind: 'new' };
     if (record.fingerprint !== request.fingerprint) {
       return { kind: 'reused', message: `Idempotency-Key ${JSON.stringify(request.key)} was sent before with another request; use a new key for a new request` };
@@ -58,7 +63,7 @@ export class IdempotencyStore<A> {
 
   /** Notes a request that starts running now. */
   begin(request: KeyedRequest, now: number): IdempotencyRecord<A> {
-    const record: IdempotencyRecord<A> = { ...request, at: now };
+    const record: IdempotencyRecord<A> = { key: request.key, fingerprint: request.fingerprint, ...(request.caller !== undefined ? { caller: request.caller } : {}), at: now };
     this.records.push(record);
     this.prune(now);
     return record;
@@ -70,8 +75,9 @@ export class IdempotencyStore<A> {
     this.prune(now);
   }
 
-  /** A request that did not run to an answer leaves no trace: sent again, it runs. */
-  forget(record: IdempotencyRecord<A>): void {
+  /** A request that did not run to an answer leaves no trace (sent again, it runs); a resend waiting for it fails. */
+  fail(record: IdempotencyRecord<A>, why: string): void {
+    record.failed = why;
     this.records = this.records.filter((r) => r !== record);
   }
 
@@ -80,8 +86,8 @@ export class IdempotencyStore<A> {
     return this.records.map((record) => ({ ...record }));
   }
 
-  private find(key: string, now: number): IdempotencyRecord<A> | undefined {
-    return this.records.find((record) => record.key === key && now - record.at < IDEMPOTENCY_KEY_TTL_MS);
+  private find({ key, caller }: KeyedRequest, now: number): IdempotencyRecord<A> | undefined {
+    return this.records.find((record) => record.key === key && record.caller === caller && now - record.at < IDEMPOTENCY_KEY_TTL_MS);
   }
 
   /** Drops expired keys, then the oldest answered ones past the count and size bounds (running ones stay). */

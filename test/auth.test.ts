@@ -198,6 +198,26 @@ describe('JWT with AUTH_JWT_SECRET (HS256)', () => {
   });
 });
 
+describe('AUTH_REQUIRE_EMAIL_VERIFIED', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start({ env: { AUTH_JWT_SECRET: SECRET, AUTH_REQUIRE_EMAIL_VERIFIED: 'true' } });
+  });
+  afterAll(() => h?.close());
+
+  it('takes a token’s e-mail only when the provider says it verified it', async () => {
+    const profile = async (token: string, sub: string) =>
+      (await h.fetch(`/chat/${sub}/profile`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'someone@example.com' }) })).json();
+    const unsaid = uniqueId('unsaid');
+    // No email_verified: no e-mail, so the profile may hold any (unverified); with true, only the token's.
+    expect(await profile(await hs256({ sub: unsaid, email: 'unsaid@example.com' }), unsaid)).toMatchObject({ email: 'someone@example.com', email_verified: false });
+    const said = uniqueId('said');
+    expect(await profile(await hs256({ sub: said, email: 'said@example.com', email_verified: true }), said)).toMatchObject({
+      errors: [{ field: 'email', message: 'must be the e-mail your token vouches for (said@example.com), or left out' }],
+    });
+  });
+});
+
 describe('JWT with AUTH_JWKS_URL (RS256, ES256)', () => {
   let h: Harness;
   let jwks: Server;

@@ -172,6 +172,7 @@ export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
       }
       const precondition = expectedVersion(c.req.header('if-match'));
       let expected_version = precondition?.version;
+      let expected_created_at = precondition?.created_at;
       const principal = principalOf(c);
       if (!principal.admin) {
         // Only the assignee (by the e-mail the token vouches for) moves a task along: checked on the version
@@ -182,10 +183,11 @@ export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
         const why = whyNotChangeStatus(actorOf(c), current);
         if (why) throw new ApiError(403, `Forbidden: ${why}`);
         expected_version ??= current.version;
+        expected_created_at ??= current.created_at;
       }
       const task = await entityUpdates
         .run(taskEntityWorkflowId(task_id), () =>
-          tasks.updateStatus(task_id, { status, expected_version, ...(precondition ? { expected_created_at: precondition.created_at } : {}) }, { updatedBy: principal.subject }),
+          tasks.updateStatus(task_id, { status, expected_version, ...(expected_created_at ? { expected_created_at } : {}) }, { updatedBy: principal.subject }),
         )
         .catch(taskNotFoundAs404);
       return sendTask(c, task, 200);

@@ -68,6 +68,8 @@ export interface ChatEntityInput {
   last_changes?: UndoableTurn;
   /** Idempotency keys of the last day, with their first answers. */
   idempotency_keys?: IdempotencyRecord<ChatEntry>[];
+  /** The message whose turn last read text someone else wrote (see the entity's foreignTextAt). */
+  foreign_text_at?: number;
 }
 
 /** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */

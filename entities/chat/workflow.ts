@@ -66,7 +66,7 @@ import {
   type ChatEntityInput,
   type UndoableTurn,
 } from './messages';
-import { capHistory, ruleReply } from './replies';
+import { MAX_EXCHANGES, capHistory, ruleReply } from './replies';
 import { chatAsRecordedBefore } from './workflow-v1';
 
 /** Runs recorded before this patch asked the model through a local activity, without tools (workflow-v1.ts). */
@@ -103,6 +103,8 @@ class ChatEntity {
   private lastChanges: UndoableTurn | undefined;
   readonly outbox: EventOutbox;
   private readonly keys: IdempotencyStore<ChatEntry>;
+  /** The message whose turn last read text someone else wrote: while it is in the history the model sees, a turn starts as having read it. */
+  private foreignTextAt: number | undefined;
   private readonly turns = new Mutex();
   private settings: { value: ActivitySettings; at: number } | undefined;
 
@@ -114,6 +116,14 @@ class ChatEntity {
     this.lastChanges = input.last_changes;
     this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true, maxEvents: OUTBOX_MAX_EVENTS, maxBytes: OUTBOX_MAX_BYTES });
     this.keys = new IdempotencyStore(input.idempotency_keys);
+    this.foreignTextAt = input.foreign_text_at;
+  }
+
+  /** A new model turn; it has read someone else's text already when an earlier turn's reply with such text is in the history it is given. */
+  private newModelTurn(userEntry: ChatEntry, number: number, actor: Actor | undefined): TurnState {
+    const turn = newTurn(userEntry, number, 'model', actor);
+    if (this.foreignTextAt !== undefined && number - this.foreignTextAt < MAX_EXCHANGES) turn.read_foreign_text = true;
+    return turn;
   }
 
   get userId(): string {
@@ -159,8 +169,9 @@ class ChatEntity {
     if (check.kind === 'reused') throw ApplicationFailure.nonRetryable(check.message, KEY_REUSED);
     if (check.kind === 'replay') {
       const { record } = check;
-      await condition(() => record.answer !== undefined);
-      return record.answer!;
+      await condition(() => record.answer !== undefined || record.failed !== undefined);
+      if (record.answer === undefined) throw ApplicationFailure.nonRetryable(`The first request with this Idempotency-Key failed: ${record.failed}`, 'IdempotentRequestFailed');
+      return record.answer;
     }
     const record = this.keys.begin(request, Date.now());
     try {
@@ -168,7 +179,7 @@ class ChatEntity {
       this.keys.finish(record, reply, Date.now());
       return reply;
     } catch (err) {
-      this.keys.forget(record);
+      this.keys.fail(record, err instanceof Error ? err.message : String(err));
       throw err;
     }
   }
@@ -204,7 +215,7 @@ class ChatEntity {
         });
       }
       if (!ctx.settings.model) return this.conclude(userEntry, ruleReply(content, number));
-      const turn = newTurn(userEntry, number, 'model', actor);
+      const turn = this.newModelTurn(userEntry, number, actor);
       return this.safely(userEntry, turn, async () => {
         const progress = await runModelTurn(ctx, turn);
         return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
@@ -253,6 +264,7 @@ class ChatEntity {
     return this.turns.runExclusive(async () => {
       this.history = [];
       this.messageCount = 0;
+      this.foreignTextAt = undefined;
       this.showState();
     });
   }
@@ -310,6 +322,7 @@ class ChatEntity {
       pending_turn: this.pending,
       last_changes: this.lastChanges,
       idempotency_keys: this.keys.snapshot(Date.now()),
+      ...(this.foreignTextAt !== undefined ? { foreign_text_at: this.foreignTextAt } : {}),
     };
   }
 
@@ -378,6 +391,8 @@ class ChatEntity {
     this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log));
     if (turn) {
       turn.log = [];
+      // Its reply may quote what it read: it stays someone else's text in the history the model is given.
+      if (turn.read_foreign_text) this.foreignTextAt = turn.message_number;
       this.pending = waiting ? turn : undefined;
       if (!waiting && turn.changes.length > 0) {
         this.lastChanges = { turn_id: turn.turn_id, changes_by: turnPrefix(this.prefixContext(), turn), message: turn.user_entry.content, changes: turn.changes };

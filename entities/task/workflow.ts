@@ -192,9 +192,10 @@ class TaskEntity {
   /** Update validator: refuses without writing anything to history. */
   validate(name: MutationName, input: unknown): void {
     const updateId = currentUpdateInfo()?.id;
+    // A keyed resend first: after continue-as-new its update id is still in the log, but its answer is the first one.
+    if (asRefusal(() => this.resent(name, input))) return;
     if (this.isDuplicate(updateId)) return;
     asRefusal(() => {
-      if (this.resent(name, input)) return;
       this.refuseWhenClosed(name, updateId);
       this.mutate(name, input, Date.now());
     });
@@ -203,9 +204,9 @@ class TaskEntity {
   /** Update handler: returns the new state. A repeated update id returns the state without applying again. */
   update(name: MutationName, input: unknown): Task {
     const updateId = currentUpdateInfo()?.id;
-    if (this.isDuplicate(updateId)) return this.task!;
     const first = asRefusal(() => this.resent(name, input));
     if (first) return first;
+    if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
     const next = attributed(before, asRefusal(() => this.mutate(name, input, Date.now())), input);
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;

@@ -201,6 +201,8 @@ const SCENARIOS: Record<string, Scenario> = {
     await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Delete agent-broken' }] });
     const [broken] = await chat.query(getApprovalsQuery);
     await chat.executeUpdate(decideApprovalUpdate, { args: [{ approval_id: broken!.approval_id, approved: true }] });
+    // A cleared history holds no one else's text: the next turn changes without asking.
+    await chat.executeUpdate(clearHistoryUpdate);
     await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Give both to erin' }] });
     ctx.breakUndo(true);
     await chat.executeUpdate(undoLastTurnUpdate, { args: [{}] });
@@ -216,6 +218,12 @@ const SCENARIOS: Record<string, Scenario> = {
     await ctx.process('own-deadline', { deadline_seconds: 1 });
     ctx.failNotifications(false);
     return { workflowId: taskEntityWorkflowId('own-deadline') };
+  },
+  // A user's agent (a non-admin actor, as the API sends it) before identity came from the token: the profile's
+  // e-mail made erin the assignee for a status change, and her own task's reassignment was not asked.
+  // Recorded with the code of 6b7f2ea (before #21); kept to show those runs replay.
+  'chat-agent-user-actor': async () => {
+    throw new Error('chat-agent-user-actor was recorded with the code before #21 and cannot be recorded again');
   },
   // A chat whose run reached its history limit and continued as new: the run that did.
   'chat-entity-continued': async (ctx) => {

@@ -111,6 +111,14 @@ export const MAX_TASKS_WITHOUT_APPROVAL = 3;
 export const FAILURES_CONTAINED_PATCH = 'chat-turn-failures-contained';
 /** Runs recorded before this patch did not ask before changes in a turn that had read someone else's text. */
 const FOREIGN_TEXT_PATCH = 'chat-asks-after-foreign-text';
+/** Runs recorded before this patch took the user's e-mail from the chat profile (now: from the verified token). */
+const IDENTITY_PATCH = 'chat-identity-from-token';
+
+/**
+ * A decision about the user's identity: today's, unless it differs from what runs recorded before
+ * IDENTITY_PATCH decided (there the marker is missing, and the old decision keeps their history replaying).
+ */
+const byIdentity = (now: boolean, before: boolean) => now === before || patched(IDENTITY_PATCH) ? now : before;
 
 /** A call that failed for good, as the turn records it; rethrown on replay of a run from before the patch. */
 function failedFor(err: unknown, what: string): { ok: false; error: string } {
@@ -124,6 +132,9 @@ export function rootMessage(err: unknown): string {
   while (root instanceof Error && root.cause instanceof Error) root = root.cause;
   return root instanceof Error ? root.message : String(root);
 }
+
+/** Whether the turn's user wrote this task's text: a verified user who created it (as activities/agent-tools.ts decides). */
+const writtenByUser = (task: Task, turn: TurnState) => isUser(turn.actor) && task.created_by !== undefined && task.created_by === turn.actor.subject;
 
 /** The e-mail whose tasks are the turn's user's: their verified one (access-policy.ts). */
 const userEmail = (ctx: AgentContext, turn: TurnState) => identityEmail(turn.actor, ctx.profile.email);
@@ -251,7 +262,7 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[],
       changes = [];
     }
     // What the user may not do is refused before anything is asked (the agent has its user's rights, no more).
-    const refused = changes.filter((call) => refuseUnlessAllowed(turn, call, current));
+    const refused = changes.filter((call) => refuseUnlessAllowed(ctx, turn, call, current));
     if (refused.length > 0) {
       // Like an invalid call: its result is recorded, it neither runs nor waits.
       changes = changes.filter((call) => !refused.includes(call));
@@ -261,6 +272,8 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[],
       const expires = new Date(Date.now() + ctx.settings.approval_timeout_ms).toISOString();
       for (const call of changes) {
         const task = current[taskOf(call.check.tool, call.check.args) ?? ''] ?? null;
+        // A deletion is shown with the task's title, which the model reads back with the decision.
+        if (call.check.tool === 'delete_task' && task && !writtenByUser(task, turn)) turn.read_foreign_text = true;
         call.approval = { approval_id: `ap-${uuid4().slice(0, 8)}`, summary: describeChange(call.check.tool, call.check.args, task), expires_at: expires };
         if (task) call.expected_version = task.version;
         turn.log.push({ id: call.id, tool: call.name, arguments: call.check.args, outcome: 'awaiting_approval', result: call.approval.summary });
@@ -279,7 +292,7 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[],
  * Records a refusal when the turn's actor may not make this change (workflows/shared/access-policy.ts); true if so.
  * A status change the actor may make applies only at the version checked here.
  */
-function refuseUnlessAllowed(turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {
+function refuseUnlessAllowed(ctx: AgentContext, turn: TurnState, call: PlannedCall & { check: { ok: true } }, current: Record<string, Task | null>): boolean {
   const actor = turn.actor;
   if (actor === undefined || actor.admin) return false;
   let why: string | undefined;
@@ -287,7 +300,9 @@ function refuseUnlessAllowed(turn: TurnState, call: PlannedCall & { check: { ok:
   if (call.check.tool === 'update_status') {
     const task = current[(call.check.args as ToolArgs['update_status']).task_id];
     if (task) {
-      why = whyNotChangeStatus(actor, task);
+      const whyNow = whyNotChangeStatus(actor, task);
+      const whyBefore = whyNotChangeStatus({ ...actor, email: ctx.profile.email ?? undefined }, task);
+      why = byIdentity(whyNow !== undefined, whyBefore !== undefined) ? (whyNow ?? whyBefore) : undefined;
       call.expected_version ??= task.version;
     }
   }
@@ -297,8 +312,9 @@ function refuseUnlessAllowed(turn: TurnState, call: PlannedCall & { check: { ok:
 }
 
 function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall & { check: { ok: true } })[], current: Record<string, Task | null>): boolean {
-  // What the model read may have been written to steer it: the user sees the exact change first.
-  if (turn.read_foreign_text && patched(FOREIGN_TEXT_PATCH)) return true;
+  // What the model read may have been written to steer it: the user sees the exact change first. (A command
+  // is the user's own words: no model reads anything there.)
+  if (turn.driver === 'model' && turn.read_foreign_text && patched(FOREIGN_TEXT_PATCH)) return true;
   const mine = userEmail(ctx, turn);
   const touched = new Set(turn.changes.map((c) => c.task_id));
   for (const call of changes) touched.add(taskOf(call.check.tool, call.check.args) ?? `new:${call.id}`);
@@ -309,7 +325,8 @@ function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall
     const { task_id, assignee } = call.check.args as ToolArgs['assign_task'];
     const holder = current[task_id]?.assignee ?? null;
     // Reassigning a task someone else has (not the user, by their verified e-mail, and not already the new assignee).
-    return holder !== null && holder !== assignee && !sameEmail(holder, mine);
+    const someoneElses = holder !== null && holder !== assignee && !sameEmail(holder, mine);
+    return byIdentity(someoneElses, holder !== null && holder !== assignee && holder !== ctx.profile.email);
   });
 }
 
@@ -447,9 +464,10 @@ function resultLine(call: PlannedCall): string {
     case 'get_current_time':
       return (result.content as { utc: string }).utc;
     case 'list_tasks': {
-      const { tasks, more } = result.content as { tasks: { task_id: string; status: string | null; assignee: string | null }[]; more: boolean };
+      const { tasks, more } = result.content as { tasks: { task_id: string; status: string | null; assignee: string | { untrusted_text: string } | null }[]; more: boolean };
       if (tasks.length === 0) return 'No open tasks.';
-      const lines = tasks.map((t) => `- ${t.task_id}: ${t.status ?? 'unknown'}${t.assignee ? `, ${t.assignee}` : ''}`);
+      const assignee = (value: (typeof tasks)[number]['assignee']) => (value === null ? '' : `, ${typeof value === 'string' ? value : JSON.stringify(value.untrusted_text)}`);
+      const lines = tasks.map((t) => `- ${t.task_id}: ${t.status ?? 'unknown'}${assignee(t.assignee)}`);
       return ['Open tasks:', ...lines, ...(more ? ['(more not shown)'] : [])].join('\n');
     }
     case 'delete_task':
