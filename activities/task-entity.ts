@@ -10,12 +10,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { entityFailure } from '../clients/errors';
 import type { TaskEntityClient } from '../clients/task-entity';
-import type { Task } from '../common/schemas';
+import type { HandOverTaskInput, Task } from '../common/schemas';
 import { activityCaller } from './caller';
 
 export interface TaskEntityActivityDeps {
   tasks: TaskEntityClient;
 }
+
+/** `handOverTask`'s input: the hand-over, and its own update id (`update_id`) for the call. */
+export type HandOverStepInput = EntityStepInput & HandOverTaskInput;
 
 export interface EntityStepInput {
   task_id: string;
@@ -50,7 +53,7 @@ function asActivityFailure(err: unknown, taskId: string): never {
  * an update waits for the entity's workflow task, which a worker that is shutting down no longer polls, so
  * without this a draining worker would wait on itself.
  */
-async function step(input: EntityStepInput, call: (options: { updateId: string; signal: AbortSignal; updatedBy?: string }) => Promise<Task>): Promise<Task> {
+async function step<T>(input: EntityStepInput, call: (options: { updateId: string; signal: AbortSignal; updatedBy?: string }) => Promise<T>): Promise<T> {
   try {
     return await call({
       updateId: input.update_id ?? activityCaller().idempotencyKey,
@@ -73,6 +76,21 @@ export function createTaskEntityActivities({ tasks }: TaskEntityActivityDeps) {
     /** The seed's set_reminder: a durable timer inside the entity. */
     setDeadline: (input: EntityStepInput & { deadline_seconds: number }) =>
       step(input, (options) => tasks.setDeadline(input.task_id, input.deadline_seconds, options)),
+
+    /**
+     * Create, assign and set the deadline in one call to the entity (runs since HAND_OVER_PATCH): each change
+     * under its own update id. A step the entity's rules refused fails the activity for good, after the
+     * steps before it applied, as the three separate steps would have.
+     */
+    handOverTask: async (input: HandOverStepInput): Promise<Task> => {
+      const { task_id, update_id: _id, updated_by: _by, ...handOver } = input;
+      const { refused, task } = await step(input, (options) => tasks.handOver(task_id, handOver, options));
+      if (refused) {
+        const type = refused.type === 'TaskRuleError' ? 'TaskEntityRejected' : refused.type;
+        throw ApplicationFailure.nonRetryable(refused.message, type);
+      }
+      return task;
+    },
 
     /** The saga's compensation: puts back what the run's changes (`changes_by`) replaced. */
     revertChanges: (input: EntityStepInput & { changes_by: string }) =>

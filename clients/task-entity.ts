@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { TASK_ENTITY_PREFIX, taskEntityWorkflowId } from '../workflows/shared/ids';
-import type { CreateTaskInput, Task, TaskStatus, TaskSummary, UpdateStatusInput } from '../common/schemas';
+import type { CreateTaskInput, HandOverTaskInput, Task, TaskStatus, TaskSummary, UpdateStatusInput } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../workflows/shared/search-attributes';
 import {
   TASK_ENTITY_WORKFLOW_TYPE,
@@ -16,10 +16,12 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   getTaskQuery,
+  handOverTaskUpdate,
   revertChangesUpdate,
   setDeadlineUpdate,
   unassignTaskUpdate,
   updateStatusUpdate,
+  type HandOverResult,
   type TaskEntityWorkflowSignature,
 } from '../entities/task/messages';
 import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
@@ -89,6 +91,28 @@ export class TaskEntityClient {
           taskQueue: this.taskQueue,
           args: [{ task_id: taskId }],
           workflowIdConflictPolicy: options.ifExists === 'fail' ? 'FAIL' : 'USE_EXISTING',
+          staticSummary: `Task entity ${taskId}`,
+          typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
+        }),
+      }),
+    );
+  }
+
+  /**
+   * A processing run's hand-over in one update (started with the entity when there is none): create, assign,
+   * set the deadline, each under its own update id (entities/task/messages.ts handOverTaskUpdate). Answers
+   * with the task and, when the rules refused a step, which one and why.
+   */
+  handOver(taskId: string, input: HandOverTaskInput, options: CallOptions = {}): Promise<HandOverResult> {
+    return this.call(taskId, options, (updateId) =>
+      this.client.workflow.executeUpdateWithStart(handOverTaskUpdate, {
+        args: [{ ...input, ...by(options) }],
+        updateId,
+        startWorkflowOperation: new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
+          workflowId: taskEntityWorkflowId(taskId),
+          taskQueue: this.taskQueue,
+          args: [{ task_id: taskId }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: `Task entity ${taskId}`,
           typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
         }),

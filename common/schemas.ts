@@ -196,6 +196,21 @@ export const RevertChangesInputSchema = object({
 });
 export type RevertChangesInput = z.infer<typeof RevertChangesInputSchema>;
 
+/**
+ * `handOverTask`: a processing run's three changes in one update: create the task (as `createTask`: the same
+ * task again changes nothing), assign it, set its deadline; each logged under its own update id.
+ */
+export const HandOverTaskInputSchema = object({
+  title: textSchema(Rules.title),
+  description: textSchema(Rules.description),
+  assignee: AssigneeSchema,
+  deadline_seconds: DeadlineSecondsSchema,
+  create_update_id: textSchema(Rules.updateId),
+  assign_update_id: textSchema(Rules.updateId),
+  deadline_update_id: textSchema(Rules.updateId),
+});
+export type HandOverTaskInput = z.infer<typeof HandOverTaskInputSchema>;
+
 // ---------------------------------------------------------------------------------------------
 // Task CRUD and listing (the seed's task API)
 // ---------------------------------------------------------------------------------------------

@@ -67,6 +67,14 @@ afterAll(async () => {
 
 const names = (spans: JaegerSpan[]) => new Set(spans.map((s) => s.operationName));
 
+/** The activity type of a local activity's marker (the run's entity steps are local activities). */
+function localActivityType(event: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString()) as { activity_type?: string }).activity_type : undefined;
+}
+
 describe('tracing into Jaeger', () => {
   it('shows one POST /tasks/process as one trace, from the HTTP span to the consumption of its events', { timeout: 120_000 }, async () => {
     const taskId = uniqueId('traced');
@@ -82,7 +90,7 @@ describe('tracing into Jaeger', () => {
     // What the run did, from Temporal: its activities, the updates its task entity took, the events it caused.
     const activities = new Set<string>();
     for (const event of (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
-      const type = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      const type = event.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(event);
       if (type) activities.add(type);
     }
     const updates = new Set<string>();
@@ -95,7 +103,7 @@ describe('tracing into Jaeger', () => {
       .filter((e) => e.data.task_id === taskId)
       .map((e) => e.id);
     expect(activities.size).toBeGreaterThanOrEqual(3);
-    expect(updates.size).toBeGreaterThanOrEqual(2);
+    expect(updates).toContain('handOverTask');
     expect(eventIds.length).toBeGreaterThanOrEqual(2);
 
     // The one trace the request started, once every span in it has arrived.

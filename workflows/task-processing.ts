@@ -29,12 +29,21 @@ import { checkInput, describeFieldErrors } from './shared/input-rules';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute } from './shared/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
-import { compensationSteps, entitySteps, progress } from './processing-steps';
+import { compensationSteps, entitySteps, localValidation, progress } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
 
 /** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
 export const REVERT_PATCH = 'processing-reverts-its-changes';
+/**
+ * Runs recorded before this patch validated in an activity and made the entity's three changes in three
+ * activities (three updates); since, validation is a local activity and the three changes are one
+ * `handOverTask` activity (one update-with-start), each still under its own update id. Half the server's work
+ * per run (bench/README.md, "Processing at bare Temporal's pace").
+ */
+export const HAND_OVER_PATCH = 'processing-hands-over-at-once';
+/** Runs recorded before this patch set their search attributes again even when started with them. */
+export const TAGGED_AT_START_PATCH = 'processing-tagged-at-start';
 
 const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 
@@ -46,7 +55,7 @@ function updateIds() {
   const { workflowId, runId } = workflowInfo();
   const run = `${workflowId}/${runId}`;
   const changes = `${run}/change/`;
-  return { create: `${run}/create`, changes, assign: `${changes}assign`, deadline: `${changes}deadline`, revert: `${run}/revert` };
+  return { create: `${run}/create`, changes, assign: `${changes}assign`, deadline: `${changes}deadline`, revert: `${run}/revert`, handOver: `${run}/hand-over` };
 }
 
 /** Who asked for the run (the API's caller); its changes to the task are recorded as theirs (`updated_by`). */
@@ -61,10 +70,15 @@ export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest, optio
     throw ApplicationFailure.nonRetryable(`Invalid input: ${describeFieldErrors(parsed.errors)}`, 'InvalidInput');
   }
   const input = parsed.data;
-  upsertSearchAttributes([
-    { key: TaskIdAttribute, value: input.task_id },
-    { key: TaskAssigneeAttribute, value: input.assignee },
-  ]);
+  // The API starts runs with these set (clients/processing.ts); a start from elsewhere gets them here.
+  const attributes = workflowInfo().typedSearchAttributes;
+  const tagged = attributes.get(TaskIdAttribute) === input.task_id && attributes.get(TaskAssigneeAttribute) === input.assignee;
+  if (!tagged || !patched(TAGGED_AT_START_PATCH)) {
+    upsertSearchAttributes([
+      { key: TaskIdAttribute, value: input.task_id },
+      { key: TaskAssigneeAttribute, value: input.assignee },
+    ]);
+  }
   const by = typeof options?.updated_by === 'string' ? { updated_by: options.updated_by } : {};
   return patched(REVERT_PATCH) ? processTask(input, by) : processAsRecordedBefore(input);
 }
@@ -83,9 +97,10 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
   });
   const ids = updateIds();
   const compensations = new Compensations();
+  const atOnce = patched(HAND_OVER_PATCH);
   try {
     progress(1, 'validating');
-    const validation = await entitySteps.validateTask.executeWithOptions({ summary: 'Validate title and description' }, [
+    const validation = await (atOnce ? localValidation : entitySteps).validateTask.executeWithOptions({ summary: 'Validate title and description' }, [
       { task_id, title: input.title, description: input.description },
     ]);
     if (!validation.is_valid) {
@@ -93,24 +108,34 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
       return { task_id, status: 'rejected', message: `Validation failed: ${validation.issues.join('; ')}` };
     }
 
-    progress(2, 'creating the task entity');
-    await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
-      { task_id, title: input.title, description: input.description, update_id: ids.create, ...by },
-    ]);
-    // No compensation for the creation: a task this run created is left `pending`, as in the seed.
-    compensations.add('revertChanges', () =>
-      compensationSteps.revertChanges.executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [
-        { task_id, changes_by: ids.changes, update_id: ids.revert, ...by },
-      ]),
-    );
-
-    progress(3, `assigning to ${assignee}`);
-    await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [{ task_id, assignee, update_id: ids.assign, ...by }]);
-
-    progress(4, `setting the deadline reminder (${input.deadline_seconds}s)`);
-    await entitySteps.setDeadline.executeWithOptions({ summary: `Deadline in ${input.deadline_seconds}s` }, [
-      { task_id, deadline_seconds: input.deadline_seconds, update_id: ids.deadline, ...by },
-    ]);
+    if (atOnce) {
+      // Registered first: the hand-over's assignment and deadline may land even when its call fails. A task
+      // that never came to exist has nothing to put back.
+      compensations.add('revertChanges', () =>
+        compensationSteps.revertChanges
+          .executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [{ task_id, changes_by: ids.changes, update_id: ids.revert, ...by }])
+          .catch((err: unknown) => {
+            if (rootCauseType(err) !== 'TaskNotFound') throw err;
+          }),
+      );
+      progress(2, `creating, assigning to ${assignee} and setting the deadline reminder (${input.deadline_seconds}s)`);
+      await entitySteps.handOverTask.executeWithOptions({ summary: `Create, assign to ${assignee}, deadline in ${input.deadline_seconds}s` }, [
+        {
+          task_id,
+          title: input.title,
+          description: input.description,
+          assignee,
+          deadline_seconds: input.deadline_seconds,
+          create_update_id: ids.create,
+          assign_update_id: ids.assign,
+          deadline_update_id: ids.deadline,
+          update_id: ids.handOver,
+          ...by,
+        },
+      ]);
+    } else {
+      await handOverStepByStep(input, ids, compensations, by);
+    }
 
     progress(5, `notifying ${assignee}`);
     await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [{ task_id, assignee, title: input.title }]);
@@ -129,6 +154,32 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 
   setCurrentDetails(`Completed: assigned to ${assignee}`);
   return { task_id, status: 'completed', message: `Task assigned to ${assignee} with deadline reminder` };
+}
+
+/**
+ * The entity's changes as runs recorded before HAND_OVER_PATCH made them, one activity (and update) each:
+ * create, then (the compensation registered before the changes it undoes) assign and the deadline.
+ */
+async function handOverStepByStep(input: ProcessTaskRequest, ids: ReturnType<typeof updateIds>, compensations: Compensations, by: ProcessingOptions): Promise<void> {
+  const { task_id, assignee } = input;
+  progress(2, 'creating the task entity');
+  await entitySteps.createTask.executeWithOptions({ summary: `Create task ${task_id}` }, [
+    { task_id, title: input.title, description: input.description, update_id: ids.create, ...by },
+  ]);
+  // No compensation for the creation: a task this run created is left `pending`, as in the seed.
+  compensations.add('revertChanges', () =>
+    compensationSteps.revertChanges.executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [
+      { task_id, changes_by: ids.changes, update_id: ids.revert, ...by },
+    ]),
+  );
+
+  progress(3, `assigning to ${assignee}`);
+  await entitySteps.assignTask.executeWithOptions({ summary: `Assign to ${assignee}` }, [{ task_id, assignee, update_id: ids.assign, ...by }]);
+
+  progress(4, `setting the deadline reminder (${input.deadline_seconds}s)`);
+  await entitySteps.setDeadline.executeWithOptions({ summary: `Deadline in ${input.deadline_seconds}s` }, [
+    { task_id, deadline_seconds: input.deadline_seconds, update_id: ids.deadline, ...by },
+  ]);
 }
 
 /**

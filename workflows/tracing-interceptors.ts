@@ -15,51 +15,77 @@
  *    it starts) between the first run and a replay (test/tracing-determinism.test.ts shows it). A named
  *    stream (SDK 1.24) leaves the workflow's sequence as it is; `next()` goes back to it.
  *
+ * 3. OpenTelemetry's workflow module (with its SDK, resources and semantic conventions: half the bundle's
+ *    modules) is loaded by a workflow only when it first meets a traced call. The SDK evaluates a bundle's
+ *    modules once per workflow, so loading it always cost every untraced workflow its evaluation, at every
+ *    start and every rebuild from history (bench/README.md, "Processing at bare Temporal's pace").
+ *
  * Always in the bundle (it is built before the process knows its settings); a worker with tracing off drops
  * whatever spans a traced caller still causes (worker/create-worker.ts).
  */
 import { trace } from '@opentelemetry/api';
 import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { getRandomStream, type WorkflowInterceptors, type WorkflowRandomStream } from '@temporalio/workflow';
 
 /** Inbound calls carry their caller's headers: traced when those hold a trace context. */
 const fromTracedCaller = (input: unknown) => (input as { headers?: Record<string, unknown> }).headers?.[TRACE_HEADER] !== undefined;
-/** Outbound calls (and log attributes) are traced within a traced inbound call: a span is active. */
-const withinTracedCall = () => trace.getActiveSpan() !== undefined;
 
 /** Handlers that run live but not on replay: their spans draw on a stream of their own, so that the stream of
  * everything else is the same on replay and a span open across a replay keeps its id. */
 const LIVE_ONLY = new Set<PropertyKey>(['validateUpdate', 'handleQuery']);
 
+type OpenTelemetryInterceptors = {
+  inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor;
+  outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor;
+  internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
+};
+
 export const interceptors = (): WorkflowInterceptors => {
   const streams = { replayed: getRandomStream('task-agent/opentelemetry'), liveOnly: getRandomStream('task-agent/opentelemetry/live-only') };
+  let loaded: OpenTelemetryInterceptors | undefined;
+  // Loaded, and its tracer made, on this workflow's first traced call (within a stream call: no draw on the
+  // workflow's own sequence).
+  const load = (): OpenTelemetryInterceptors => {
+    if (loaded === undefined) {
+      // A require webpack resolves into the bundle and evaluates only here (an import would evaluate it at load).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports, no-restricted-globals
+      const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
+      loaded = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
+    }
+    return loaded;
+  };
+  /** Outbound calls (and log attributes) are traced within a traced inbound call: a span is active. */
+  const withinTracedCall = () => loaded !== undefined && trace.getActiveSpan() !== undefined;
   return {
-    inbound: [traceOnly(new OpenTelemetryInboundInterceptor(), streams, fromTracedCaller)],
-    outbound: [traceOnly(new OpenTelemetryOutboundInterceptor(), streams, withinTracedCall)],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    inbound: [traceOnly(() => load().inbound, streams, fromTracedCaller)],
+    outbound: [traceOnly(() => load().outbound, streams, withinTracedCall)],
+    internals: [traceOnly(() => load().internals, streams, () => loaded !== undefined)],
   };
 };
 
 type Method = (input: unknown, next: (input: unknown) => unknown) => unknown;
 
-/** The interceptor's methods run (on their stream) when `traced(input)` holds, and hand straight to `next` otherwise. */
+/**
+ * An interceptor whose every method runs the OpenTelemetry interceptor's (on its stream) when `traced(input)`
+ * holds, and hands straight to `next` otherwise; `target` gives that interceptor, loading it on first use.
+ */
 function traceOnly<T extends object>(
-  interceptor: T,
+  target: () => T,
   streams: { replayed: WorkflowRandomStream; liveOnly: WorkflowRandomStream },
   traced: (input: unknown) => boolean,
 ): T {
-  return new Proxy(interceptor, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      const method = value as Method;
+  return new Proxy({} as T, {
+    get(_empty, property) {
       const stream = LIVE_ONLY.has(property) ? streams.liveOnly : streams.replayed;
-      return (input: unknown, next: (input: unknown) => unknown) => (traced(input) ? stream.with(() => method.call(target, input, next)) : next(input));
+      return (input: unknown, next: (input: unknown) => unknown) => {
+        if (!traced(input)) return next(input);
+        return stream.with(() => {
+          const interceptor = target();
+          const method = Reflect.get(interceptor, property) as Method | undefined;
+          return typeof method === 'function' ? method.call(interceptor, input, next) : next(input);
+        });
+      };
     },
   });
 }

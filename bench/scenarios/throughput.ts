@@ -1,9 +1,31 @@
 /** 1. Processing throughput: TaskProcessingWorkflow completions per second vs five no-op activities. */
+import type { Client } from '@temporalio/client';
+import { ProcessingClient } from '../../clients/processing';
+import type { TaskProcessingResult } from '../../common/schemas';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { BareFiveStepWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage } from '../processes';
 import { closedLoop, median, round } from '../stats';
+
+/**
+ * The task every processing benchmark runs: valid, so that a run goes through all five steps. (The tracing
+ * scenario once ran a 7-character description, which the validate step rejects: it measured runs that end
+ * after one activity. See bench/README.md, "The riddle".)
+ */
+export const BENCH_TASK = { title: 'Bench task', description: 'Measured by the benchmark', assignee: 'bench@example.com', deadline_seconds: 86_400 };
+
+/** A run's result, checked: a benchmark of processing runs must measure runs that completed. */
+export function completed(result: TaskProcessingResult): TaskProcessingResult {
+  if (result.status !== 'completed') throw new Error(`A benchmark run ended ${result.status}: ${result.message}`);
+  return result;
+}
+
+/** One processing run, started as the API starts it (clients/processing.ts), and its result, checked. */
+export async function processAndWait(client: Client, taskQueue: string, taskId: string): Promise<TaskProcessingResult> {
+  const { workflowId } = await new ProcessingClient(client, taskQueue).start({ task_id: taskId, ...BENCH_TASK });
+  return completed(await client.workflow.getHandle<typeof TaskProcessingWorkflow>(workflowId).result());
+}
 
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const levels = ctx.quick ? [10, 50] : [10, 50, 200];
@@ -11,6 +33,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const started = performance.now();
   const rows: { concurrency: number; runs: number; ours: number[]; bare: number[]; oursPerSecond: number; barePerSecond: number; ratio: number }[] = [];
   let seq = 0;
+  let lastTag = '';
   for (const concurrency of levels) {
     const total = ctx.quick ? 40 : Math.max(200, concurrency * 2);
     const ours: number[] = [];
@@ -18,13 +41,8 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     for (let r = 0; r < ctx.repeats; r++) {
       // Alternate, so drift on a shared machine hits both sides alike.
       const tag = `bench-${Date.now().toString(36)}-${seq++}`;
-      const a = await closedLoop(total, concurrency, (i) =>
-        ctx.client.workflow.execute(TaskProcessingWorkflow, {
-          workflowId: `task-workflow-${tag}-${i}`,
-          taskQueue: ctx.config.TASK_QUEUE,
-          args: [{ task_id: `${tag}-${i}`, title: 'Bench', description: 'Throughput', assignee: 'bench@example.com', deadline_seconds: 86_400 }],
-        }),
-      );
+      lastTag = tag;
+      const a = await closedLoop(total, concurrency, (i) => processAndWait(ctx.client, ctx.config.TASK_QUEUE, `${tag}-${i}`));
       ours.push(total / (a.wallMs / 1000));
       const b = await closedLoop(total, concurrency, (i) =>
         ctx.client.workflow.execute(BareFiveStepWorkflow, { workflowId: `bare-${tag}-${i}`, taskQueue: ctx.baselineQueue }),
@@ -43,15 +61,45 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     rows.push(row);
     ctx.log(`throughput c=${concurrency}: ours ${row.oursPerSecond}/s, bare ${row.barePerSecond}/s, ratio ${row.ratio}`);
   }
+  const cost = await costPerRun(ctx, `task-workflow-${lastTag}-0`, `task-entity-${lastTag}-0`, `bare-${lastTag}-0`);
+  ctx.log(`throughput: one run costs ${JSON.stringify(cost)}`);
   const best = Math.max(...rows.map((r) => r.oursPerSecond));
   return {
     name: 'throughput',
     title: 'Processing throughput (completed runs per second)',
-    figures: { rows },
+    figures: { rows, costPerRun: cost },
     goals: [
       goal('completed per second (best level)', best, 40, 'atLeast', '/s'),
       ...rows.map((r) => goal(`ratio to bare at concurrency ${r.concurrency}`, r.ratio, 0.6, 'atLeast')),
     ],
     usage: usage.finish((performance.now() - started) / 1000),
   };
+}
+
+/** What Temporal does for one workflow (its whole history): workflow tasks, activity tasks and events. */
+export interface WorkflowCost {
+  workflowTasks: number;
+  activityTasks: number;
+  localActivities: number;
+  events: number;
+}
+
+async function costOf(ctx: BenchContext, workflowId: string): Promise<WorkflowCost> {
+  const events = (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return {
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    events: events.length,
+  };
+}
+
+/**
+ * One processing run's cost against the bare run's: the run, the task entity it created (everything in its
+ * history: the changes and the publishing of their events), and both together.
+ */
+async function costPerRun(ctx: BenchContext, runId: string, entityId: string, bareId: string) {
+  const [run, entity, bare] = await Promise.all([costOf(ctx, runId), costOf(ctx, entityId), costOf(ctx, bareId)]);
+  const sum = (key: keyof WorkflowCost) => run[key] + entity[key];
+  return { run, entity, total: { workflowTasks: sum('workflowTasks'), activityTasks: sum('activityTasks'), localActivities: sum('localActivities'), events: sum('events') }, bare };
 }

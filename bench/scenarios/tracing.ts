@@ -11,10 +11,10 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
 import { Usage, logged, type ServiceProcess } from '../processes';
 import { closedLoop, median, round } from '../stats';
+import { processAndWait } from './throughput';
 
 export interface TracingContext extends BenchContext {
   /** Starts the traced worker: the service's worker with OTEL_EXPORTER_OTLP_ENDPOINT set, on `taskQueue`. */
@@ -52,13 +52,7 @@ export async function tracing(ctx: TracingContext): Promise<ScenarioResult> {
       for (let r = 0; r < ctx.repeats; r++) {
         const run = async (client: Client, taskQueue: string) => {
           const tag = `bench-trace-${Date.now().toString(36)}-${seq++}`;
-          const { wallMs } = await closedLoop(total, concurrency, (i) =>
-            client.workflow.execute(TaskProcessingWorkflow, {
-              workflowId: `task-workflow-${tag}-${i}`,
-              taskQueue,
-              args: [{ task_id: `${tag}-${i}`, title: 'Bench', description: 'Tracing', assignee: 'bench@example.com', deadline_seconds: 86_400 }],
-            }),
-          );
+          const { wallMs } = await closedLoop(total, concurrency, (i) => processAndWait(client, taskQueue, `${tag}-${i}`));
           return total / (wallMs / 1000);
         };
         // Alternate, so drift on a shared machine hits both sides alike.

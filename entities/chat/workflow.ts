@@ -76,6 +76,13 @@ export const CHAT_ENTITY_V2_PATCH = 'chat-entity-v2';
  * after the approval left it so), answering every later message with an empty list of changes to decide.
  */
 const STALE_WAIT_PATCH = 'chat-drops-turn-with-nothing-waiting';
+/**
+ * Runs recorded before this patch published each reply's event at once; since, a chat gathers its events for
+ * EVENTS_GATHER_MS, so that publishing does not sit between one message's answer and the next (bench/README.md,
+ * "Chat at a bare update's pace").
+ */
+const EVENTS_GATHER_PATCH = 'chat-gathers-its-events';
+export const EVENTS_GATHER_MS = 250;
 
 const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 /** /undo: one activity per task, newest first. */
@@ -114,7 +121,12 @@ class ChatEntity {
     this.profile = input.profile ?? EMPTY_PROFILE;
     this.pending = input.pending_turn;
     this.lastChanges = input.last_changes;
-    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true, maxEvents: OUTBOX_MAX_EVENTS, maxBytes: OUTBOX_MAX_BYTES });
+    this.outbox = new EventOutbox(input.outbox, {
+      stopMidPublish: true,
+      maxEvents: OUTBOX_MAX_EVENTS,
+      maxBytes: OUTBOX_MAX_BYTES,
+      ...(patched(EVENTS_GATHER_PATCH) ? { gatherMs: EVENTS_GATHER_MS } : {}),
+    });
     this.keys = new IdempotencyStore(input.idempotency_keys);
     this.foreignTextAt = input.foreign_text_at;
   }

@@ -13,6 +13,7 @@ import type {
   AssignTaskInput,
   CreateTaskInput,
   DeleteTaskInput,
+  HandOverTaskInput,
   RevertChangesInput,
   SetDeadlineInput,
   Task,
@@ -35,6 +36,17 @@ export const assignTaskUpdate = defineUpdate<Task, [Attributed<AssignTaskInput>]
 export const unassignTaskUpdate = defineUpdate<Task, [], 'unassignTask'>('unassignTask');
 export const updateStatusUpdate = defineUpdate<Task, [Attributed<UpdateStatusInput>], 'updateStatus'>('updateStatus');
 export const setDeadlineUpdate = defineUpdate<Task, [Attributed<SetDeadlineInput>], 'setDeadline'>('setDeadline');
+/**
+ * A processing run's hand-over in one update (started with the entity when there is none): creates the task
+ * (the same task again: no change), assigns it and sets its deadline, each change logged under its own
+ * update id, so a caller's revert by prefix and a retried call work as for separate updates. A step the task's
+ * rules refuse stops there: what was applied before it stays, and the answer says which step and why.
+ */
+export const handOverTaskUpdate = defineUpdate<HandOverResult, [Attributed<HandOverTaskInput>], 'handOverTask'>('handOverTask');
+export interface HandOverResult {
+  task: Task;
+  refused?: { step: 'createTask' | 'assignTask' | 'setDeadline'; message: string; type: TaskEntityFailureType };
+}
 /** Puts back what one caller's updates changed (ids starting with `changes_by`), unless the task moved on since. */
 export const revertChangesUpdate = defineUpdate<Task, [Attributed<RevertChangesInput>], 'revertChanges'>('revertChanges');
 /**

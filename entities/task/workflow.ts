@@ -27,7 +27,15 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { AssignTaskInputRules, CreateTaskInputRules, DeleteTaskInputRules, RevertChangesInputRules, SetDeadlineInputRules, UpdateStatusInputRules } from '../../workflows/shared/workflow-inputs';
+import {
+  AssignTaskInputRules,
+  CreateTaskInputRules,
+  DeleteTaskInputRules,
+  HandOverTaskInputRules,
+  RevertChangesInputRules,
+  SetDeadlineInputRules,
+  UpdateStatusInputRules,
+} from '../../workflows/shared/workflow-inputs';
 import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Task } from '../../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
@@ -41,6 +49,7 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   getTaskQuery,
+  handOverTaskUpdate,
   revertChangesUpdate,
   setDeadlineSignal,
   setDeadlineUpdate,
@@ -48,6 +57,7 @@ import {
   unassignTaskUpdate,
   updateStatusSignal,
   updateStatusUpdate,
+  type HandOverResult,
   type TaskEntityInput,
 } from './messages';
 import * as rules from './state';
@@ -68,6 +78,7 @@ export const OVERDUE_LOGGED_PATCH = 'overdue-belongs-to-its-deadline';
 const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
 type MutationName = (typeof MUTATION_UPDATES)[number]['name'];
+type HandOverStep = 'createTask' | 'assignTask' | 'setDeadline';
 // Every signal is one of the mutations (a misspelt or unhandled name does not compile).
 type SignalName = (typeof MUTATION_SIGNALS)[number]['name'] & MutationName;
 
@@ -203,19 +214,62 @@ class TaskEntity {
 
   /** Update handler: returns the new state. A repeated update id returns the state without applying again. */
   update(name: MutationName, input: unknown): Task {
-    const updateId = currentUpdateInfo()?.id;
     const first = asRefusal(() => this.resent(name, input));
     if (first) return first;
+    return asRefusal(() => this.apply(name, input, currentUpdateInfo()?.id));
+  }
+
+  /** One change under its update id (applied once per id); throws TaskRuleError when the rules refuse it. */
+  private apply(name: MutationName, input: unknown, updateId: string | undefined, { publish = true } = {}): Task {
     if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
-    const next = attributed(before, asRefusal(() => this.mutate(name, input, Date.now())), input);
+    const next = attributed(before, this.mutate(name, input, Date.now()), input);
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
-    this.commit(next);
+    this.commit(next, { publish });
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
     if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
     return next;
+  }
+
+  validateHandOver(input: unknown): void {
+    asRefusal(() => {
+      const { create_update_id } = parse(HandOverTaskInputRules, input);
+      if (this.isDuplicate(create_update_id)) return;
+      this.refuseWhenClosed('createTask', undefined);
+    });
+  }
+
+  /**
+   * `handOverTask`: create, assign and set the deadline, each under its own update id, in one activation (one
+   * workflow task, one batch of events, the search attributes written once). Stops at a step the rules refuse.
+   */
+  handOver(input: unknown): HandOverResult {
+    const { title, description, assignee, deadline_seconds, create_update_id, assign_update_id, deadline_update_id } = asRefusal(() => parse(HandOverTaskInputRules, input));
+    const by = (input as { updated_by?: unknown }).updated_by;
+    const attribution = typeof by === 'string' ? { updated_by: by } : {};
+    const steps: [HandOverStep, unknown, string][] = [
+      ['createTask', { title, description, ...attribution }, create_update_id],
+      ['assignTask', { assignee, ...attribution }, assign_update_id],
+      ['setDeadline', { deadline_seconds, ...attribution }, deadline_update_id],
+    ];
+    try {
+      for (const [name, stepInput, updateId] of steps) {
+        try {
+          if (name !== 'createTask' && this.log.isReverted(updateId)) throw new rules.TaskRuleError(`Update ${updateId} belongs to changes that were reverted`);
+          this.apply(name, stepInput, updateId, { publish: false });
+        } catch (err) {
+          if (!(err instanceof rules.TaskRuleError)) throw err;
+          // Refused before there was a task: the update fails, as createTask would.
+          if (this.task === null) throw ApplicationFailure.nonRetryable(err.message, err.type);
+          return { task: this.task, refused: { step: name, message: err.message, type: err.type } };
+        }
+      }
+    } finally {
+      if (this.task !== null) publishState(this.task);
+    }
+    return { task: this.task! };
   }
 
   /** Signal handler: nobody waits for an answer, so a refusal is logged. */
@@ -310,13 +364,13 @@ class TaskEntity {
     return updateId !== undefined && this.task !== null && !this.deleted && this.log.has(updateId);
   }
 
-  private commit(next: Task): void {
+  private commit(next: Task, { publish = true } = {}): void {
     if (next === this.task) return;
     // Entities that started before task events existed replay without them.
     if (patched('task-events')) for (const event of taskEvents(this.task, next, uuid4)) this.outbox.add(event);
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
-    publishState(next);
+    if (publish) publishState(next);
   }
 }
 
@@ -348,6 +402,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
     setHandler(definition as typeof assignTaskSignal, (arg) => entity.signal(name, arg));
   }
   setHandler(deleteTaskUpdate, (arg) => entity.delete(arg), { validator: (arg) => entity.validateDelete(arg) });
+  setHandler(handOverTaskUpdate, (arg) => entity.handOver(arg), { validator: (arg) => entity.validateHandOver(arg) });
   setHandler(getTaskQuery, () => entity.task);
 
   if (entity.task !== null) publishState(entity.task);

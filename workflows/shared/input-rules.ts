@@ -122,6 +122,8 @@ export const Rules = {
   chatContent: text(CHAT_CONTENT_MAX_LENGTH, { nonEmpty: true }),
   /** The update-id prefix of the changes to revert (`{workflowId}/{runId}/change/`). */
   updateIdPrefix: text(UPDATE_ID_MAX_LENGTH, { nonEmpty: true }),
+  /** The id a change is logged under (a hand-over's steps each have one). */
+  updateId: text(UPDATE_ID_MAX_LENGTH, { nonEmpty: true }),
   // The chat user's profile (the agent's memory of the user, seed 003).
   profileName: text(100, { trim: true, nonEmpty: true }),
   email: {

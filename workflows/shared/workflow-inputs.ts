@@ -9,6 +9,7 @@ import type {
   ChatMessageRequest,
   CreateTaskInput,
   DeleteTaskInput,
+  HandOverTaskInput,
   ProcessTaskRequest,
   ApprovalDecisionInput,
   RevertChangesInput,
@@ -44,6 +45,15 @@ export const UpdateStatusInputRules: InputRules<UpdateStatusInput> = {
 export const SetDeadlineInputRules: InputRules<SetDeadlineInput> = { deadline_seconds: Rules.deadlineSeconds, expected_version: expectedVersion };
 export const DeleteTaskInputRules: InputRules<DeleteTaskInput> = { expected_version: expectedVersion, expected_created_at: expectedCreatedAt };
 export const RevertChangesInputRules: InputRules<RevertChangesInput> = { changes_by: Rules.updateIdPrefix };
+export const HandOverTaskInputRules: InputRules<HandOverTaskInput> = {
+  title: Rules.title,
+  description: Rules.description,
+  assignee: Rules.assignee,
+  deadline_seconds: Rules.deadlineSeconds,
+  create_update_id: Rules.updateId,
+  assign_update_id: Rules.updateId,
+  deadline_update_id: Rules.updateId,
+};
 
 /** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */
 export const ChatMessageRequestRules: InputRules<ChatMessageRequest> = { content: Rules.chatContent };
