@@ -52,6 +52,9 @@ const BY_FAILURE_TYPE: Record<string, EntityFailureKind> = {
   ApprovalNotFound: 'not_found',
   VersionConflict: 'version_conflict',
   EntityClosing: 'not_applied',
+  // The server's own: the update reached the worker in a workflow task that completed without taking it
+  // (a task kept open for a local activity can end so). Nothing applied: sent again, it lands.
+  UnprocessedUpdate: 'not_applied',
   EventsBacklogged: 'backlogged',
   IdempotencyKeyReused: 'key_reused',
 };

@@ -5,33 +5,21 @@
  * continue-as-new: pending events (a batch still being retried included) are carried to the next run,
  * which publishes them again; their fixed ids make a repeat a no-op (events/streams.ts).
  *
- * Runs since OUTBOX_LOCAL_PATCH publish as a local activity first: the worker writes the batch to Redis
- * within the workflow task that made the events (a marker in history, no task through the server and back,
- * no workflow task to take its result), with one attempt of at most LOCAL_PUBLISH_TIMEOUT. When that fails
- * (Redis away), the batch goes the retrying way above, and so does every batch until one is published: an
- * outage costs the first change at most that timeout, then nothing.
+ * Not a local activity, though it would save a task round trip per batch: while a workflow task waits on a
+ * local activity, the server hands the worker updates that the task then completes without, and rejects them
+ * as `UnprocessedUpdate` (30 concurrent updates to one entity lost a few; tried twice, in #21 and #22).
  */
-import { context, propagation } from '@opentelemetry/api';
-import { condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { condition, proxyActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';
 import type { CloudEvent } from '../workflows/shared/cloudevents';
 import { jsonBytes } from '../workflows/shared/json-bytes';
+import { currentTraceContext } from '../workflows/tracing-interceptors';
 
 const { publishEvents } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10 seconds',
   // No attempt limit: an event is published eventually, however long Redis is away.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
-
-/** One attempt, short: a Redis that answers at all answers in milliseconds. */
-const LOCAL_PUBLISH_TIMEOUT = '2 seconds';
-const { publishEvents: publishNow } = proxyLocalActivities<EventActivities>({
-  startToCloseTimeout: LOCAL_PUBLISH_TIMEOUT,
-  retry: { maximumAttempts: 1 },
-});
-
-/** Runs recorded before this patch published every batch as a (regular) activity. */
-export const OUTBOX_LOCAL_PATCH = 'outbox-publishes-locally-first';
 
 const BATCH = 100;
 
@@ -65,8 +53,7 @@ export interface OutboxOptions {
  * Only context is read (no ids drawn), so it is deterministic; the publishing activity decides what leaves.
  */
 function withTraceContext(event: CloudEvent): CloudEvent {
-  const carrier: { traceparent?: string; tracestate?: string } = {};
-  propagation.inject(context.active(), carrier);
+  const carrier = currentTraceContext();
   if (carrier.traceparent === undefined) return event;
   return { ...event, traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
 }
@@ -75,10 +62,6 @@ export class EventOutbox {
   private readonly pending: CloudEvent[];
   /** The JSON size of each pending event, in order (measured only when a byte bound is set). */
   private readonly sizes: number[];
-  /** Whether this run publishes locally first at all (see above). */
-  private readonly localFirst: boolean;
-  /** Publish as a local activity now; false once that failed, until a batch is published. */
-  private publishLocally: boolean;
 
   constructor(
     pending: CloudEvent[] = [],
@@ -86,9 +69,6 @@ export class EventOutbox {
   ) {
     this.pending = [...pending];
     this.sizes = options.maxBytes === undefined ? [] : this.pending.map(jsonBytes);
-    // Only entities that stop mid-publish are current enough to take the patch (older runs replay as they ran).
-    this.localFirst = options.stopMidPublish === true && patched(OUTBOX_LOCAL_PATCH);
-    this.publishLocally = this.localFirst;
   }
 
   /** Adds the event with the trace context it was made in, so its consumer joins that trace (events/trace-context.ts). */
@@ -136,19 +116,6 @@ export class EventOutbox {
       // when the batch is full.
       if (this.options.gatherMs !== undefined) await condition(() => stop() || this.pending.length >= BATCH, this.options.gatherMs);
       const batch = this.pending.slice(0, BATCH);
-      if (this.publishLocally) {
-        const published = await publishNow.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]).then(
-          () => true,
-          () => false,
-        );
-        if (published) {
-          this.pending.splice(0, batch.length);
-          this.sizes.splice(0, batch.length);
-          continue;
-        }
-        // Redis did not take it at once: the retrying way, until a batch is published again.
-        this.publishLocally = false;
-      }
       const publishing = publishEvents.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]);
       if (stopped) {
         let settled = false;
@@ -166,7 +133,6 @@ export class EventOutbox {
       await publishing;
       this.pending.splice(0, batch.length);
       this.sizes.splice(0, batch.length);
-      this.publishLocally = this.localFirst;
     }
   }
 }

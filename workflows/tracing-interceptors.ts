@@ -15,18 +15,23 @@
  *    it starts) between the first run and a replay (test/tracing-determinism.test.ts shows it). A named
  *    stream (SDK 1.24) leaves the workflow's sequence as it is; `next()` goes back to it.
  *
- * 3. OpenTelemetry's workflow module (with its SDK, resources and semantic conventions: half the bundle's
- *    modules) is loaded by a workflow only when it first meets a traced call. The SDK evaluates a bundle's
+ * 3. OpenTelemetry (its API, SDK, resources and semantic conventions: two thirds of the bundle's modules) is
+ *    loaded by a workflow only when it first meets a traced call. The SDK evaluates a bundle's
  *    modules once per workflow, so loading it always cost every untraced workflow its evaluation, at every
  *    start and every rebuild from history (bench/README.md, "Processing at bare Temporal's pace").
  *
  * Always in the bundle (it is built before the process knows its settings); a worker with tracing off drops
  * whatever spans a traced caller still causes (worker/create-worker.ts).
  */
-import { trace } from '@opentelemetry/api';
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import type * as OpenTelemetryApi from '@opentelemetry/api';
 import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { getRandomStream, type WorkflowInterceptors, type WorkflowRandomStream } from '@temporalio/workflow';
+
+/**
+ * The header a traced caller's context travels in (the package's TRACE_HEADER, whose module would load the
+ * OpenTelemetry API; test/unit/tracing-header.test.ts holds them equal).
+ */
+export const TRACE_HEADER = '_tracer-data';
 
 /** Inbound calls carry their caller's headers: traced when those hold a trace context. */
 const fromTracedCaller = (input: unknown) => (input as { headers?: Record<string, unknown> }).headers?.[TRACE_HEADER] !== undefined;
@@ -41,22 +46,42 @@ type OpenTelemetryInterceptors = {
   internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
 };
 
+/**
+ * This workflow's OpenTelemetry interceptors, once a traced call made it load them. Module state is this
+ * workflow's own: the SDK gives each workflow its own instance of every module.
+ */
+let loaded: OpenTelemetryInterceptors | undefined;
+
+// Requires webpack resolves into the bundle and evaluates only when called (an import would evaluate at load).
+/* eslint-disable @typescript-eslint/no-require-imports, no-restricted-globals */
+const api = () => require('@opentelemetry/api') as typeof OpenTelemetryApi;
+/** Loaded, and its tracer made, on this workflow's first traced call (within a stream call: no draw on the workflow's own sequence). */
+function load(): OpenTelemetryInterceptors {
+  if (loaded === undefined) {
+    const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
+    loaded = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
+  }
+  return loaded;
+}
+/* eslint-enable @typescript-eslint/no-require-imports, no-restricted-globals */
+
+/** Outbound calls (and log attributes) are traced within a traced inbound call: a span is active. */
+const withinTracedCall = () => loaded !== undefined && api().trace.getActiveSpan() !== undefined;
+
+/**
+ * The W3C trace context of the code running now (an update or run a traced caller started), for an event it
+ * adds; none in a workflow nobody traced. Reads context only (no ids drawn), so it is deterministic.
+ */
+export function currentTraceContext(): { traceparent?: string; tracestate?: string } {
+  if (loaded === undefined) return {};
+  const carrier: { traceparent?: string; tracestate?: string } = {};
+  const { context, propagation } = api();
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
 export const interceptors = (): WorkflowInterceptors => {
   const streams = { replayed: getRandomStream('task-agent/opentelemetry'), liveOnly: getRandomStream('task-agent/opentelemetry/live-only') };
-  let loaded: OpenTelemetryInterceptors | undefined;
-  // Loaded, and its tracer made, on this workflow's first traced call (within a stream call: no draw on the
-  // workflow's own sequence).
-  const load = (): OpenTelemetryInterceptors => {
-    if (loaded === undefined) {
-      // A require webpack resolves into the bundle and evaluates only here (an import would evaluate it at load).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports, no-restricted-globals
-      const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
-      loaded = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
-    }
-    return loaded;
-  };
-  /** Outbound calls (and log attributes) are traced within a traced inbound call: a span is active. */
-  const withinTracedCall = () => loaded !== undefined && trace.getActiveSpan() !== undefined;
   return {
     inbound: [traceOnly(() => load().inbound, streams, fromTracedCaller)],
     outbound: [traceOnly(() => load().outbound, streams, withinTracedCall)],

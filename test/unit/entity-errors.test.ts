@@ -16,6 +16,11 @@ describe('a failed update', () => {
     expect(entityFailure(failed(ApplicationFailure.nonRetryable('at version 3, not 2', 'VersionConflict')), 'x')).toMatchObject({ kind: 'version_conflict' });
   });
 
+  it('sends again an update the server says the worker never took (UnprocessedUpdate)', () => {
+    const unprocessed = ApplicationFailure.create({ message: "Workflow Update is rejected because it wasn't processed by worker.", type: 'UnprocessedUpdate', nonRetryable: true });
+    expect(entityFailure(failed(unprocessed), 'Task t-1')).toMatchObject({ kind: 'not_applied', retryable: true });
+  });
+
   it('names the activity or child workflow that failed, and why', () => {
     const root = ApplicationFailure.nonRetryable('3 INVALID_ARGUMENT: invalid query', 'ServiceError');
     const activity = new ActivityFailure('Activity task failed', 'agentTool', '5', RetryState.MAXIMUM_ATTEMPTS_REACHED, 'worker-1', root);
