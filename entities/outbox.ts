@@ -5,11 +5,18 @@
  * continue-as-new: pending events (a batch still being retried included) are carried to the next run,
  * which publishes them again; their fixed ids make a repeat a no-op (events/streams.ts).
  *
- * Not a local activity, though it would save a task round trip per batch: while a workflow task waits on a
- * local activity, the server hands the worker updates that the task then completes without, and rejects them
- * as `UnprocessedUpdate` (30 concurrent updates to one entity lost a few; tried twice, in #21 and #22).
+ * Not a local activity as a rule, though it would save a task round trip per batch: while a workflow task
+ * waits on a local activity, the server hands the worker updates that the task then completes without, and
+ * rejects them as `UnprocessedUpdate` (30 concurrent updates to one entity lost a few; tried twice, in #21
+ * and #22). The exception is an event nobody is waiting on that comes in a burst: a deadline going overdue
+ * (`add(event, { atOnce: true })`). Thousands of deadlines can fall due in the same second, and a regular
+ * activity would cost each of them a second workflow task, taken after the backlog of other deadlines and
+ * on an entity evicted from the cache meanwhile; so that batch is tried once as a local activity within the
+ * workflow task that made it, and goes the retrying way when that fails. An update arriving in those few
+ * milliseconds may be refused as `UnprocessedUpdate`; it changed nothing, and the entity clients send it
+ * again (clients/errors.ts).
  */
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';
 import type { CloudEvent } from '../workflows/shared/cloudevents';
 import { jsonBytes } from '../workflows/shared/json-bytes';
@@ -19,6 +26,12 @@ const { publishEvents } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10 seconds',
   // No attempt limit: an event is published eventually, however long Redis is away.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** One attempt, short: a Redis that answers at all answers in milliseconds. */
+const { publishEvents: publishAtOnce } = proxyLocalActivities<EventActivities>({
+  startToCloseTimeout: '2 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 const BATCH = 100;
@@ -62,6 +75,8 @@ export class EventOutbox {
   private readonly pending: CloudEvent[];
   /** The JSON size of each pending event, in order (measured only when a byte bound is set). */
   private readonly sizes: number[];
+  /** The next batch is tried as a local activity first (see above); set by `add(…, { atOnce: true })`. */
+  private atOnce = false;
 
   constructor(
     pending: CloudEvent[] = [],
@@ -72,7 +87,8 @@ export class EventOutbox {
   }
 
   /** Adds the event with the trace context it was made in, so its consumer joins that trace (events/trace-context.ts). */
-  add(event: CloudEvent): void {
+  add(event: CloudEvent, { atOnce = false }: { atOnce?: boolean } = {}): void {
+    if (atOnce) this.atOnce = true;
     const stamped = withTraceContext(event);
     this.pending.push(stamped);
     if (this.options.maxBytes !== undefined) this.sizes.push(jsonBytes(stamped));
@@ -116,6 +132,18 @@ export class EventOutbox {
       // when the batch is full.
       if (this.options.gatherMs !== undefined) await condition(() => stop() || this.pending.length >= BATCH, this.options.gatherMs);
       const batch = this.pending.slice(0, BATCH);
+      if (this.atOnce) {
+        this.atOnce = false;
+        const published = await publishAtOnce.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]).then(
+          () => true,
+          () => false,
+        );
+        if (published) {
+          this.pending.splice(0, batch.length);
+          this.sizes.splice(0, batch.length);
+          continue;
+        }
+      }
       const publishing = publishEvents.executeWithOptions({ summary: `Publish ${batch.length} event(s)` }, [batch]);
       if (stopped) {
         let settled = false;

@@ -76,6 +76,55 @@ describe('events published by the entities', () => {
   });
 });
 
+/** What the entity's history shows after its deadline timer fired: local activities run, activities scheduled. */
+async function afterDeadline(h: Harness, taskId: string) {
+  const events = (await entity(h, taskId).fetchHistory()).events ?? [];
+  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+  const after = events.slice(fired);
+  return {
+    fired: fired !== -1,
+    localActivities: after.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    activities: after.filter((e) => e.activityTaskScheduledEventAttributes).length,
+  };
+}
+
+describe('task.overdue', () => {
+  let redisServer: PrivateRedis;
+  let h: Harness;
+  beforeAll(async () => {
+    redisServer = await PrivateRedis.start();
+    h = await Harness.start({ env: { REDIS_URL: redisServer.url } });
+    h.redis.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await h?.close().catch(() => undefined);
+    await redisServer?.close();
+  });
+  const overdueEvents = async (taskId: string) =>
+    (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
+      (e) => e.type === 'task.overdue' && (e.data as { task_id: string }).task_id === taskId,
+    );
+
+  it('is published within the workflow task that marked the task overdue: a local activity, no task through the server', async () => {
+    const taskId = uniqueId('overdue-at-once');
+    await h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 1 }));
+    expect(await eventually(() => overdueEvents(taskId), (e) => e.length === 1)).toHaveLength(1);
+    expect(await afterDeadline(h, taskId)).toEqual({ fired: true, localActivities: 1, activities: 0 });
+  });
+
+  it('falls back to the retrying activity while Redis is away, and is published once it is back', { timeout: 90_000 }, async () => {
+    const taskId = uniqueId('overdue-outage');
+    await h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 2 }));
+    await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'assigned');
+    await redisServer.stop();
+    await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'overdue', { timeoutMs: 20_000 });
+    await eventually(() => afterDeadline(h, taskId), (a) => a.localActivities === 1 && a.activities === 1, { timeoutMs: 20_000 });
+    await redisServer.resume();
+    const events = await eventually(() => overdueEvents(taskId), (e) => e.length >= 1, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(events).toHaveLength(1);
+  });
+});
+
 describe('a Redis outage', () => {
   let redisServer: PrivateRedis;
   let h: Harness;

@@ -70,7 +70,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     figures: { rows, costPerRun: cost },
     goals: [
       goal('completed per second (best level)', best, 40, 'atLeast', '/s'),
-      ...rows.map((r) => goal(`ratio to bare at concurrency ${r.concurrency}`, r.ratio, 0.6, 'atLeast')),
+      ...rows.map((r) => goal(`ratio to bare at concurrency ${r.concurrency}`, r.ratio, 0.8, 'atLeast')),
     ],
     usage: usage.finish((performance.now() - started) / 1000),
   };

@@ -74,6 +74,11 @@ export const TASK_ENTITY_V2_PATCH = 'task-entity-v2';
  * deadline it set had fired was refused as if someone else had changed the task.
  */
 export const OVERDUE_LOGGED_PATCH = 'overdue-belongs-to-its-deadline';
+/**
+ * Runs since this patch publish `task.overdue` as a local activity within the workflow task that marked the
+ * task overdue (entities/outbox.ts says why); before it, as every other event, through a regular activity.
+ */
+export const OVERDUE_AT_ONCE_PATCH = 'overdue-published-at-once';
 
 const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
@@ -328,7 +333,7 @@ class TaskEntity {
     const next = this.current ? rules.markOverdue(task, Date.now()) : rules.markOverdueUnchecked(task, Date.now());
     if (next === task) return;
     log.info('Deadline reached', { task_id: this.taskId });
-    this.commit(next);
+    this.commit(next, { atOnce: this.current && patched(OVERDUE_AT_ONCE_PATCH) });
     if (this.deadlineSetBy !== undefined && patched(OVERDUE_LOGGED_PATCH)) this.log.record(`${this.deadlineSetBy}/deadline-reached`, task, next);
   }
 
@@ -364,10 +369,10 @@ class TaskEntity {
     return updateId !== undefined && this.task !== null && !this.deleted && this.log.has(updateId);
   }
 
-  private commit(next: Task, { publish = true } = {}): void {
+  private commit(next: Task, { publish = true, atOnce = false } = {}): void {
     if (next === this.task) return;
     // Entities that started before task events existed replay without them.
-    if (patched('task-events')) for (const event of taskEvents(this.task, next, uuid4)) this.outbox.add(event);
+    if (patched('task-events')) for (const event of taskEvents(this.task, next, uuid4)) this.outbox.add(event, { atOnce });
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
     if (publish) publishState(next);
