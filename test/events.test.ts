@@ -11,7 +11,7 @@ import { EventSubscriber } from '../events/subscriber';
 import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';
 import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
-import { PrivateRedis } from './helpers/private-redis';
+import { withPrivateRedis } from './helpers/private-redis';
 import { streamEvents } from './helpers/streams';
 
 describe('events published by the entities', () => {
@@ -89,80 +89,60 @@ async function afterDeadline(h: Harness, taskId: string) {
 }
 
 describe('task.overdue', () => {
-  let redisServer: PrivateRedis;
-  let h: Harness;
-  beforeAll(async () => {
-    redisServer = await PrivateRedis.start();
-    h = await Harness.start({ env: { REDIS_URL: redisServer.url } });
-    h.redis.on('error', () => undefined);
-  });
-  afterAll(async () => {
-    await h?.close().catch(() => undefined);
-    await redisServer?.close();
-  });
+  const ctx = withPrivateRedis();
   const overdueEvents = async (taskId: string) =>
-    (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
+    (await streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
       (e) => e.type === 'task.overdue' && (e.data as { task_id: string }).task_id === taskId,
     );
 
   it('is published within the workflow task that marked the task overdue: a local activity, no task through the server', async () => {
     const taskId = uniqueId('overdue-at-once');
-    await h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 1 }));
+    await ctx.h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 1 }));
     expect(await eventually(() => overdueEvents(taskId), (e) => e.length === 1)).toHaveLength(1);
-    expect(await afterDeadline(h, taskId)).toEqual({ fired: true, localActivities: 1, activities: 0 });
+    expect(await afterDeadline(ctx.h, taskId)).toEqual({ fired: true, localActivities: 1, activities: 0 });
   });
 
   it('falls back to the retrying activity while Redis is away, and is published once it is back', { timeout: 90_000 }, async () => {
     const taskId = uniqueId('overdue-outage');
-    await h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 2 }));
-    await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'assigned');
-    await redisServer.stop();
-    await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'overdue', { timeoutMs: 20_000 });
-    await eventually(() => afterDeadline(h, taskId), (a) => a.localActivities === 1 && a.activities === 1, { timeoutMs: 20_000 });
-    await redisServer.resume();
+    await ctx.h.postJson('/tasks/process', seedTask(taskId, { deadline_seconds: 2 }));
+    await eventually(() => ctx.h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'assigned');
+    await ctx.redisServer.stop();
+    await eventually(() => ctx.h.getJson(`/tasks/${taskId}`), (r) => r.body.status === 'overdue', { timeoutMs: 20_000 });
+    await eventually(() => afterDeadline(ctx.h, taskId), (a) => a.localActivities === 1 && a.activities === 1, { timeoutMs: 20_000 });
+    await ctx.redisServer.resume();
     const events = await eventually(() => overdueEvents(taskId), (e) => e.length >= 1, { timeoutMs: 60_000, intervalMs: 500 });
     expect(events).toHaveLength(1);
   });
 });
 
 describe('a Redis outage', () => {
-  let redisServer: PrivateRedis;
-  let h: Harness;
-  beforeAll(async () => {
-    redisServer = await PrivateRedis.start();
-    h = await Harness.start({ env: { REDIS_URL: redisServer.url } });
-    h.redis.on('error', () => undefined);
-  });
-  afterAll(async () => {
-    await h?.close().catch(() => undefined);
-    await redisServer?.close();
-  });
+  const ctx = withPrivateRedis();
 
   it('reports not ready, keeps replying, and delivers every event once Redis is back', { timeout: 90_000 }, async () => {
     const user = uniqueId('user-outage');
-    await h.postJson(`/chat/${user}`, { content: 'before' });
-    await redisServer.stop();
+    await ctx.h.postJson(`/chat/${user}`, { content: 'before' });
+    await ctx.redisServer.stop();
 
-    const ready = await h.getJson('/readyz');
+    const ready = await ctx.h.getJson('/readyz');
     expect(ready.status).toBe(503);
     expect((ready.body.checks as { redis: string }).redis).not.toBe('ok');
     for (let i = 1; i <= 5; i++) {
-      const reply = await h.postJson(`/chat/${user}`, { content: `during ${i}` });
+      const reply = await ctx.h.postJson(`/chat/${user}`, { content: `during ${i}` });
       expect(reply.status).toBe(200);
       expect(reply.body.content).toBe(`Understood. I'm tracking our conversation (message #${i + 1}).`);
     }
 
     await new Promise((r) => setTimeout(r, 3_000));
-    await redisServer.resume();
+    await ctx.redisServer.resume();
     const events = await eventually(
-      () => streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.conversations).catch(() => []),
+      () => streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.conversations).catch(() => []),
       (e) => e.length >= 6,
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     const contents = events.map((e) => (e.data as { user_message: { content: string } }).user_message.content);
     expect(contents).toEqual(['before', 'during 1', 'during 2', 'during 3', 'during 4', 'during 5']);
     expect(new Set(events.map((e) => e.id)).size).toBe(6);
-    expect((await h.getJson('/readyz')).status).toBe(200);
+    expect((await ctx.h.getJson('/readyz')).status).toBe(200);
   });
 });
 

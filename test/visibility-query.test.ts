@@ -6,28 +6,20 @@
  * every chat entity.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkInput } from '../workflows/shared/input-rules';
 import { TOOLS } from '../entities/chat/agent/tools';
 import { queryValue } from '../clients/visibility-query';
 import { taskClient } from './helpers/entity';
-import { Harness, eventually, uniqueId } from './helpers/harness';
-import { scripted, startModelServer, toolMessages, type ModelServer } from './helpers/model-server';
+import { eventually, uniqueId } from './helpers/harness';
+import { withScriptedModel } from './helpers/model-harness';
+import { scripted, toolMessages } from './helpers/model-server';
 
-let h: Harness;
-let model: ModelServer;
-beforeAll(async () => {
-  model = await startModelServer();
-  h = await Harness.start({ env: { LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' } });
-});
-afterAll(async () => {
-  await h?.close();
-  model?.close();
-});
+const ctx = withScriptedModel();
 
 type Listed = { task_id: string; assignee: string | null; workflow_id: string };
 const list = async (assignee: string) => {
-  const res = await h.fetch(`/tasks?assignee=${encodeURIComponent(assignee)}&page_size=100`);
+  const res = await ctx.h.fetch(`/tasks?assignee=${encodeURIComponent(assignee)}&page_size=100`);
   return { status: res.status, body: (await res.json()) as { tasks?: Listed[]; detail?: string } };
 };
 
@@ -71,7 +63,7 @@ describe('one quoting rule for visibility queries', () => {
       { numRuns: 25, seed: 42 },
     );
     const assignees = [...new Set([...CRAFTED.filter(isAssignee), ...generated])];
-    const tasks = taskClient(h);
+    const tasks = taskClient(ctx.h);
     const created = new Map<string, string>();
     for (const assignee of assignees) {
       const taskId = uniqueId('vq');
@@ -114,12 +106,12 @@ describe('one quoting rule for visibility queries', () => {
   it("keeps the agent's list_tasks to tasks: an apostrophe works, a crafted assignee lists no chat", async () => {
     const user = uniqueId('user-vq');
     const obrien = uniqueId('vq-obrien');
-    await taskClient(h).create(obrien, { title: 'Quoting', description: null });
-    await taskClient(h).assign(obrien, "o'brien@example.com");
+    await taskClient(ctx.h).create(obrien, { title: 'Quoting', description: null });
+    await taskClient(ctx.h).assign(obrien, "o'brien@example.com");
     // A chat exists for the crafted query to find, were it a query.
-    expect((await h.postJson(`/chat/${user}`, { content: '/help' })).status).toBe(200);
+    expect((await ctx.h.postJson(`/chat/${user}`, { content: '/help' })).status).toBe(200);
     await eventually(() => list("o'brien@example.com"), (r) => (r.body.tasks ?? []).some((t) => t.task_id === obrien));
-    model.respond = scripted(
+    ctx.model.respond = scripted(
       {
         toolCalls: [
           { name: 'list_tasks', arguments: { assignee: "o'brien@example.com" } },
@@ -128,12 +120,12 @@ describe('one quoting rule for visibility queries', () => {
       },
       { text: 'Listed.' },
     );
-    const reply = await h.postJson(`/chat/${user}`, { content: "What does o'brien have?" });
+    const reply = await ctx.h.postJson(`/chat/${user}`, { content: "What does o'brien have?" });
     expect(reply).toMatchObject({ status: 200, body: { content: 'Listed.' } });
-    const [named, crafted] = toolMessages(model.requests.at(-1)!).map((m) => JSON.parse(m.content!) as { tasks: Listed[] });
+    const [named, crafted] = toolMessages(ctx.model.requests.at(-1)!).map((m) => JSON.parse(m.content!) as { tasks: Listed[] });
     expect(named!.tasks.map((t) => t.task_id)).toContain(obrien);
     // Only tasks assigned to exactly that text (the earlier test made one), never a chat.
     for (const row of crafted!.tasks) expect(row.assignee).toEqual({ untrusted_text: "x' OR WorkflowType = 'ChatEntityWorkflow' OR TaskAssignee = 'y", written_by: 'someone else' });
-    expect(JSON.stringify(model.requests.at(-1)!.messages)).not.toContain('chat-entity-');
+    expect(JSON.stringify(ctx.model.requests.at(-1)!.messages)).not.toContain('chat-entity-');
   }, 60_000);
 });

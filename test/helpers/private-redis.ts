@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../scripts/dev-server';
-import { eventually } from './harness';
+import { afterAll, beforeAll } from 'vitest';
+import { Harness, eventually, type HarnessOptions } from './harness';
 
 export class PrivateRedis {
   private server?: ChildProcess;
@@ -48,4 +49,22 @@ export class PrivateRedis {
     this.server?.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A harness whose Redis is a PrivateRedis of its own, for the tests of the file or describe block this is
+ * called in: started before them, closed after. Read `ctx.h` and `ctx.redisServer` inside the tests.
+ */
+export function withPrivateRedis(options: HarnessOptions = {}): { h: Harness; redisServer: PrivateRedis } {
+  const ctx = {} as { h: Harness; redisServer: PrivateRedis };
+  beforeAll(async () => {
+    ctx.redisServer = await PrivateRedis.start();
+    ctx.h = await Harness.start({ ...options, env: { ...options.env, REDIS_URL: ctx.redisServer.url } });
+    ctx.h.redis.on('error', () => undefined); // the tests stop this Redis on purpose
+  });
+  afterAll(async () => {
+    await ctx.h?.close().catch(() => undefined);
+    await ctx.redisServer?.close();
+  });
+  return ctx;
 }
