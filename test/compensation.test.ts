@@ -141,6 +141,20 @@ describe('a failed handover puts back what the run changed', () => {
     );
     expect(await readTask(taskId)).toMatchObject({ assignee: 'bob@example.com', status: 'in_progress' });
   });
+
+  it('a task deleted meanwhile: the run says the compensation was refused, naming why', async () => {
+    const { taskId } = await alicesTask('deleted-meanwhile');
+    webhook.status = 500;
+    plan.hold = 'notifyAssignee';
+    plan.holdMs = 0;
+    plan.onEnter = async () => {
+      plan.hold = undefined;
+      expect((await h.fetch(`/tasks/${taskId}`, { method: 'DELETE' })).status).toBe(204);
+    };
+    const result = await processAgain(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.message).toMatch(new RegExp(`^Processing failed; compensation refused \\(Task ${taskId} not found\\): Notification service unavailable`));
+  });
 });
 
 describe('a cancelled run still compensates', () => {
@@ -161,6 +175,21 @@ describe('a cancelled run still compensates', () => {
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
     expect((await handle(taskId).describe()).status.name).toBe('CANCELLED');
     expect(fieldsOf(await readTask(taskId))).toEqual(fieldsOf(before));
+  });
+
+  it('cancelled during the hand-over of a new task: CANCELLED, and the task it made pending, unassigned, without a deadline', async () => {
+    for (const key of Object.keys(plan)) delete plan[key as keyof typeof plan];
+    const taskId = uniqueId('cancel-new');
+    // The hand-over's update lands 1.5 s after the cancellation, as a call under way (resending) would.
+    plan.hold = 'handOverTask';
+    plan.holdMs = 1_500;
+    plan.onEnter = () => cancelWithCli(`task-workflow-${taskId}`);
+    const outcome = await processAgain(taskId).catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect((await handle(taskId).describe()).status.name).toBe('CANCELLED');
+    // Whatever the run's call still did has landed by now; the compensation came after it.
+    await sleep(2_500);
+    expect(await readTask(taskId)).toMatchObject({ status: 'pending', assignee: null, deadline: null });
   });
 });
 

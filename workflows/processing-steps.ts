@@ -2,12 +2,11 @@
  * What every TaskProcessingWorkflow path shares (task-processing.ts, and task-processing-v1.ts for runs
  * recorded before its patch): how the steps that talk to the task entity retry, and the Web UI's progress line.
  */
-import { proxyActivities, proxyLocalActivities, setCurrentDetails } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities, setCurrentDetails, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 
-/** Steps that talk to the task entity: retried a few times, never when the entity refused. */
-export const entitySteps = proxyActivities<Activities>({
+const ENTITY_STEP: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
@@ -16,7 +15,17 @@ export const entitySteps = proxyActivities<Activities>({
     maximumAttempts: 5,
     nonRetryableErrorTypes: TASK_ENTITY_REFUSAL_TYPES,
   },
-});
+};
+
+/** Steps that talk to the task entity: retried a few times, never when the entity refused. */
+export const entitySteps = proxyActivities<Activities>(ENTITY_STEP);
+
+/**
+ * The hand-over, whose cancellation the run waits out: its update may still land after the run was
+ * cancelled (the call is under way, resending), and the compensation must come after it, or a new task's
+ * hand-over would land after a compensation that found no task and be left in place.
+ */
+export const handOverStep = proxyActivities<Activities>({ ...ENTITY_STEP, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 /**
  * Validation as a local activity (runs since HAND_OVER_PATCH): it only reads its input, so the worker runs it

@@ -29,7 +29,7 @@ import { checkInput, describeFieldErrors } from './shared/input-rules';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute } from './shared/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
-import { compensationSteps, entitySteps, localValidation, progress } from './processing-steps';
+import { compensationSteps, entitySteps, handOverStep, localValidation, progress } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
 
@@ -110,16 +110,18 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 
     if (atOnce) {
       // Registered first: the hand-over's assignment and deadline may land even when its call fails. A task
-      // that never came to exist has nothing to put back.
+      // that never came to exist has nothing to put back; one that the hand-over made and someone then
+      // deleted is reported as a compensation refused.
+      let handedOver = false;
       compensations.add('revertChanges', () =>
         compensationSteps.revertChanges
           .executeWithOptions({ summary: 'Compensation: put back the assignee and deadline' }, [{ task_id, changes_by: ids.changes, update_id: ids.revert, ...by }])
           .catch((err: unknown) => {
-            if (rootCauseType(err) !== 'TaskNotFound') throw err;
+            if (handedOver || rootCauseType(err) !== 'TaskNotFound') throw err;
           }),
       );
       progress(2, `creating, assigning to ${assignee} and setting the deadline reminder (${input.deadline_seconds}s)`);
-      await entitySteps.handOverTask.executeWithOptions({ summary: `Create, assign to ${assignee}, deadline in ${input.deadline_seconds}s` }, [
+      await handOverStep.handOverTask.executeWithOptions({ summary: `Create, assign to ${assignee}, deadline in ${input.deadline_seconds}s` }, [
         {
           task_id,
           title: input.title,
@@ -133,6 +135,7 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
           ...by,
         },
       ]);
+      handedOver = true;
     } else {
       await handOverStepByStep(input, ids, compensations, by);
     }
