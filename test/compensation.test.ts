@@ -83,6 +83,18 @@ async function alicesTask(name: string): Promise<{ taskId: string; before: Task 
   return { taskId, before: await readTask(taskId) };
 }
 
+/** Processes the task again for bob with his notification failing; `meanwhile` runs once, as it is first tried. */
+function processFailingAfter(taskId: string, meanwhile: () => Promise<void>): Promise<TaskProcessingResult> {
+  webhook.status = 500;
+  plan.hold = 'notifyAssignee';
+  plan.holdMs = 0;
+  plan.onEnter = async () => {
+    plan.hold = undefined;
+    await meanwhile();
+  };
+  return processAgain(taskId);
+}
+
 describe('a failed handover puts back what the run changed', () => {
   it.each([
     ['validateTask', 0],
@@ -126,15 +138,10 @@ describe('a failed handover puts back what the run changed', () => {
 
   it('a change by someone else meanwhile is kept, and the run says the compensation was refused', async () => {
     const { taskId } = await alicesTask('refused');
-    webhook.status = 500;
-    plan.hold = 'notifyAssignee';
-    plan.holdMs = 0;
     // Bob starts working on it while his notification is being tried.
-    plan.onEnter = async () => {
-      plan.hold = undefined;
+    const result = await processFailingAfter(taskId, async () => {
       expect((await h.fetch(`/tasks/${taskId}/status?status=in_progress`, { method: 'PUT' })).status).toBe(200);
-    };
-    const result = await processAgain(taskId);
+    });
     expect(result.status).toBe('failed');
     expect(result.message).toMatch(
       new RegExp(`^Processing failed; compensation refused \\(Task ${taskId} changed after the changes to revert \\(now version \\d+\\); nothing reverted\\): Notification service unavailable`),
@@ -144,14 +151,9 @@ describe('a failed handover puts back what the run changed', () => {
 
   it('a task deleted meanwhile: the run says the compensation was refused, naming why', async () => {
     const { taskId } = await alicesTask('deleted-meanwhile');
-    webhook.status = 500;
-    plan.hold = 'notifyAssignee';
-    plan.holdMs = 0;
-    plan.onEnter = async () => {
-      plan.hold = undefined;
+    const result = await processFailingAfter(taskId, async () => {
       expect((await h.fetch(`/tasks/${taskId}`, { method: 'DELETE' })).status).toBe(204);
-    };
-    const result = await processAgain(taskId);
+    });
     expect(result.status).toBe('failed');
     expect(result.message).toMatch(new RegExp(`^Processing failed; compensation refused \\(Task ${taskId} not found\\): Notification service unavailable`));
   });

@@ -13,18 +13,17 @@ import { closedLoop, median, round } from '../stats';
  * scenario once ran a 7-character description, which the validate step rejects: it measured runs that end
  * after one activity. See bench/README.md, "The riddle".)
  */
-export const BENCH_TASK = { title: 'Bench task', description: 'Measured by the benchmark', assignee: 'bench@example.com', deadline_seconds: 86_400 };
+const BENCH_TASK = { title: 'Bench task', description: 'Measured by the benchmark', assignee: 'bench@example.com', deadline_seconds: 86_400 };
 
-/** A run's result, checked: a benchmark of processing runs must measure runs that completed. */
-export function completed(result: TaskProcessingResult): TaskProcessingResult {
-  if (result.status !== 'completed') throw new Error(`A benchmark run ended ${result.status}: ${result.message}`);
-  return result;
-}
-
-/** One processing run, started as the API starts it (clients/processing.ts), and its result, checked. */
+/**
+ * One processing run, started as the API starts it (clients/processing.ts), and its result, checked: a
+ * benchmark of processing runs must measure runs that completed.
+ */
 export async function processAndWait(client: Client, taskQueue: string, taskId: string): Promise<TaskProcessingResult> {
   const { workflowId } = await new ProcessingClient(client, taskQueue).start({ task_id: taskId, ...BENCH_TASK });
-  return completed(await client.workflow.getHandle<typeof TaskProcessingWorkflow>(workflowId).result());
+  const result = await client.workflow.getHandle<typeof TaskProcessingWorkflow>(workflowId).result();
+  if (result.status !== 'completed') throw new Error(`A benchmark run ended ${result.status}: ${result.message}`);
+  return result;
 }
 
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
@@ -77,7 +76,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
 }
 
 /** What Temporal does for one workflow (its whole history): workflow tasks, activity tasks and events. */
-export interface WorkflowCost {
+interface WorkflowCost {
   workflowTasks: number;
   activityTasks: number;
   localActivities: number;

@@ -43,9 +43,10 @@ export const setDeadlineUpdate = defineUpdate<Task, [Attributed<SetDeadlineInput
  * rules refuse stops there: what was applied before it stays, and the answer says which step and why.
  */
 export const handOverTaskUpdate = defineUpdate<HandOverResult, [Attributed<HandOverTaskInput>], 'handOverTask'>('handOverTask');
+export type HandOverStep = 'createTask' | 'assignTask' | 'setDeadline';
 export interface HandOverResult {
   task: Task;
-  refused?: { step: 'createTask' | 'assignTask' | 'setDeadline'; message: string; type: TaskEntityFailureType };
+  refused?: { step: HandOverStep; message: string; type: TaskEntityFailureType };
 }
 /** Puts back what one caller's updates changed (ids starting with `changes_by`), unless the task moved on since. */
 export const revertChangesUpdate = defineUpdate<Task, [Attributed<RevertChangesInput>], 'revertChanges'>('revertChanges');

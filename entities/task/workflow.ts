@@ -58,6 +58,7 @@ import {
   updateStatusSignal,
   updateStatusUpdate,
   type HandOverResult,
+  type HandOverStep,
   type TaskEntityInput,
 } from './messages';
 import * as rules from './state';
@@ -83,7 +84,6 @@ export const OVERDUE_AT_ONCE_PATCH = 'overdue-published-at-once';
 const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
 type MutationName = (typeof MUTATION_UPDATES)[number]['name'];
-type HandOverStep = 'createTask' | 'assignTask' | 'setDeadline';
 // Every signal is one of the mutations (a misspelt or unhandled name does not compile).
 type SignalName = (typeof MUTATION_SIGNALS)[number]['name'] & MutationName;
 
@@ -200,7 +200,12 @@ class TaskEntity {
     if (this.shouldContinueAsNew()) {
       throw new rules.TaskRuleError(`Task entity ${this.taskId} is continuing as new: send again`, 'EntityClosing');
     }
-    if (updateId !== undefined && name !== 'revertChanges' && this.log.isReverted(updateId)) {
+    if (updateId !== undefined) this.refuseReverted(name, updateId);
+  }
+
+  /** A change whose caller's changes were reverted meanwhile (a late call of a compensated run) is refused. */
+  private refuseReverted(name: MutationName, updateId: string): void {
+    if (name !== 'revertChanges' && this.log.isReverted(updateId)) {
       throw new rules.TaskRuleError(`Update ${updateId} belongs to changes that were reverted`);
     }
   }
@@ -262,7 +267,7 @@ class TaskEntity {
     try {
       for (const [name, stepInput, updateId] of steps) {
         try {
-          if (name !== 'createTask' && this.log.isReverted(updateId)) throw new rules.TaskRuleError(`Update ${updateId} belongs to changes that were reverted`);
+          if (name !== 'createTask') this.refuseReverted(name, updateId);
           this.apply(name, stepInput, updateId, { publish: false });
         } catch (err) {
           if (!(err instanceof rules.TaskRuleError)) throw err;
