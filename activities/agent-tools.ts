@@ -15,6 +15,7 @@ import { heartbeating } from './heartbeat';
 import type { TaskEntityClient } from '../clients/task-entity';
 import type { Task } from '../common/schemas';
 import type { ToolArgs, ToolName } from '../entities/chat/agent/tools';
+import type { LivePublisher, LiveTurn } from '../stream/live-records';
 
 export interface ToolUser {
   user_id: string;
@@ -37,6 +38,8 @@ export interface AgentToolInput {
   expected_version?: number;
   /** create_task: the new task's id, chosen by the workflow (deterministic, so a retry names the same task). */
   new_task_id?: string;
+  /** Where the call's start and end are told as they happen (stream/live-records.ts), with the Web UI summary. */
+  live?: LiveTurn & { call_id: string; summary: string };
 }
 
 /**
@@ -144,9 +147,19 @@ function differences(before: Task, after: Task): string[] {
   return parts;
 }
 
-export function createAgentToolActivities({ tasks }: { tasks: TaskEntityClient }) {
+export function createAgentToolActivities({ tasks, live }: { tasks: TaskEntityClient; live?: LivePublisher }) {
   return {
-    agentTool: (input: AgentToolInput): Promise<AgentToolResult> => heartbeating(runTool(input)),
+    async agentTool(input: AgentToolInput): Promise<AgentToolResult> {
+      const target = input.live;
+      if (target === undefined || live === undefined) return heartbeating(runTool(input));
+      const { call_id, summary, ...turn } = target;
+      // A retried call tells its start again; clients key tool steps by call id, so it shows once.
+      live.publish({ kind: 'tool-start', ...turn, call_id, tool: input.tool, input: input.args, summary });
+      const result = await heartbeating(runTool(input));
+      live.publish(result.ok ? { kind: 'tool-end', ...turn, call_id, ok: true, output: result.content } : { kind: 'tool-end', ...turn, call_id, ok: false, error: result.error });
+      await live.flush();
+      return result;
+    },
 
     /** The current state of the tasks a step would change, so the workflow can say what would change and ask. */
     readTasks: (input: { task_ids: string[] }): Promise<Record<string, Task | null>> =>

@@ -1,6 +1,7 @@
 /**
  * Every activity the worker registers, built from its dependencies. Workflows import only the type.
  */
+import { LivePublisher } from '../stream/live-records';
 import { createAgentToolActivities } from './agent-tools';
 import { createEventActivities, type EventActivityDeps } from './events';
 import { createModelActivities } from './model';
@@ -11,9 +12,12 @@ import { createSettingsActivities } from './settings';
 import { createTaskEntityActivities, type TaskEntityActivityDeps } from './task-entity';
 import { validateTask } from './validate';
 
-export type ActivityDeps = TaskEntityActivityDeps & NotifyDeps & EventActivityDeps & { llm?: LlmSettings; settings: ActivitySettings };
+export type ActivityDeps = TaskEntityActivityDeps &
+  NotifyDeps &
+  EventActivityDeps & { llm?: LlmSettings; settings: ActivitySettings; /** LIVE_STREAM_MAXLEN */ liveStreamMaxLength?: number };
 
 export function createActivities(deps: ActivityDeps) {
+  const live = new LivePublisher(deps.redis, { eventKeyPrefix: deps.eventKeyPrefix, maxLength: deps.liveStreamMaxLength ?? 20_000 });
   return {
     validateTask,
     ...createSettingsActivities(deps.settings),
@@ -21,8 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createEventActivities(deps),
     ...createReplyActivities(deps.llm),
-    ...createModelActivities(deps.llm),
-    ...createAgentToolActivities(deps),
+    ...createModelActivities({ llm: deps.llm, live }),
+    ...createAgentToolActivities({ tasks: deps.tasks, live }),
   };
 }
 

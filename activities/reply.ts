@@ -13,6 +13,8 @@ export interface LlmSettings {
   model: string;
   apiKey?: string;
   timeoutMs: number;
+  /** Ask for a streamed answer (LLM_STREAM); the agent's model calls only (activities/model.ts). */
+  stream?: boolean;
 }
 
 export interface GenerateReplyInput {

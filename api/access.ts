@@ -15,6 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import { jwk } from 'hono/jwk';
 import { jwt } from 'hono/jwt';
 import type { Actor } from '../workflows/shared/access-policy';
+import type { Viewer } from '../stream/feed';
 import { EMAIL_PATTERN } from '../workflows/shared/input-rules';
 import type { Config } from '../common/config';
 import { JwksCache, JwksUnavailableError } from './jwks-cache';
@@ -149,4 +150,10 @@ export function actorOf(c: Context): Actor {
     ...(principal.kind === 'user' ? { user: true } : {}),
     ...(principal.email ? { email: principal.email } : {}),
   };
+}
+
+/** Who reads a chat's streams (stream/feed.ts decides what they see from this): from the token alone. */
+export function viewerOf(c: Context, userId: string): Viewer {
+  const principal = principalOf(c);
+  return { user_id: userId, subject: principal.subject, admin: principal.admin, ...(principal.email ? { email: principal.email } : {}) };
 }

@@ -26,6 +26,10 @@ import { matchedRoute } from './matched-route';
 import { createMetrics } from './metrics';
 import { agentRoutes } from './routes/agent';
 import { chatRoutes } from './routes/chat';
+import { chatStreamRoutes } from './routes/chat-stream';
+import { LiveHub } from '../stream/live-hub';
+import { LivePublisher } from '../stream/live-records';
+import { FeedRegistry } from '../stream/sse';
 import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -37,10 +41,12 @@ import type { AppDeps, AppEnv, RouteDeps } from './deps';
 
 const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** The API's app, and the app that serves its metrics on their own port (api/metrics.ts). */
+/** The API's app, the app that serves its metrics on their own port (api/metrics.ts), and how to end its streams. */
 export interface Api {
   app: OpenAPIHono<AppEnv>;
   metrics: Hono;
+  /** Ends the open event streams (clients reconnect elsewhere) and stops reading Redis for them. */
+  close(): Promise<void>;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -56,7 +62,9 @@ export function createApi(deps: AppDeps): Api {
   });
 
   const entityUpdates = new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT);
-  const metrics = createMetrics({ subscriber: deps.subscriber, entityUpdates, redis: deps.redis, redisKeyPrefix: eventKeyPrefix(deps.config) });
+  const feeds = new FeedRegistry(new LiveHub(deps.redis, eventKeyPrefix(deps.config), deps.logger), deps.config, deps.logger);
+  const live = new LivePublisher(deps.redis, { eventKeyPrefix: eventKeyPrefix(deps.config), maxLength: deps.config.LIVE_STREAM_MAXLEN });
+  const metrics = createMetrics({ subscriber: deps.subscriber, entityUpdates, redis: deps.redis, redisKeyPrefix: eventKeyPrefix(deps.config), feeds });
   // First, so that everything below (the request log line included) happens within the request's span.
   if (tracingEnabled(deps.config)) app.use(httpServerSpans());
   app.use(requestId());
@@ -116,6 +124,8 @@ export function createApi(deps: AppDeps): Api {
     chats: new ChatEntityClient(deps.client, deps.config.TASK_QUEUE),
     entityUpdates,
     codec: deps.config.PAYLOAD_ENCRYPTION_KEYS ? new AesGcmPayloadCodec(deps.config.PAYLOAD_ENCRYPTION_KEYS) : undefined,
+    feeds,
+    live,
   };
   app.route('/', healthRoutes(routeDeps));
   app.route('/', processingRoutes(routeDeps));
@@ -123,6 +133,7 @@ export function createApi(deps: AppDeps): Api {
   app.route('/', workflowRoutes(routeDeps));
   app.route('/', chatRoutes(routeDeps));
   app.route('/', agentRoutes(routeDeps));
+  app.route('/', chatStreamRoutes(routeDeps));
   app.route('/', eventRoutes(routeDeps));
   app.route('/', codecRoutes(routeDeps));
 
@@ -146,5 +157,5 @@ export function createApi(deps: AppDeps): Api {
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));
-  return { app, metrics: metrics.app };
+  return { app, metrics: metrics.app, close: () => feeds.close() };
 }

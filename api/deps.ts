@@ -12,6 +12,8 @@ import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import type { RedisConnection } from '../common/redis';
 import type { EventSubscriber } from '../events/subscriber';
+import type { LivePublisher } from '../stream/live-records';
+import type { FeedRegistry } from '../stream/sse';
 import type { AccessVariables } from './access';
 import type { EntityUpdateQueue } from './entity-updates';
 
@@ -36,6 +38,10 @@ export type RouteDeps = AppDeps & {
   entityUpdates: EntityUpdateQueue;
   /** The payload codec of PAYLOAD_ENCRYPTION_KEYS, served at /codec; undefined when payloads are not encrypted. */
   codec?: PayloadCodec;
+  /** The event streams this process serves, and the hub they read from (stream/). */
+  feeds: FeedRegistry;
+  /** The live side channel, for what the API itself tells (a message as it is sent). */
+  live: LivePublisher;
 };
 
 export type AppEnv = { Variables: RequestIdVariables & AccessVariables };

@@ -15,6 +15,8 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** Seconds for `Retry-After` (a 429 says 1 unless told otherwise). */
+    readonly retryAfter?: number,
   ) {
     super(detail);
   }
@@ -46,10 +48,18 @@ export function errorBody(detail: string, errors?: FieldError[]): ErrorResponse 
   return errors ? { detail, errors } : { detail };
 }
 
+/** The status and detail an entity or Temporal failure answers with; undefined for anything else (a bug). */
+export function failureAnswer(err: unknown): { status: ContentfulStatusCode; detail: string; retryAfter?: string } | undefined {
+  if (err instanceof ApiError) return { status: err.status, detail: err.detail };
+  const failure = entityFailure(err, 'this entity');
+  if (!failure) return undefined;
+  return { status: STATUS[failure.kind], detail: DETAIL[failure.kind]?.(failure.message) ?? failure.message, retryAfter: RETRY_AFTER[failure.kind] };
+}
+
 export function createErrorHandler(logger: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof ApiError) {
-      if (err.status === 429) c.header('Retry-After', '1');
+      if (err.retryAfter !== undefined || err.status === 429) c.header('Retry-After', String(err.retryAfter ?? 1));
       return c.json(errorBody(err.detail, err.errors), err.status);
     }
     if (err instanceof HTTPException) {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const subscriber = subscriberFromConfig(config, redis, logger);
   subscriber?.start();
   let draining = false;
-  const { app, metrics } = createApi({ config, client, redis, logger, subscriber, draining: () => draining });
+  const { app, metrics, close: closeStreams } = createApi({ config, client, redis, logger, subscriber, draining: () => draining });
 
   const modes = authModes(config);
   if (modes.includes('open')) {
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     // Stop accepting. Connections still open finish their request and close (Connection: close); idle
     // ones are not cut here, since a just-accepted socket looks idle until its request is parsed.
     metricsServer?.close();
+    // Open event streams end now (their clients reconnect, to another replica); they would hold the close.
+    await closeStreams().catch(() => undefined);
     server.close(async () => {
       await subscriber?.stop();
       await client.connection.close().catch(() => undefined);

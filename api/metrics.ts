@@ -13,15 +13,17 @@ import type { EventSubscriber } from '../events/subscriber';
 import type { EntityUpdateQueue } from './entity-updates';
 import { matchedRoute } from './matched-route';
 import type { RedisConnection } from '../common/redis';
+import type { FeedRegistry } from '../stream/sse';
 
 export interface MetricsSources {
   subscriber?: EventSubscriber;
   entityUpdates: EntityUpdateQueue;
   redis: RedisConnection;
   redisKeyPrefix: string;
+  feeds?: FeedRegistry;
 }
 
-export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix }: MetricsSources) {
+export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix, feeds }: MetricsSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'task_agent_api_' });
 
@@ -60,6 +62,22 @@ export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix
     },
   });
   registerEventMetrics(registry, redis, redisKeyPrefix);
+  new Gauge({
+    name: 'task_agent_open_streams',
+    help: 'Event streams this process serves now (GET /chat/{user_id}/events, streamed POST /chat)',
+    registers: [registry],
+    collect() {
+      this.set(feeds?.open ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'task_agent_stream_subscriptions',
+    help: "Readers subscribed to this process's live hub (one per open stream; more means one leaked)",
+    registers: [registry],
+    collect() {
+      this.set(feeds?.hub.listenerCount ?? 0);
+    },
+  });
   new Counter({
     name: 'task_agent_events_consumed_total',
     help: 'Events handled and acknowledged by the subscriber, by topic',

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     // The agent turn's baseline runs the service's own model and tool activities (tasks live on SERVICE_TASK_QUEUE).
     activities: {
       ...baselineActivities,
-      ...createModelActivities(llmSettings(config)),
+      ...createModelActivities({ llm: llmSettings(config) }),
       ...createAgentToolActivities({ tasks: new TaskEntityClient(await connectClient(config), process.env.SERVICE_TASK_QUEUE ?? config.TASK_QUEUE) }),
     },
     workflowsPath: require.resolve('./baseline-workflows'),

@@ -43,9 +43,10 @@ export class ChatEntityClient {
   /**
    * Sends a message and answers with the assistant's entry; the first message starts the user's entity.
    * With `keyed` (an Idempotency-Key) the message is answered once, however often it is sent (see keyedUpdateId).
+   * `streamRef` tags the turn's live records, for a request that streams them (stream/chat-feed.ts).
    */
-  send(userId: string, message: ChatMessageRequest, actor?: Actor, keyed?: KeyedRequest): Promise<ChatEntry> {
-    const input = { ...message, ...(actor ? { actor } : {}), ...(keyed ? { idempotency: keyed } : {}) };
+  send(userId: string, message: ChatMessageRequest, actor?: Actor, keyed?: KeyedRequest, streamRef?: string): Promise<ChatEntry> {
+    const input = { ...message, ...(actor ? { actor } : {}), ...(keyed ? { idempotency: keyed } : {}), ...(streamRef ? { stream_ref: streamRef } : {}) };
     return this.call(
       userId,
       (updateId) => this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),

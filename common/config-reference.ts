@@ -66,6 +66,9 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   },
   ENTITY_UPDATE_QUEUE_LIMIT: { group: 'api', meaning: 'updates that may wait per entity in one process before the answer is 429' },
   MAX_BODY_BYTES: { group: 'api', meaning: 'largest request body, in bytes (the codec endpoint takes up to 8 MB)' },
+  STREAM_HEARTBEAT_SECONDS: { group: 'api', meaning: 'seconds between the `: ping` comments an open event stream sends, so proxies keep it open' },
+  STREAM_MAX_PER_USER: { group: 'api', meaning: 'open event streams (`GET /chat/{user_id}/events`, streamed `POST /chat`) one user may have on one API process; past it, 429' },
+  STREAM_MAX_CONNECTIONS: { group: 'api', meaning: 'open event streams one API process serves; past it, 503 with `Retry-After`' },
 
   API_TOKEN: { group: 'access', meaning: 'service credential with admin rights (`Authorization: Bearer <API_TOKEN>`); with no credential set at all the API is open and says so at start', secret: true },
   AUTH_JWT_SECRET: { group: 'access', meaning: 'HS256 secret (32+ characters) of user tokens; `sub` is the user id, a `scope` holding `admin` allows everything', secret: true },
@@ -102,6 +105,7 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   REDIS_TLS_CA_PATH: { group: 'redis', meaning: 'a private CA (PEM file) for `rediss://`' },
   REDIS_KEY_PREFIX: { group: 'redis', meaning: 'prefix of every key written, so deployments (or test runs) can share one Redis' },
   EVENT_STREAM_MAXLEN: { group: 'redis', meaning: 'approximate length each event stream is trimmed to' },
+  LIVE_STREAM_MAXLEN: { group: 'redis', meaning: "approximate length the live stream (turns' text and tool steps as they happen) is trimmed to; an event stream resumed from further back starts again from the history" },
   EVENT_CONSUMER_GROUP: { group: 'redis', meaning: "consumer group of the API's event subscriber" },
   EVENT_SUBSCRIBER: { group: 'redis', meaning: '`off`: this API process does not consume events' },
 
@@ -121,6 +125,7 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   LLM_MODEL: { group: 'agent', meaning: 'the model to call; with `LLM_BASE_URL`, chat replies come from it' },
   LLM_API_KEY: { group: 'agent', meaning: 'bearer token for the model endpoint', secret: true },
   LLM_TIMEOUT_MS: { group: 'agent', meaning: "timeout of one model call; the activity's start-to-close timeout is this plus 5 s" },
+  LLM_STREAM: { group: 'agent', meaning: '`true`: the model is asked for streamed answers (`stream: true`), whose text reaches `GET /chat/{user_id}/events` and streamed `POST /chat` as it comes; `false`: whole answers' },
   AGENT_MAX_STEPS: { group: 'agent', meaning: 'model calls per message at most; past them the agent answers with what it has and says it stopped' },
   AGENT_APPROVAL_TIMEOUT: { group: 'agent', meaning: 'a change nobody approves within it is denied: `30s`, `15m`, `24h`, `7d` (1 s to 30 days)' },
 

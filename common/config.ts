@@ -103,6 +103,14 @@ export const ConfigSchema = z.object({
   ENTITY_UPDATE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(1_000),
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Seconds between the comments an open event stream sends so that proxies keep it open. */
+  STREAM_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  /** Open event streams one user may have on one API process (tabs, devices); past it, 429. */
+  STREAM_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Open event streams one API process serves at once; past it, 503. */
+  STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(2_000),
+  /** Approximate length of the live stream (turns' text and tool steps as they happen; stream/live-records.ts). */
+  LIVE_STREAM_MAXLEN: z.coerce.number().int().min(100).default(20_000),
 
   /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
   REDIS_URL: z
@@ -142,6 +150,8 @@ export const ConfigSchema = z.object({
   LLM_MODEL: z.string().trim().min(1).optional(),
   LLM_API_KEY: z.string().trim().min(1).optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
+  /** Ask the model for streamed answers, whose text reaches clients as it comes (false: whole answers only). */
+  LLM_STREAM: booleanSetting.default(true),
   /** Model calls the agent makes for one message at most; past it, it answers with what it has and says it stopped. */
   AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
   /** How long a change waits for the user's approval before it is denied: `30s`, `15m`, `24h`, `7d`. */
@@ -267,7 +277,7 @@ export function codecCorsOrigins(config: Config): string[] {
 /** The model settings, or undefined when replies come from the rules. */
 export function llmSettings(config: Config) {
   if (config.LLM_BASE_URL === undefined || config.LLM_MODEL === undefined) return undefined;
-  return { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS };
+  return { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS, stream: config.LLM_STREAM };
 }
 
 /**

@@ -322,6 +322,10 @@ export const ApprovalSchema = z
     arguments: z.record(z.string(), z.unknown()).meta({ example: { task_id: 'task-001' } }),
     summary: z.string().meta({ description: 'Exactly what would change', example: 'task-001: deleted ("Review PR #42", assigned to alice@example.com)' }),
     expires_at: z.iso.datetime().meta({ description: 'When it is denied if nobody decides' }),
+    tool_call_id: z
+      .string()
+      .optional()
+      .meta({ description: "The tool call that waits, as event streams name it (`{turn_id}/{call id}`)", example: 'turn-0d9e…/call_1' }),
   })
   .meta({ id: 'Approval' });
 export type Approval = z.infer<typeof ApprovalSchema>;

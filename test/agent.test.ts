@@ -139,6 +139,8 @@ describe('approvals', () => {
         arguments: { task_id: taskId, assignee: 'bob@example.com' },
         summary: `${taskId}: assignee alice@example.com → bob@example.com`,
         expires_at: expect.any(String),
+        // The waiting call, as the event streams name it (its turn and the model's call id).
+        tool_call_id: expect.stringMatching(/^turn-[0-9a-f-]+\/call_\d+_0$/),
       },
     ]);
     const hoursLeft = (Date.parse(approvals[0]!.expires_at) - Date.now()) / 3_600_000;

@@ -88,6 +88,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     failureRate: config.NOTIFY_FAILURE_RATE,
     random: options.random,
     streamMaxLength: config.EVENT_STREAM_MAXLEN,
+    liveStreamMaxLength: config.LIVE_STREAM_MAXLEN,
     llm: llmSettings(config),
     settings: activitySettingsOf(config),
     traced: options.tracing?.enabled ?? false,

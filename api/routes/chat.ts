@@ -4,10 +4,12 @@
  *   GET    /chat/{user_id}/history  -> getHistory query
  *   DELETE /chat/{user_id}/history  -> clearHistory update
  */
+import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { chatEntityWorkflowId } from '../../workflows/shared/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
-import { actorOf } from '../access';
+import { serveStreamedTurn } from '../../stream/chat-feed';
+import { actorOf, viewerOf } from '../access';
 import type { AppEnv, RouteDeps } from '../deps';
 import { keyedRequest } from '../idempotency';
 import { entityBusy, errorResponse, idempotencyHeaders, invalidInput, json, keyReused, temporalUnavailable } from './responses';
@@ -18,10 +20,13 @@ const sendMessageRoute = createRoute({
   method: 'post',
   path: '/chat/{user_id}',
   tags: ['chat'],
-  summary: "Send a message to the user's chat entity; answers with the assistant's entry",
+  summary: "Send a message to the user's chat entity; answers with the assistant's entry, or streams the turn (Accept: text/event-stream)",
   request: { params, headers: idempotencyHeaders, body: { required: true, content: { 'application/json': { schema: ChatMessageRequestSchema } } } },
   responses: {
-    200: json(ChatEntrySchema, 'The reply'),
+    200: {
+      description: "The reply; with `Accept: text/event-stream`, the turn as it happens (AI SDK UI message stream chunks, docs/api.md \"Streams\"), ending with `data-entry` (the reply), `finish` and `[DONE]`",
+      content: { 'application/json': { schema: ChatEntrySchema }, 'text/event-stream': { schema: z.string() } },
+    },
     422: keyReused,
     429: entityBusy,
     503: errorResponse('Temporal is unavailable, or the chat has as many events waiting for Redis as it holds; try again (see Retry-After)'),
@@ -46,13 +51,21 @@ const clearHistoryRoute = createRoute({
   responses: { 204: { description: 'Cleared' }, 422: invalidInput, 429: entityBusy, 503: temporalUnavailable },
 });
 
-export function chatRoutes({ chats, entityUpdates }: RouteDeps) {
+/** Whether the client asked for the turn as a stream rather than the reply alone. */
+const wantsStream = (accept: string | undefined) => accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+
+export function chatRoutes({ chats, entityUpdates, feeds, live }: RouteDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(sendMessageRoute, async (c) => {
       const { user_id } = c.req.valid('param');
       const message = c.req.valid('json');
       const keyed = keyedRequest(c, message);
-      const reply = await entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c), keyed));
+      const send = (ref: string) => entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c), keyed, ref));
+      if (wantsStream(c.req.header('accept'))) return serveStreamedTurn(c, { registry: feeds, chats, live, send }, viewerOf(c, user_id), message) as never;
+      // The user's other tabs (GET /chat/{user_id}/events) show the message now and the reply as it is written.
+      const ref = randomUUID();
+      live.publish({ kind: 'user-message', user_id, ref, content: message.content, timestamp: new Date().toISOString() });
+      const reply = await send(ref);
       return c.json(reply, 200);
     })
     .openapi(getHistoryRoute, async (c) => {

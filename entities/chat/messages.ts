@@ -20,7 +20,7 @@ export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
  * A message, with the rights of whoever sent it (the API's caller): the agent's tools act with them. A
  * message without `actor` (the temporal CLI, runs from before) acts with full rights, as Temporal access has.
  */
-export type ChatMessageInput = ChatMessageRequest & { actor?: Actor } & Keyed;
+export type ChatMessageInput = ChatMessageRequest & { actor?: Actor; /** The API's id of a streamed request: the turn's live records carry it. */ stream_ref?: string } & Keyed;
 export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageInput], 'processMessage'>('processMessage');
 /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. */
 export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput & Keyed], 'decideApproval'>('decideApproval');

@@ -41,7 +41,7 @@ import {
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
 import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../workflows/shared/activity-timeouts';
-import { chatEntityWorkflowId } from '../../workflows/shared/ids';
+import { chatEntityWorkflowId, toolCallStreamId } from '../../workflows/shared/ids';
 import { ApprovalDecisionInputRules, ChatMessageRequestRules, UserProfileInputRules } from '../../workflows/shared/workflow-inputs';
 import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
@@ -132,8 +132,8 @@ class ChatEntity {
   }
 
   /** A new model turn; it has read someone else's text already when an earlier turn's reply with such text is in the history it is given. */
-  private newModelTurn(userEntry: ChatEntry, number: number, actor: Actor | undefined): TurnState {
-    const turn = newTurn(userEntry, number, 'model', actor);
+  private newModelTurn(userEntry: ChatEntry, number: number, actor: Actor | undefined, ref: string | undefined): TurnState {
+    const turn = newTurn(userEntry, number, 'model', actor, ref);
     if (this.foreignTextAt !== undefined && number - this.foreignTextAt < MAX_EXCHANGES) turn.read_foreign_text = true;
     return turn;
   }
@@ -206,7 +206,7 @@ class ChatEntity {
   }
 
   /** A message: a command, a turn of the agent, or the seed's rules. */
-  message(content: string, actor: Actor | undefined): Promise<ChatEntry> {
+  message(content: string, actor: Actor | undefined, ref?: string): Promise<ChatEntry> {
     return this.turns.runExclusive(async () => {
       const number = this.messageCount + 1;
       this.messageCount = number;
@@ -220,14 +220,14 @@ class ChatEntity {
       if (command?.kind === 'unknown') return this.conclude(userEntry, `There is no command ${command.text}.\n${HELP}`);
       const ctx = await this.context();
       if (command?.kind === 'tool') {
-        const turn = newTurn(userEntry, number, 'command', actor);
+        const turn = newTurn(userEntry, number, 'command', actor, ref);
         return this.safely(userEntry, turn, async () => {
           const progress = await runCommandTurn(ctx, turn, command.tool, command.arguments);
           return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
         });
       }
       if (!ctx.settings.model) return this.conclude(userEntry, ruleReply(content, number));
-      const turn = this.newModelTurn(userEntry, number, actor);
+      const turn = this.newModelTurn(userEntry, number, actor, ref);
       return this.safely(userEntry, turn, async () => {
         const progress = await runModelTurn(ctx, turn);
         return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
@@ -287,9 +287,22 @@ class ChatEntity {
   }
 
   getApprovals(): Approval[] {
-    return (this.pending?.waiting ?? []).flatMap((call) =>
+    return this.approvalsOf(this.pending);
+  }
+
+  private approvalsOf(turn: TurnState | undefined): Approval[] {
+    return (turn?.waiting ?? []).flatMap((call) =>
       call.approval && call.approval.decision === undefined
-        ? [{ approval_id: call.approval.approval_id, tool: call.name, arguments: (call.check.ok ? call.check.args : {}) as Record<string, unknown>, summary: call.approval.summary, expires_at: call.approval.expires_at }]
+        ? [
+            {
+              approval_id: call.approval.approval_id,
+              tool: call.name,
+              arguments: (call.check.ok ? call.check.args : {}) as Record<string, unknown>,
+              summary: call.approval.summary,
+              expires_at: call.approval.expires_at,
+              tool_call_id: toolCallStreamId(turn!.turn_id, call.id),
+            },
+          ]
         : [],
     );
   }
@@ -400,7 +413,8 @@ class ChatEntity {
   private conclude(userEntry: ChatEntry | null, reply: string, turn?: TurnState, waiting = false): ChatEntry {
     const assistantEntry: ChatEntry = { role: 'assistant', content: cut(reply, REPLY_MAX_CHARS), timestamp: new Date().toISOString() };
     this.history = capHistory([...this.history, ...(userEntry ? [userEntry] : []), assistantEntry]);
-    this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log));
+    const after = { ...(turn ? { turn } : {}), approvals: waiting && turn ? this.approvalsOf(turn) : [] };
+    this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log, after));
     if (turn) {
       turn.log = [];
       // Its reply may quote what it read: it stays someone else's text in the history the model is given.
@@ -425,6 +439,12 @@ class ChatEntity {
     }
     return { userId: this.userId, ...this.prefixContext(), settings: this.settings.value, profile: this.profile, history: this.history };
   }
+}
+
+/** The id the API gave a streamed request (stream/live-records.ts); anything else is none. */
+function streamRefOf(input: { stream_ref?: unknown } | undefined): string | undefined {
+  const ref = input?.stream_ref;
+  return typeof ref === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(ref) ? ref : undefined;
 }
 
 /** The sender's rights from an update's input; anything but a well-formed actor means none was given (full rights). */
@@ -452,7 +472,7 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
   const chat = new ChatEntity(input);
   const sleepUnless = sleepUnlessForThisRun();
 
-  setHandler(processMessageUpdate, (message) => chat.once(message, () => chat.message(message.content, actorOf(message))), {
+  setHandler(processMessageUpdate, (message) => chat.once(message, () => chat.message(message.content, actorOf(message), streamRefOf(message))), {
     validator: (message) => {
       parse(ChatMessageRequestRules, message);
       if (chat.acceptsResend(message)) return;

@@ -46,6 +46,7 @@ export class Harness {
   subscriber?: EventSubscriber;
   baseUrl = '';
   private metricsApp?: Hono;
+  private closeStreams?: () => Promise<void>;
 
   private constructor(
     readonly config: Config,
@@ -104,8 +105,9 @@ export class Harness {
       this.subscriber = subscriberFromConfig({ ...this.config, EVENT_SUBSCRIBER: 'on' }, this.redis, logger);
       this.subscriber?.start();
     }
-    const { app, metrics } = createApi({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
+    const { app, metrics, close } = createApi({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
     this.metricsApp = metrics;
+    this.closeStreams = close;
     await new Promise<void>((resolve) => {
       this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: this.options.apiPort ?? 0 }, (info: AddressInfo) => {
         this.baseUrl = `http://127.0.0.1:${info.port}`;
@@ -137,6 +139,7 @@ export class Harness {
   async close(): Promise<void> {
     await this.stopWorker();
     await this.subscriber?.stop();
+    await this.closeStreams?.();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
     // Clean up this harness's keys when its Redis is reachable (tests may have stopped it or broken its auth).
     if (this.redis.status === 'ready') {

@@ -1,7 +1,9 @@
 /**
  * A scripted language model that speaks the OpenAI chat-completions protocol (`POST /v1/chat/completions`,
  * `tools`, `tool_calls`, `tool` role messages, parallel calls in one answer), as the OpenAI API documents
- * it. The test decides each answer; every request is recorded.
+ * it, whole or streamed (`stream: true`: `chat.completion.chunk` server-sent events, tool calls in pieces by
+ * `index`, then `[DONE]`). The test decides each answer, and for a streamed one its pieces and pauses; every
+ * request is recorded, with when its first and last chunk went out.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,15 +17,30 @@ export interface ModelMessage {
 
 export interface ModelRequest {
   model: string;
+  stream?: boolean;
   messages: ModelMessage[];
   tools?: { type: 'function'; function: { name: string; description?: string; parameters: unknown } }[];
   headers: IncomingHttpHeaders;
+  /** A streamed answer: when (performance.now() of this process) its first and last text chunk were written. */
+  firstChunkAt?: number;
+  lastChunkAt?: number;
+}
+
+/** How a streamed answer is sent: its text in these pieces (default: word by word), with pauses; or cut short. */
+export interface StreamScript {
+  chunks?: string[];
+  /** Pause before each chunk after the first. */
+  pauseMs?: number;
+  /** Pause before the first chunk. */
+  firstPauseMs?: number;
+  /** Drop the connection after this many chunks (a model call that fails midway). */
+  failAfter?: number;
 }
 
 /** What the model answers: text, tool calls (several are parallel calls), or an HTTP error. */
 export type ModelAnswer =
-  | { text: string; delayMs?: number }
-  | { toolCalls: { name: string; arguments: unknown; id?: string }[]; text?: string; delayMs?: number }
+  | { text: string; delayMs?: number; stream?: StreamScript }
+  | { toolCalls: { name: string; arguments: unknown; id?: string }[]; text?: string; delayMs?: number; stream?: StreamScript }
   | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
 
 export interface ModelServer {
@@ -65,6 +82,10 @@ export async function startModelServer(respond: ModelServer['respond'] = () => (
               function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
             }))
           : undefined;
+      if (request.stream === true) {
+        await streamAnswer(res, request, `chatcmpl-${calls}`, answer.text ?? null, toolCalls, answer.stream ?? {});
+        return;
+      }
       const message = { role: 'assistant', content: answer.text ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) };
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
@@ -86,6 +107,45 @@ export async function startModelServer(respond: ModelServer['respond'] = () => (
     close: () => server.close(),
   };
   return model;
+}
+
+const pause = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** Words with the space before them, so the pieces add up to the text. */
+const words = (text: string) => text.match(/\s*\S+/g) ?? [text];
+
+async function streamAnswer(
+  res: import('node:http').ServerResponse,
+  request: ModelRequest,
+  id: string,
+  text: string | null,
+  toolCalls: { id: string; function: { name: string; arguments: string } }[] | undefined,
+  script: StreamScript,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const send = (delta: object, finish: string | null = null) =>
+    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: request.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+  send({ role: 'assistant', content: '' });
+  const pieces = text === null ? [] : (script.chunks ?? words(text));
+  for (const [i, piece] of pieces.entries()) {
+    await pause(i === 0 ? script.firstPauseMs : script.pauseMs);
+    if (script.failAfter !== undefined && i >= script.failAfter) {
+      await pause(100); // what was written reaches the client before the connection drops
+      res.destroy();
+      return;
+    }
+    send({ content: piece });
+    request.firstChunkAt ??= performance.now();
+    request.lastChunkAt = performance.now();
+  }
+  for (const [index, call] of (toolCalls ?? []).entries()) {
+    const half = Math.ceil(call.function.arguments.length / 2);
+    send({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] });
+    send({ tool_calls: [{ index, function: { arguments: call.function.arguments.slice(0, half) } }] });
+    send({ tool_calls: [{ index, function: { arguments: call.function.arguments.slice(half) } }] });
+  }
+  send({}, toolCalls ? 'tool_calls' : 'stop');
+  res.end('data: [DONE]\n\n');
 }
 
 /**

@@ -17,3 +17,6 @@ export function taskIdOfProcessingWorkflow(workflowId: string): string | undefin
     ? workflowId.slice(PROCESSING_WORKFLOW_PREFIX.length)
     : undefined;
 }
+
+/** A chat tool call's id in event streams: unique across turns (a model's call ids are unique within one answer only). */
+export const toolCallStreamId = (turnId: string, callId: string) => `${turnId}/${callId}`;

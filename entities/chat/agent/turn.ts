@@ -82,6 +82,8 @@ export interface TurnState {
   actor?: Actor;
   /** The turn has read text someone other than the user wrote: every change from here on is asked first. */
   read_foreign_text?: true;
+  /** The id of the API request that started the turn, which its live records carry (stream/live-records.ts). */
+  ref?: string;
 }
 
 export interface AgentContext {
@@ -146,7 +148,7 @@ const tools = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
-export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: TurnState['driver'], actor?: Actor): TurnState {
+export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: TurnState['driver'], actor?: Actor, ref?: string): TurnState {
   return {
     turn_id: `turn-${uuid4()}`,
     driver,
@@ -157,8 +159,12 @@ export function newTurn(userEntry: ChatEntry, messageNumber: number, driver: Tur
     log: [],
     changes: [],
     ...(actor ? { actor } : {}),
+    ...(ref ? { ref } : {}),
   };
 }
+
+/** Where a turn's live records go (stream/live-records.ts): they carry only data, so they change no command. */
+const liveTurn = (ctx: AgentContext, turn: TurnState) => ({ user_id: ctx.userId, turn_id: turn.turn_id, ...(turn.ref ? { ref: turn.ref } : {}) });
 
 /** The update-id prefix of a turn's changes (what /undo reverts). */
 export const turnPrefix = (ctx: Pick<AgentContext, 'chatPrefix'>, turn: Pick<TurnState, 'turn_id'>) => `${ctx.chatPrefix}${turn.turn_id}/`;
@@ -182,7 +188,9 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
     try {
       const system = instructions(ctx.userId, ctx.profile, new Date().toISOString(), userEmail(ctx, turn));
       const messages = modelMessages(system, ctx.history, turn.user_entry, turn.messages);
-      answer = await model.callModel.executeWithOptions({ summary: `Model, step ${turn.steps}` }, [{ messages, tools: toolSchemas() }]);
+      answer = await model.callModel.executeWithOptions({ summary: `Model, step ${turn.steps}` }, [
+        { messages, tools: toolSchemas(), live: { ...liveTurn(ctx, turn), step: turn.steps } },
+      ]);
     } catch {
       return { reply: modelUnavailableReply(turn) };
     }
@@ -365,8 +373,17 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
   };
   let result: AgentToolResult;
   try {
-    result = await tools.agentTool.executeWithOptions({ summary: TOOLS[tool].summary(args as never) }, [
-      { tool, args, user, update_id: call.update_id, expected_version: call.expected_version, new_task_id: call.new_task_id },
+    const summary = TOOLS[tool].summary(args as never);
+    result = await tools.agentTool.executeWithOptions({ summary }, [
+      {
+        tool,
+        args,
+        user,
+        update_id: call.update_id,
+        expected_version: call.expected_version,
+        new_task_id: call.new_task_id,
+        live: { ...liveTurn(ctx, turn), call_id: call.id, summary },
+      },
     ]);
   } catch (err) {
     result = failedFor(err, tool);
