@@ -4,6 +4,7 @@
  * start), carries update ids (a caller that retries with the same id applies its change once), and fails
  * with EntityError kinds instead of Temporal's errors.
  */
+import type { TaskChange } from '../entities/task/update-log';
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
@@ -16,6 +17,7 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   getTaskQuery,
+  getTaskHistoryQuery,
   handOverTaskUpdate,
   revertChangesUpdate,
   setDeadlineUpdate,
@@ -124,6 +126,17 @@ export class TaskEntityClient {
   async get(taskId: string, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<Task | null> {
     try {
       return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(getTaskQuery));
+    } catch (err) {
+      const failure = entityFailure(err, `Task ${taskId}`);
+      if (failure?.kind === 'not_found') return null;
+      throw failure ?? err;
+    }
+  }
+
+  /** The task's changes, newest first; null when there is no task. */
+  async history(taskId: string, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<TaskChange[] | null> {
+    try {
+      return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(getTaskHistoryQuery));
     } catch (err) {
       const failure = entityFailure(err, `Task ${taskId}`);
       if (failure?.kind === 'not_found') return null;

@@ -247,6 +247,22 @@ export const TaskSummarySchema = z
   .meta({ id: 'TaskSummary' });
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
+export const TaskHistorySchema = z
+  .object({
+    task_id: z.string(),
+    changes: z.array(
+      z.object({
+        version: z.number().int().meta({ description: 'The version the change made' }),
+        at: z.iso.datetime().nullable().meta({ description: 'When (null for changes recorded before the time was kept)' }),
+        by: z.string().nullable().meta({ description: 'Who (`updated_by`)', example: 'user-alice' }),
+        kind: z.enum(['created', 'changed']),
+        changes: z.array(z.object({ field: z.enum(['assignee', 'status', 'deadline']), from: z.string().nullable(), to: z.string().nullable() })),
+        reverted: z.boolean().meta({ description: 'Put back since, by a compensation or an undo' }),
+      }),
+    ),
+  })
+  .meta({ id: 'TaskHistory' });
+
 export const TaskListSchema = z
   .object({
     tasks: z.array(TaskSummarySchema),

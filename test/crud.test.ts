@@ -179,3 +179,22 @@ describe('listing tasks', () => {
     expect((res.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
   });
 });
+
+describe('task history (GET /tasks/{task_id}/history)', () => {
+  it('lists what changed, when and by whom, newest first; 404 for no task', async () => {
+    const taskId = uniqueId('history');
+    await h.postJson('/tasks/process', seedTask(taskId, { assignee: 'alice@example.com' }));
+    await eventually(() => h.getJson(`/tasks/${taskId}`), (r) => r.status === 200 && r.body.status === 'assigned');
+    expect((await put(taskId, { body: { status: 'in_progress' } })).status).toBe(200);
+    const { status, body } = await h.getJson(`/tasks/${taskId}/history`);
+    expect(status).toBe(200);
+    const changes = body.changes as { version: number; kind: string; by: string | null; at: string | null; changes: { field: string; from: unknown; to: unknown }[]; reverted: boolean }[];
+    expect(changes.map((c) => c.version)).toEqual([...changes.map((c) => c.version)].sort((a, b) => b - a));
+    expect(changes[0]).toMatchObject({ kind: 'changed', by: 'api', reverted: false, changes: [{ field: 'status', from: 'assigned', to: 'in_progress' }] });
+    expect(changes.at(-1)).toMatchObject({ kind: 'created' });
+    expect(changes.flatMap((c) => c.changes.map((f) => f.field))).toContain('assignee');
+    for (const change of changes) expect(change.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    expect((await h.getJson(`/tasks/${uniqueId('nothing')}/history`)).status).toBe(404);
+  });
+});

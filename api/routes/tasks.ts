@@ -18,6 +18,7 @@ import {
   CreateTaskRequestSchema,
   SettableTaskStatusSchema,
   TaskIdSchema,
+  TaskHistorySchema,
   TaskListQuerySchema,
   TaskListSchema,
   TaskSchema,
@@ -70,6 +71,15 @@ const getTaskRoute = createRoute({
     422: invalidInput,
     503: temporalUnavailable,
   },
+});
+
+const getTaskHistoryRoute = createRoute({
+  method: 'get',
+  path: '/tasks/{task_id}/history',
+  tags: ['tasks'],
+  summary: "The task's changes, newest first (its last 500 updates): what changed, when, by whom, and what was put back",
+  request: { params },
+  responses: { 200: json(TaskHistorySchema, 'The history'), 404: errorResponse('No such task'), 422: invalidInput, 503: temporalUnavailable },
 });
 
 const updateStatusRoute = createRoute({
@@ -158,6 +168,12 @@ export function taskRoutes({ tasks, entityUpdates }: RouteDeps) {
         return c.body(null, 304);
       }
       return sendTask(c, task, 200);
+    })
+    .openapi(getTaskHistoryRoute, async (c) => {
+      const { task_id } = c.req.valid('param');
+      const changes = await tasks.history(task_id);
+      if (changes === null) throw notFound('Task not found');
+      return c.json({ task_id, changes }, 200);
     })
     .openapi(updateStatusRoute, async (c) => {
       const { task_id } = c.req.valid('param');

@@ -9,6 +9,7 @@
  */
 import type { IdempotencyRecord } from '../idempotency';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { TaskChange } from './update-log';
 import type {
   AssignTaskInput,
   CreateTaskInput,
@@ -63,6 +64,8 @@ export const setDeadlineSignal = defineSignal<[Attributed<SetDeadlineInput>], 's
 
 /** The task, or null while the entity holds none (not created yet, or deleted). */
 export const getTaskQuery = defineQuery<Task | null, [], 'getTask'>('getTask');
+/** The task's changes, newest first (the last 500 updates it applied): `temporal workflow query --name getTaskHistory`. */
+export const getTaskHistoryQuery = defineQuery<TaskChange[] | null, [], 'getTaskHistory'>('getTaskHistory');
 
 /** Input of a TaskEntityWorkflow run; a continued run gets the state its predecessor carried over. */
 export interface TaskEntityInput {

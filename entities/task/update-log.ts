@@ -18,6 +18,23 @@ export interface AppliedUpdate {
   before: RevertibleFields | null;
   /** Set once a revert has put these fields back. */
   reverted?: true;
+  /** When and by whom (the task's `updated_at`/`updated_by` after it); absent in entries from before they were kept. */
+  at?: string;
+  by?: string;
+  /** The fields after the update (absent in older entries: the next entry's `before`, or the task, tells). */
+  after?: RevertibleFields;
+}
+
+/** One change of a task as its history shows it: the fields it changed, from and to. */
+export interface TaskChange {
+  version: number;
+  at: string | null;
+  by: string | null;
+  /** `created` for the update that made the task. */
+  kind: 'created' | 'changed';
+  changes: { field: keyof RevertibleFields; from: string | null; to: string | null }[];
+  /** Put back since, by a compensation or an undo. */
+  reverted: boolean;
 }
 
 /** How many applied updates are remembered (carried across continue-as-new). */
@@ -42,7 +59,15 @@ export class UpdateLog {
   }
 
   record(id: string, before: Task | null, after: Task): void {
-    this.entries.push({ id, from: before?.version ?? 0, to: after.version, before: before && revertibleFields(before) });
+    this.entries.push({
+      id,
+      from: before?.version ?? 0,
+      to: after.version,
+      before: before && revertibleFields(before),
+      at: after.updated_at,
+      ...(after.updated_by !== undefined ? { by: after.updated_by } : {}),
+      after: revertibleFields(after),
+    });
     if (this.entries.length > APPLIED_UPDATES_KEPT) this.entries.shift();
   }
 
@@ -65,6 +90,28 @@ export class UpdateLog {
   /** Keeps the ids (a late retry is still recognised) but no longer any change to revert: the task is gone. */
   forgetChanges(): void {
     for (const entry of this.entries) Object.assign(entry, { from: 0, to: 0, before: null });
+  }
+
+  /**
+   * The task's changes that this log still holds (the last APPLIED_UPDATES_KEPT updates), newest first. An
+   * entry without its `after` (kept before it was recorded) takes it from the next change's `before`, or the task.
+   */
+  history(task: Task): TaskChange[] {
+    const changed = this.entries.filter((e) => e.to !== e.from).sort((a, b) => a.to - b.to);
+    return changed
+      .map((entry, i): TaskChange => {
+        const after = entry.after ?? changed[i + 1]?.before ?? revertibleFields(task);
+        const fields = (['assignee', 'status', 'deadline'] as const).filter((f) => entry.before === null || entry.before[f] !== after[f]);
+        return {
+          version: entry.to,
+          at: entry.at ?? null,
+          by: entry.by ?? null,
+          kind: entry.before === null ? 'created' : 'changed',
+          changes: fields.map((field) => ({ field, from: entry.before?.[field] ?? null, to: after[field] })),
+          reverted: entry.reverted === true,
+        };
+      })
+      .reverse();
   }
 
   snapshot(): { applied_updates: AppliedUpdate[]; reverted_prefixes: string[] } {

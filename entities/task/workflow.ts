@@ -49,6 +49,7 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   getTaskQuery,
+  getTaskHistoryQuery,
   handOverTaskUpdate,
   revertChangesUpdate,
   setDeadlineSignal,
@@ -62,7 +63,7 @@ import {
   type TaskEntityInput,
 } from './messages';
 import * as rules from './state';
-import { UpdateLog, planRevert } from './update-log';
+import { type TaskChange, UpdateLog, planRevert } from './update-log';
 
 /**
  * Runs started before this patch completed a deleted entity after publishing its last events, stayed
@@ -353,6 +354,11 @@ class TaskEntity {
     return this.current && !this.deleted && this.task === null && this.outbox.isEmpty;
   }
 
+  /** The task's changes, newest first; null when there is no task. */
+  history(): TaskChange[] | null {
+    return this.task === null || this.deleted ? null : this.log.history(this.task);
+  }
+
   snapshot(): TaskEntityInput {
     return {
       task_id: this.taskId,
@@ -414,6 +420,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
   setHandler(deleteTaskUpdate, (arg) => entity.delete(arg), { validator: (arg) => entity.validateDelete(arg) });
   setHandler(handOverTaskUpdate, (arg) => entity.handOver(arg), { validator: (arg) => entity.validateHandOver(arg) });
   setHandler(getTaskQuery, () => entity.task);
+  setHandler(getTaskHistoryQuery, () => entity.history());
 
   if (entity.task !== null) publishState(entity.task);
   else if (input.outbox?.length) setCurrentDetails(`Deleted; publishing its last events`);
