@@ -10,8 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 # The runtime code to dist/ (tsconfig.build.json), and the workflow bundle once, so workers load it instead
-# of running webpack at start and every replica runs the same workflow code.
-RUN npx tsc -p tsconfig.build.json && npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+# of running webpack at start and every replica runs the same workflow code; and the web page the API serves.
+RUN npx tsc -p tsconfig.build.json && npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js \
+ && npx tsx scripts/build-web.ts /app/dist/web/dist
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app

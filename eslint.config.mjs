@@ -14,7 +14,7 @@ import tseslint from 'typescript-eslint';
 const WORKFLOW_SANDBOX = ['workflows/**/*.ts', 'entities/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', '.data/**', '**/*.cjs', '**/*.mjs', '**/*.mts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'test-output/**', 'bench/results/**', '.data/**', '**/*.cjs', '**/*.mjs', '**/*.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

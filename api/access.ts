@@ -33,7 +33,8 @@ export interface Principal {
 
 export type AccessVariables = { principal: Principal };
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/];
+// The web page is public too: it asks for the token and sends it with each call (api/routes/web.ts).
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/$/, /^\/app\.(js|js\.map|css)$/, /^\/favicon\.svg$/];
 const REALM = 'task-agent';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

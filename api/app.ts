@@ -35,6 +35,7 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
+import { webRoutes } from './routes/web';
 import { workflowRoutes } from './routes/workflows';
 import { eventKeyPrefix } from '../common/redis';
 import type { AppDeps, AppEnv, RouteDeps } from './deps';
@@ -154,6 +155,7 @@ export function createApi(deps: AppDeps): Api {
   });
 
   app.route('/', docsRoutes());
+  app.route('/', webRoutes(deps.config.WEB_DIST_DIR));
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));

@@ -66,6 +66,7 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   },
   ENTITY_UPDATE_QUEUE_LIMIT: { group: 'api', meaning: 'updates that may wait per entity in one process before the answer is 429' },
   MAX_BODY_BYTES: { group: 'api', meaning: 'largest request body, in bytes (the codec endpoint takes up to 8 MB)' },
+  WEB_DIST_DIR: { group: 'api', meaning: 'folder of the built web page the API serves at `/` (`npm run web` builds it)', unset: '`web/dist` beside the code (the image: `dist/web/dist`)' },
   STREAM_HEARTBEAT_SECONDS: { group: 'api', meaning: 'seconds between the `: ping` comments an open event stream sends, so proxies keep it open' },
   STREAM_MAX_PER_USER: { group: 'api', meaning: 'open event streams (`GET /chat/{user_id}/events`, streamed `POST /chat`) one user may have on one API process; past it, 429' },
   STREAM_MAX_CONNECTIONS: { group: 'api', meaning: 'open event streams one API process serves; past it, 503 with `Retry-After`' },

@@ -103,6 +103,8 @@ export const ConfigSchema = z.object({
   ENTITY_UPDATE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(1_000),
   /** Largest request body the API reads, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Where the built web page is (scripts/build-web.ts); unset: web/dist beside the code. */
+  WEB_DIST_DIR: z.string().trim().min(1).optional(),
   /** Seconds between the comments an open event stream sends so that proxies keep it open. */
   STREAM_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   /** Open event streams one user may have on one API process (tabs, devices); past it, 429. */

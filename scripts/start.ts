@@ -5,6 +5,7 @@
  * must and can), then runs the worker and the API as child processes (started again when one dies, see
  * scripts/supervisor.ts), prints where everything is, and stops it all on Ctrl-C.
  */
+import { buildWebPage } from './build-web';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -73,6 +74,10 @@ async function main(): Promise<void> {
       say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
     }
 
+    // The page the API serves at / (a second or two; nothing is fetched from a CDN).
+    const page = await buildWebPage(config.WEB_DIST_DIR);
+    say(`web page built (${Math.round(page.sizes['app.js']!.gzipped / 1024)} KB of JavaScript, gzipped)`);
+
     const redisServer = await ensureRedis(config, dataDir);
     if (redisServer) parts.push({ name: 'redis-server', stop: () => stopProcess(redisServer, STOP_GRACE_MS) });
 
@@ -88,6 +93,7 @@ async function main(): Promise<void> {
 
     await waitForReady(`http://127.0.0.1:${config.PORT}/readyz`);
     say('ready:');
+    say(`  Web page         http://localhost:${config.PORT}/   (chat, approvals and tasks)`);
     say(`  HTTP API         http://localhost:${config.PORT}   (try: curl http://localhost:${config.PORT}/readyz)`);
     if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}${config.PAYLOAD_ENCRYPTION_KEYS ? `   (decodes payloads through http://localhost:${config.PORT}/codec)` : ''}`);
     if (tracingEnabled(config)) {

@@ -2,7 +2,7 @@
 import type { Task } from '../../common/schemas';
 import { TOPICS, cloudEvent, type CloudEvent } from '../../workflows/shared/cloudevents';
 
-export type TaskEventType = 'task.created' | 'task.assigned' | 'task.unassigned' | 'task.overdue' | 'task.completed' | 'task.deleted';
+export type TaskEventType = 'task.created' | 'task.assigned' | 'task.unassigned' | 'task.overdue' | 'task.completed' | 'task.updated' | 'task.deleted';
 
 export function taskEventTypes(previous: Task | null, next: Task): TaskEventType[] {
   const types: TaskEventType[] = [];
@@ -27,6 +27,14 @@ const taskEvent = (type: TaskEventType, task: Task, previousStatus: Task['status
 /** The events of a change from `previous` to `next`, timed at the change. */
 export function taskEvents(previous: Task | null, next: Task, newId: () => string): CloudEvent[] {
   return taskEventTypes(previous, next).map((type) => taskEvent(type, next, previous?.status ?? null, next.updated_at, newId()));
+}
+
+/**
+ * `task.updated`: a change none of the other types names (a status such as `in_progress`, a new deadline),
+ * so that a reader following a task (the chat's event stream, the web page) sees every change.
+ */
+export function taskUpdatedEvent(previous: Task, next: Task, newId: () => string): CloudEvent {
+  return taskEvent('task.updated', next, previous.status, next.updated_at, newId());
 }
 
 /** The event of a deletion, timed at the deletion (the task itself no longer changes). */

@@ -42,7 +42,7 @@ import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../
 import { IdempotencyStore, KEY_REUSED, keyedRequestOf } from '../idempotency';
 import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
-import { taskDeletedEvent, taskEvents } from './events';
+import { taskDeletedEvent, taskEvents, taskUpdatedEvent } from './events';
 import {
   assignTaskSignal,
   assignTaskUpdate,
@@ -81,6 +81,11 @@ export const OVERDUE_LOGGED_PATCH = 'overdue-belongs-to-its-deadline';
  * task overdue (entities/outbox.ts says why); before it, as every other event, through a regular activity.
  */
 export const OVERDUE_AT_ONCE_PATCH = 'overdue-published-at-once';
+/**
+ * Runs recorded before this patch published no event for a change that none of the seed's event types names
+ * (`in_progress`, a new deadline): since, such a change publishes `task.updated`.
+ */
+export const UPDATED_EVENT_PATCH = 'task-updated-event';
 
 const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
@@ -383,7 +388,11 @@ class TaskEntity {
   private commit(next: Task, { publish = true, atOnce = false } = {}): void {
     if (next === this.task) return;
     // Entities that started before task events existed replay without them.
-    if (patched('task-events')) for (const event of taskEvents(this.task, next, uuid4)) this.outbox.add(event, { atOnce });
+    if (patched('task-events')) {
+      const events = taskEvents(this.task, next, uuid4);
+      if (events.length === 0 && this.task !== null && patched(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
+      for (const event of events) this.outbox.add(event, { atOnce });
+    }
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
     if (publish) publishState(next);

@@ -16,6 +16,7 @@ import { findJaeger, findTemporalCli, findTemporalSqlTool } from '../../scripts/
 import { dropDatabases, parsePostgresUrl } from '../../scripts/temporal-postgres';
 import { findServerBinaries, startLocalTemporal, type TemporalServerKind } from '../../scripts/temporal-server';
 import { writeWorkflowBundle } from '../../worker/create-worker';
+import { buildWebPage } from '../../scripts/build-web';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -83,6 +84,8 @@ export default async function setup(project: TestProject) {
 
     const workflowBundlePath = join(dir, 'workflow-bundle.js');
     await writeWorkflowBundle(workflowBundlePath);
+    // The web page the API serves (the browser tests load it).
+    await buildWebPage();
 
     project.provide('temporalCli', cli);
     project.provide('temporalAddress', server.address);
