@@ -51,28 +51,41 @@ describe('events published by the entities', () => {
     expect(stats.body.subscriber).toBe('running');
   });
 
-  it('publishes task.created, assigned, unassigned, overdue and completed', async () => {
+  it('publishes task.created, assigned, unassigned, overdue, updated and completed', async () => {
     const ok = uniqueId('task-events');
     await h.postJson('/tasks/process', seedTask(ok, { deadline_seconds: 1 }));
     const typesOf = async (taskId: string) =>
       (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks))
         .filter((e) => (e.data as { task_id: string }).task_id === taskId)
         .map((e) => e.type);
-    expect(await eventually(() => typesOf(ok), (t) => t.length >= 3)).toEqual(['task.created', 'task.assigned', 'task.overdue']);
+    // The run's deadline is a change of its own: task.updated, with the task as it stands.
+    expect(await eventually(() => typesOf(ok), (t) => t.length >= 4)).toEqual(['task.created', 'task.assigned', 'task.updated', 'task.overdue']);
     await entity(h, ok).executeUpdate(updateStatusUpdate, { args: [{ status: 'completed' }] });
-    expect(await eventually(() => typesOf(ok), (t) => t.length >= 4)).toEqual([
+    expect(await eventually(() => typesOf(ok), (t) => t.length >= 5)).toEqual([
       'task.created',
       'task.assigned',
+      'task.updated',
       'task.overdue',
       'task.completed',
     ]);
 
+    // A change none of the seed's types names is task.updated, so a follower of the task sees it too.
+    const moved = uniqueId('task-events');
+    await h.postJson('/tasks/process', seedTask(moved));
+    await eventually(() => typesOf(moved), (t) => t.length >= 3);
+    await entity(h, moved).executeUpdate(updateStatusUpdate, { args: [{ status: 'in_progress' }] });
+    const last = await eventually(
+      async () => (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks)).filter((e) => (e.data as { task_id: string }).task_id === moved),
+      (events) => events.length >= 4,
+    );
+    expect(last.at(-1)).toMatchObject({ type: 'task.updated', data: { previous_status: 'assigned', task: { status: 'in_progress' } } });
+
     // The saga's compensation shows up as task.unassigned.
     const undone = uniqueId('task-events');
     await h.postJson('/tasks/process', seedTask(undone));
-    await eventually(() => typesOf(undone), (t) => t.length >= 2);
+    await eventually(() => typesOf(undone), (t) => t.length >= 3);
     await entity(h, undone).executeUpdate(unassignTaskUpdate);
-    expect(await eventually(() => typesOf(undone), (t) => t.length >= 3)).toEqual(['task.created', 'task.assigned', 'task.unassigned']);
+    expect(await eventually(() => typesOf(undone), (t) => t.length >= 4)).toEqual(['task.created', 'task.assigned', 'task.updated', 'task.unassigned']);
   });
 });
 
