@@ -31,10 +31,11 @@ import { chat } from './scenarios/chat';
 import { longLived } from './scenarios/long-lived';
 import { readPath } from './scenarios/read-path';
 import { scale } from './scenarios/scale';
+import { streaming } from './scenarios/streaming';
 import { throughput } from './scenarios/throughput';
 import { tracing } from './scenarios/tracing';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'tracing'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'tracing'] as const;
 /** The traced worker's cache (see the tracing scenario): with 768 MiB, 360 traced workflows ran it out of heap. */
 const TRACED_CACHE = 120;
 /** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag). */
@@ -156,17 +157,27 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
     const withModel = { LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
     const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, ...withModel, TASK_QUEUE: `${tag}-baseline`, SERVICE_TASK_QUEUE: tag });
     processes.push(worker, api, baseline);
-    const agentWorker = only.includes('agent')
-      ? startProcess('agent-worker', 'worker/main.ts', { ...env, ...heap, ...withModel, LOG_LEVEL: 'info', TASK_QUEUE: `${tag}-agent`, WORKFLOW_BUNDLE_PATH: bundlePath })
-      : undefined;
+    const agentWorker =
+      only.includes('agent') || only.includes('streaming')
+        ? startProcess('agent-worker', 'worker/main.ts', { ...env, ...heap, ...withModel, LOG_LEVEL: 'info', TASK_QUEUE: `${tag}-agent`, WORKFLOW_BUNDLE_PATH: bundlePath })
+        : undefined;
     if (agentWorker) processes.push(agentWorker);
+    // Streamed turns go through an API whose chats the agent worker runs (the other API's worker has no model).
+    const agentApiPort = await freePort();
+    const agentApi = only.includes('streaming')
+      ? startProcess('agent-api', 'api/main.ts', { ...env, TASK_QUEUE: `${tag}-agent`, PORT: String(agentApiPort), HOST: '127.0.0.1', API_METRICS_PORT: '0' })
+      : undefined;
+    if (agentApi) processes.push(agentApi);
     // The Temporal server is measured too (it is usually what bounds throughput here), not stopped by us.
     const temporal: ServiceProcess = { name: kind === 'dev' ? 'temporal-dev-server' : 'temporal-server', child: server.process, logs: [], stop: async () => undefined };
     const workerStarted = await logged(worker, 'worker started');
     const baselineStarted = await logged(baseline, 'worker started');
     if (agentWorker) await logged(agentWorker, 'worker started');
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    for (let i = 0; i < 100 && !(await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    const agentApiUrl = `http://127.0.0.1:${agentApiPort}`;
+    for (const url of [apiUrl, ...(agentApi ? [agentApiUrl] : [])]) {
+      for (let i = 0; i < 100 && !(await fetch(`${url}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    }
     const client = await connectClient(config);
 
     const ctx: BenchContext = { client, config, apiUrl, baselineQueue: `${tag}-baseline`, processes: [...processes, temporal], quick, repeats, log };
@@ -181,6 +192,7 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       if (name === 'scale') scenarios.push(await scale(ctx, settings.maxCachedWorkflows));
       if (name === 'long-lived') scenarios.push(await longLived(ctx));
       if (name === 'agent') scenarios.push(await agent({ ...ctx, processes: ctx.processes, agentQueue: `${tag}-agent`, model: model! }));
+      if (name === 'streaming') scenarios.push(await streaming({ ...ctx, agentApiUrl, model: model! }));
       if (name === 'tracing') {
         const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
           // A traced workflow carries an instance of OpenTelemetry's SDK (the SDK evaluates a bundle's modules per
