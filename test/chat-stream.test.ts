@@ -6,7 +6,12 @@
  * and readers that go away. Real signed tokens (HS256).
  */
 import { parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema, type UIMessage, type UIMessageChunk } from 'ai';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { SignJWT } from 'jose';
+import { pino } from 'pino';
+import { createApi } from '../api/app';
 import { describe, expect, it } from 'vitest';
 import { eventually, uniqueId } from './helpers/harness';
 import { withScriptedModel } from './helpers/model-harness';
@@ -204,6 +209,28 @@ describe('the chat event stream (GET /chat/{user}/events)', () => {
     expect(got.filter((d) => !d!.includes('"text-start"') && !d!.includes('"start"'))).toEqual(after.filter((d) => !d!.includes('"start"')));
     expect(resumed.chunks.filter((c) => c.type === 'text-delta').map((c) => c.delta).join('')).toBe(' delta epsilon zeta.');
     for (const tab of [tab1, tab2, resumed]) tab.close();
+  });
+
+  it('shows a turn sent through one API replica to a reader on another', async () => {
+    const alice = await person('alice-replicas');
+    // A second API process on the same Temporal and Redis, as a second replica behind a load balancer.
+    const other = createApi({ config: ctx.h.config, client: ctx.h.client, redis: ctx.h.redis, logger: pino({ level: 'silent' }) });
+    const server = serve({ fetch: other.app.fetch, hostname: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const tab = new SseClient(`${url}/chat/${alice.id}/events`, { headers: alice.auth });
+      await tab.chunk('data-connected');
+      ctx.model.respond = scripted({ text: 'From the other replica.', stream: { pauseMs: 20 } });
+      expect((await sendJson(alice, 'Hello there')).status).toBe(200);
+      const entry = await tab.chunk('data-entry');
+      expect(entry.data).toMatchObject({ assistant_message: { content: 'From the other replica.' } });
+      expect(tab.chunks.filter((c) => c.type === 'text-delta').map((c) => c.delta).join('')).toBe('From the other replica.');
+      tab.close();
+    } finally {
+      await other.close();
+      server.close();
+    }
   });
 
   it("carries changes to the reader's own tasks only, and approvals asked and expired", async () => {

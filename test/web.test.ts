@@ -216,7 +216,7 @@ describe('the web page', () => {
     await page.close();
   });
 
-  it('is usable at a phone’s width and has no serious accessibility findings (axe-core)', async () => {
+  it('is usable at a phone’s width, edits the profile, and has no serious accessibility findings (axe-core)', async () => {
     const gina = await person('gina-a11y');
     const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const audit = async (page: Page) => {
@@ -244,6 +244,16 @@ describe('the web page', () => {
     expect(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     expect(await audit(page)).toEqual([]);
     await page.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
+
+    // The profile: what the agent knows of her, edited in a dialog.
+    await page.getByRole('button', { name: 'Profile' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name', { exact: true }).fill('Gina');
+    await dialog.getByLabel('Preferred style', { exact: true }).fill('brief');
+    expect(await audit(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await api(gina, 'GET', `/chat/${gina.id}/profile`)).body).toMatchObject({ name: 'Gina', preferred_style: 'brief' });
     await context.close();
   });
 
