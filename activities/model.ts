@@ -118,7 +118,7 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
  * Reads a streamed answer into the message it adds up to, sending each piece of text on as it comes.
  * Tool calls arrive in pieces keyed by `index` (id and name first, the arguments in fragments).
  */
-async function readStreamedAnswer(body: ReadableStream<Uint8Array>, onText: (delta: string) => void): Promise<CompletionMessage> {
+async function readStreamedAnswer(body: ReadableStream<Uint8Array>, onText: (delta: string, offset: number) => void): Promise<CompletionMessage> {
   let content = '';
   const calls: { id?: string; name?: string; arguments: string }[] = [];
   // An answer is whole once the model says why it stopped (`finish_reason`) or sends `[DONE]`; a stream that
@@ -142,14 +142,21 @@ async function readStreamedAnswer(body: ReadableStream<Uint8Array>, onText: (del
     // Text past the reply's limit is not kept (the result is cut to it, as a whole answer is) nor sent on.
     if (typeof delta?.content === 'string' && delta.content !== '' && content.length <= MODEL_REPLY_MAX_CHARS) {
       const piece = delta.content.slice(0, MODEL_REPLY_MAX_CHARS + 1 - content.length);
+      onText(piece, content.length);
       content += piece;
-      onText(piece);
     }
     for (const piece of delta?.tool_calls ?? []) {
-      const index = typeof piece.index === 'number' && piece.index >= 0 && piece.index < 1_000 ? piece.index : calls.length;
+      // Pieces are keyed by `index`; without one, a piece with a new id starts a call and one without goes on the last.
+      const index =
+        typeof piece.index === 'number' && piece.index >= 0 && piece.index < 1_000
+          ? piece.index
+          : typeof piece.id === 'string' && piece.id !== calls.at(-1)?.id
+            ? calls.length
+            : Math.max(0, calls.length - 1);
       const call = (calls[index] ??= { arguments: '' });
       if (typeof piece.id === 'string') call.id = piece.id;
-      if (typeof piece.function?.name === 'string') call.name = (call.name ?? '') + piece.function.name;
+      // The name comes whole with the call's first piece (some providers repeat it: it is not appended).
+      if (typeof piece.function?.name === 'string' && piece.function.name !== '') call.name ??= piece.function.name;
       if (typeof piece.function?.arguments === 'string') call.arguments += piece.function.arguments;
     }
   }
@@ -188,8 +195,9 @@ export function createModelActivities({ llm, live }: ModelActivityDeps) {
       if (stream && response.body && (response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
         const attempt = Context.current().info.attempt;
         const target = input.live;
-        const onText = target && live ? (delta: string) => live.publish({ kind: 'text', ...target, attempt, delta }) : () => undefined;
-        message = await readStreamedAnswer(response.body, onText).catch((err: unknown) => {
+        const onText = target && live ? (delta: string, offset: number) => live.publish({ kind: 'text', ...target, attempt, delta, offset }) : () => undefined;
+        // Heartbeats on a timer too: a model may think for a while before its first chunk, or pause between them.
+        message = await heartbeating(readStreamedAnswer(response.body, onText)).catch((err: unknown) => {
           throw err instanceof ApplicationFailure ? err : unreachable(err);
         });
         // The text is in the stream before the turn records its reply (briefly: the stream is best effort).

@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { ChatEntityClient } from '../clients/chat-entity';
-import type { Approval, ChatEntry, ChatMessageRequest } from '../common/schemas';
+import type { Approval, ChatEntry } from '../common/schemas';
 import { failureAnswer } from '../api/errors';
-import { approvalRequests, approvalsChunk, FeedTranslator, wholeText, type UiChunk, type Viewer } from './feed';
-import { formatCursor, type Cursor, type FeedEntry } from './live-hub';
-import type { LivePublisher } from './live-records';
+import { approvalRequests, approvalsChunk, FeedTranslator, type UiChunk, type Viewer } from './feed';
+import { compareIds, formatCursor, type Cursor, type FeedEntry } from './live-hub';
 import type { FeedRegistry, FeedStream, Frame } from './sse';
 
 const frames = (chunks: UiChunk[], id?: string): Frame[] => chunks.map((chunk, i) => ({ chunk, ...(id && i === chunks.length - 1 ? { id } : {}) }));
@@ -28,6 +27,8 @@ export function serveFeed(c: Context, registry: FeedRegistry, viewer: Viewer, fr
     let ready = false;
     const pending: FeedEntry[] = [];
     const deliver = (entry: FeedEntry) => {
+      // A cursor from another replica may be ahead of this one's hub: what it already had is not sent again.
+      if (compareIds(entry.id, cursor![entry.source]) <= 0) return;
       cursor = { ...cursor!, [entry.source]: entry.id };
       const chunks = translator.translate(entry);
       if (chunks.length > 0) stream.send(frames(chunks, formatCursor(cursor)));
@@ -45,6 +46,7 @@ export function serveFeed(c: Context, registry: FeedRegistry, viewer: Viewer, fr
     for (const entry of pending) deliver(entry);
     pending.length = 0;
     ready = true;
+    stream.idForPing = () => formatCursor(cursor!);
     return joined.leave;
   });
 }
@@ -52,8 +54,7 @@ export function serveFeed(c: Context, registry: FeedRegistry, viewer: Viewer, fr
 export interface StreamedTurnDeps {
   registry: FeedRegistry;
   chats: ChatEntityClient;
-  live: LivePublisher;
-  /** Sends through the entity's update lane (api/entity-updates.ts). */
+  /** Sends the message, its live records tagged with `streamRef` (api/routes/chat.ts). */
   send: (streamRef: string) => Promise<ChatEntry>;
 }
 
@@ -62,14 +63,12 @@ export interface StreamedTurnDeps {
  * turn waits for, the recorded reply (`data-entry`), `finish`, `[DONE]`. A failure after the stream opened
  * (the entity busy, an Idempotency-Key used for another message) is an `error` chunk, as the AI SDK has it.
  */
-export function serveStreamedTurn(c: Context, deps: StreamedTurnDeps, viewer: Viewer, message: ChatMessageRequest): Response {
+export function serveStreamedTurn(c: Context, deps: StreamedTurnDeps, viewer: Viewer): Response {
   const ref = randomUUID();
   return deps.registry.serve(c, viewer.user_id, async (stream: FeedStream) => {
     const translator = new FeedTranslator(viewer, ref);
     const joined = await deps.registry.hub.join(undefined, (entry) => stream.send(frames(translator.translate(entry))));
     stream.send(frames([{ type: 'start', messageId: ref, messageMetadata: { stream_ref: ref } }]));
-    // Other tabs show the message before its reply (best effort; the reply's event carries it too).
-    deps.live.publish({ kind: 'user-message', user_id: viewer.user_id, ref, content: message.content, timestamp: new Date().toISOString() });
     void deps
       .send(ref)
       .then(
@@ -77,9 +76,7 @@ export function serveStreamedTurn(c: Context, deps: StreamedTurnDeps, viewer: Vi
           // Everything the turn sent on the side channel is out before its end.
           await deps.registry.hub.caughtUp('live').catch(() => undefined);
           const approvals: Approval[] = await deps.chats.approvals(viewer.user_id).catch(() => []);
-          const streamed = translator.textSent;
-          const closing: UiChunk[] = [...translator.closeTexts()];
-          if (!streamed) closing.push(...wholeText(`${ref}:reply`, reply.content));
+          const closing: UiChunk[] = translator.settleText(undefined, reply.content, `${ref}:reply`);
           closing.push(...approvalRequests(approvals), approvalsChunk(approvals));
           closing.push({ type: 'data-entry', id: ref, data: { stream_ref: ref, assistant_message: reply } });
           closing.push({ type: 'finish' });

@@ -42,6 +42,7 @@ interface TaskEventData {
   task_id: string;
   task: Task;
   previous_status: string | null;
+  previous_assignee?: string | null;
 }
 
 /** A reader sees a task's changes when it is theirs: assigned to their verified e-mail, or created by them; admins see all. */
@@ -51,11 +52,10 @@ export function ownsTask(viewer: Viewer, task: Pick<Task, 'assignee' | 'created_
 
 export class FeedTranslator {
   /** The text part of each model call (turn and step) and the attempt it came from. */
-  private readonly texts = new Map<string, { id: string; attempt: number; open: boolean }>();
+  /** `from`: where in the attempt's text this reader came in (0 unless it resumed midway). */
+  private readonly texts = new Map<string, { id: string; attempt: number; open: boolean; text: string; from: number }>();
   /** Turns whose message this reader has seen start (and not finish). */
   private readonly open = new Set<string>();
-  /** Whether any text has been sent to this reader. */
-  textSent = false;
 
   /** `ref`: only the turn that request started (a streamed `POST /chat`), and none of the rest. */
   constructor(
@@ -74,7 +74,9 @@ export class FeedTranslator {
     }
     if (entry.source === 'tasks') {
       const data = event.data.data as TaskEventData;
-      if (!data?.task || !ownsTask(this.viewer, data.task)) return [];
+      // The reader's tasks, and one a change has just taken from them (so they see it go).
+      const tookFromReader = !!data?.previous_assignee && sameEmail(data.previous_assignee, this.viewer.email);
+      if (!data?.task || (!ownsTask(this.viewer, data.task) && !tookFromReader)) return [];
       return [{ type: 'data-task', id: data.task_id, data: { event: event.data.type, task: data.task, previous_status: data.previous_status, time: event.data.time } }];
     }
     return [];
@@ -91,9 +93,19 @@ export class FeedTranslator {
     return chunks;
   }
 
-  /** Whether this reader has been sent any text of the turn. */
-  hasText(turnId: string): boolean {
-    return [...this.texts.keys()].some((key) => key.startsWith(`${turnId}:`));
+  /**
+   * The text of a recorded reply, after what was streamed of it: the streamed parts end; when they do not add
+   * up to the reply (a step's words before its tool calls, a reply the chat wrote itself, a cut), they are
+   * discarded and the reply is sent whole, so a client that keeps text parts shows what was recorded.
+   */
+  settleText(turnId: string | undefined, content: string, wholeId: string): UiChunk[] {
+    const parts = [...this.texts.entries()].filter(([key]) => turnId === undefined || key.startsWith(`${turnId}:`)).map(([, text]) => text);
+    const chunks = this.closeTexts(turnId);
+    const seen = parts.map((p) => p.text).join('');
+    // A reader that came in midway (a resume) has the end of the text: it agrees when the reply ends with it.
+    if (parts.length > 0 && (parts[0]!.from === 0 ? seen.trim() === content : seen.trim() !== '' && content.endsWith(seen.trimEnd()))) return chunks;
+    for (const part of parts) chunks.push({ type: 'data-text-discarded', data: { id: part.id, reason: 'the recorded reply differs' } });
+    return [...chunks, ...wholeText(wholeId, content)];
   }
 
   private live(raw: string | undefined): UiChunk[] {
@@ -103,6 +115,7 @@ export class FeedTranslator {
     if (record.kind === 'user-message') {
       return [{ type: 'data-user-message', id: record.ref, data: { stream_ref: record.ref, content: record.content, timestamp: record.timestamp } }];
     }
+    if (record.kind === 'user-message-refused') return [{ type: 'data-user-message-refused', id: record.ref, data: { stream_ref: record.ref, reason: record.reason } }];
     const chunks = this.startTurn(record.turn_id, record.ref);
     switch (record.kind) {
       case 'text': {
@@ -116,11 +129,11 @@ export class FeedTranslator {
           chunks.push({ type: 'data-text-discarded', data: { id: text.id, reason: 'the model call was tried again' } });
         }
         if (!text || text.attempt < record.attempt) {
-          this.texts.set(key, { id, attempt: record.attempt, open: true });
+          this.texts.set(key, { id, attempt: record.attempt, open: true, text: '', from: record.offset ?? 0 });
           chunks.push({ type: 'text-start', id });
         }
+        this.texts.get(key)!.text += record.delta;
         chunks.push({ type: 'text-delta', id, delta: record.delta });
-        this.textSent = true;
         return chunks;
       }
       case 'tool-start':
@@ -159,8 +172,7 @@ export class FeedTranslator {
     const turnId = data.turn_id ?? eventId;
     const chunks: UiChunk[] = [...this.startTurn(turnId, data.stream_ref)];
     if (data.turn_id !== undefined) chunks.push(...toolOutcomes(data.turn_id, data.tool_calls ?? [], data.approvals_waiting ?? []));
-    if (this.hasText(turnId)) chunks.push(...this.closeTexts(turnId));
-    else if (data.assistant_message) chunks.push(...wholeText(`${turnId}:${eventId}`, data.assistant_message.content));
+    if (data.assistant_message) chunks.push(...this.settleText(turnId, data.assistant_message.content, `${turnId}:${eventId}`));
     chunks.push({
       type: 'data-entry',
       id: eventId,

@@ -24,8 +24,10 @@ export interface LiveTurn {
 export type LiveRecord =
   /** The user's message as the API sends it to the entity (other tabs show it before the reply). */
   | { kind: 'user-message'; user_id: string; ref: string; content: string; timestamp: string }
+  /** That message was refused (the chat busy, a reused key): tabs that show it take it back. */
+  | { kind: 'user-message-refused'; user_id: string; ref: string; reason: string }
   /** Text of the model's answer: step `step` of the turn, the `attempt`-th try of that model call. */
-  | (LiveTurn & { kind: 'text'; step: number; attempt: number; delta: string })
+  | (LiveTurn & { kind: 'text'; step: number; attempt: number; delta: string; /** Where the delta starts in this attempt's text. */ offset?: number })
   /** A tool call starts (after any approval it needed). */
   | (LiveTurn & { kind: 'tool-start'; call_id: string; tool: string; input: unknown; summary: string })
   /** A tool call ended: its result, or why it failed. */

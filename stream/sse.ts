@@ -21,6 +21,8 @@ export const UI_MESSAGE_STREAM_HEADERS = {
 
 /** Frames a slow client may have waiting before its stream is cut. */
 const QUEUE_MAX = 10_000;
+/** How long a closing process lets its streams write what they have queued. */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface Frame {
   chunk?: UiChunk;
@@ -28,6 +30,8 @@ export interface Frame {
   id?: string;
   /** Raw `data:` text instead of a chunk (the closing `[DONE]`). */
   raw?: string;
+  /** A heartbeat comment (with `id`, when the stream has a resume point to tell). */
+  ping?: true;
 }
 
 /** One open stream: frames are queued at once and written in order. */
@@ -47,15 +51,26 @@ export class FeedStream {
     return !this.ended;
   }
 
+  /** The resume point a heartbeat carries (a feed's cursor), so an idle reader's Last-Event-ID keeps up. */
+  idForPing: (() => string | undefined) | undefined;
+
   send(frames: Frame[]): void {
     if (this.ended || frames.length === 0) return;
     this.queue.push(...frames);
     // Cut rather than hold without bound; the client's reconnect resumes from the last id it got.
-    if (this.queue.length > QUEUE_MAX) this.end();
+    if (this.queue.length > QUEUE_MAX) this.end({ cut: true });
     this.wake?.();
   }
 
-  end(): void {
+  /**
+   * Ends the stream once what is queued is written; `cut`: now, dropping the rest (a client that does not
+   * read would otherwise hold a write, and the process's shutdown, forever).
+   */
+  end({ cut = false } = {}): void {
+    if (cut) {
+      this.queue.length = 0;
+      this.sse.abort();
+    }
     if (this.ended) return;
     this.ended = true;
     this.wake?.();
@@ -64,7 +79,9 @@ export class FeedStream {
   /** Writes queued frames and heartbeats until the stream ends; then closes it. */
   async pump(heartbeatMs: number): Promise<void> {
     const ping = setInterval(() => {
-      this.queue.push({ raw: undefined });
+      // The resume point now: everything it covers is queued before this frame.
+      const id = this.idForPing?.();
+      this.queue.push({ ping: true, ...(id ? { id } : {}) });
       this.wake?.();
     }, heartbeatMs);
     try {
@@ -76,7 +93,10 @@ export class FeedStream {
         }
         const frame = this.queue.shift()!;
         if (this.sse.aborted || this.sse.closed) break;
-        if (frame.chunk === undefined && frame.raw === undefined) await this.sse.write(': ping\n\n');
+        if (frame.ping) {
+          // An id with no data moves the reader's Last-Event-ID without an event (the SSE spec's dispatch).
+          await this.sse.write(`${frame.id ? `id: ${frame.id}\n` : ''}: ping\n\n`);
+        }
         else await this.sse.writeSSE({ data: frame.raw ?? JSON.stringify(frame.chunk), ...(frame.id ? { id: frame.id } : {}) });
       }
     } finally {
@@ -121,8 +141,7 @@ export class FeedRegistry {
    */
   serve(c: Context, userId: string, run: (stream: FeedStream) => Promise<() => void>): Response {
     this.admit(userId);
-    for (const [name, value] of Object.entries(UI_MESSAGE_STREAM_HEADERS)) c.header(name, value);
-    return streamSSE(
+    const response = streamSSE(
       c,
       async (sse) => {
         const stream = new FeedStream(sse);
@@ -148,6 +167,9 @@ export class FeedRegistry {
       },
       async (err) => this.logger.warn({ err: err.message, userId }, 'stream: ended by an error'),
     );
+    // After streamSSE, which sets its own Cache-Control.
+    for (const [name, value] of Object.entries(UI_MESSAGE_STREAM_HEADERS)) response.headers.set(name, value);
+    return response;
   }
 
   /** Ends every stream (the process is stopping; clients reconnect elsewhere) and the hub. */
@@ -155,7 +177,13 @@ export class FeedRegistry {
     this.closing = true;
     const all = [...this.byUser.values()].flatMap((set) => [...set]);
     for (const stream of all) stream.end();
-    await Promise.all(all.map((stream) => stream.closed));
+    // What is queued gets a moment to go out; a client that does not read is cut.
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all(all.map((stream) => stream.closed));
+    const late = await Promise.race([drained.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (late) for (const stream of all) stream.end({ cut: true });
+    await drained;
     await this.hub.stop();
   }
 }

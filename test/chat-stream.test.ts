@@ -160,6 +160,23 @@ describe('a streamed turn (POST /chat with Accept: text/event-stream)', () => {
     expect(ctx.model.requests.filter((r) => r.stream).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('ends with the recorded reply as text when the streamed words do not add up to it', async () => {
+    const alice = await person('alice-preamble');
+    // The model says something before its tool call; the reply the chat records is the last step's words.
+    ctx.model.respond = scripted(
+      { text: 'Let me look.', toolCalls: [{ name: 'get_current_time', arguments: {} }], stream: { pauseMs: 10 } },
+      { text: 'It is late.', stream: { pauseMs: 10 } },
+    );
+    const { chunks, message } = await readWithAiSdk(await streamedTurn(alice, 'What time is it?'));
+    const discarded = new Set(chunks.flatMap((c) => (c.type === 'data-text-discarded' ? [(c.data as { id: string }).id] : [])));
+    const textParts = chunks.filter((c) => c.type === 'text-start').map((c) => (c as { id: string }).id);
+    expect(textParts).toHaveLength(3);
+    expect([...discarded]).toEqual(textParts.slice(0, 2));
+    const kept = chunks.flatMap((c) => (c.type === 'text-delta' && !discarded.has(c.id) ? [c.delta] : []));
+    expect(kept.join('')).toBe('It is late.');
+    expect(message?.parts.filter((p) => p.type === 'text').at(-1)).toMatchObject({ text: 'It is late.' });
+  });
+
   it('answers as before without the header, and refuses another user (403) and a missing token (401) before streaming', async () => {
     const alice = await person('alice-plain');
     const bob = await person('bob-plain');
@@ -258,6 +275,12 @@ describe('the chat event stream (GET /chat/{user}/events)', () => {
     const approvals = await tab.chunk('data-approvals', (c) => ((c.data as { approvals: unknown[] }).approvals.length === 1));
     const approvalId = (approvals.data as { approvals: { approval_id: string; summary: string }[] }).approvals[0]!.approval_id;
     expect(tab.chunks).toContainEqual(expect.objectContaining({ type: 'tool-approval-request', approvalId }));
+    // A reply outside that turn (an undo with nothing to undo) says the approval still waits.
+    const before = tab.chunks.length;
+    expect((await ctx.h.fetch(`/chat/${alice.id}/undo`, { method: 'POST', headers: alice.auth })).status).toBe(200);
+    await tab.waitFor((f) => f.chunk?.type === 'data-entry' && tab.frames.indexOf(f) >= before, 10_000, 'the undo reply');
+    const afterUndo = tab.chunks.slice(before).filter((c) => c.type === 'data-approvals');
+    expect(afterUndo.map((c) => (c.data as { approvals: { approval_id: string }[] }).approvals.map((a) => a.approval_id))).toEqual([[approvalId]]);
     // Nobody decides: after AGENT_APPROVAL_TIMEOUT the list is empty again and the call is denied.
     await tab.chunk('data-approvals', (c) => (c.data as { approvals: unknown[] }).approvals.length === 0, 20_000);
     expect(tab.chunks).toContainEqual(expect.objectContaining({ type: 'tool-output-denied' }));
@@ -290,7 +313,9 @@ describe('the chat event stream (GET /chat/{user}/events)', () => {
     await fourth.done;
     expect(fourth.status).toBe(429);
     expect(fourth.headers.get('retry-after')).toBeTruthy();
-    await tabs[0]!.waitFor((f) => f.comment === 'ping', 5_000, 'a heartbeat');
+    // A heartbeat carries the resume point, so an idle tab's Last-Event-ID keeps up with what it passed over.
+    const ping = await tabs[0]!.waitFor((f) => f.comment === 'ping', 5_000, 'a heartbeat');
+    expect(ping.id).toMatch(/^\d+-\d+_\d+-\d+_\d+-\d+$/);
     expect(await gauge('task_agent_stream_subscriptions')).toBe(before + 3);
     for (const tab of tabs) tab.close();
     await eventually(() => gauge('task_agent_stream_subscriptions'), (n) => n === before);

@@ -10,6 +10,7 @@ import { chatEntityWorkflowId } from '../../workflows/shared/ids';
 import { ChatEntrySchema, ChatHistorySchema, ChatMessageRequestSchema, UserIdSchema } from '../../common/schemas';
 import { serveStreamedTurn } from '../../stream/chat-feed';
 import { actorOf, viewerOf } from '../access';
+import { failureAnswer } from '../errors';
 import type { AppEnv, RouteDeps } from '../deps';
 import { keyedRequest } from '../idempotency';
 import { entityBusy, errorResponse, idempotencyHeaders, invalidInput, json, keyReused, temporalUnavailable } from './responses';
@@ -60,12 +61,19 @@ export function chatRoutes({ chats, entityUpdates, feeds, live }: RouteDeps) {
       const { user_id } = c.req.valid('param');
       const message = c.req.valid('json');
       const keyed = keyedRequest(c, message);
-      const send = (ref: string) => entityUpdates.run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c), keyed, ref));
-      if (wantsStream(c.req.header('accept'))) return serveStreamedTurn(c, { registry: feeds, chats, live, send }, viewerOf(c, user_id), message) as never;
-      // The user's other tabs (GET /chat/{user_id}/events) show the message now and the reply as it is written.
-      const ref = randomUUID();
-      live.publish({ kind: 'user-message', user_id, ref, content: message.content, timestamp: new Date().toISOString() });
-      const reply = await send(ref);
+      // The user's other tabs (GET /chat/{user_id}/events) show the message as it is sent, the reply as it is
+      // written, and take the message back if the chat refuses it.
+      const send = (ref: string) => {
+        live.publish({ kind: 'user-message', user_id, ref, content: message.content, timestamp: new Date().toISOString() });
+        return entityUpdates
+          .run(chatEntityWorkflowId(user_id), () => chats.send(user_id, message, actorOf(c), keyed, ref))
+          .catch((err: unknown) => {
+            live.publish({ kind: 'user-message-refused', user_id, ref, reason: failureAnswer(err)?.detail ?? 'refused' });
+            throw err;
+          });
+      };
+      if (wantsStream(c.req.header('accept'))) return serveStreamedTurn(c, { registry: feeds, chats, send }, viewerOf(c, user_id)) as never;
+      const reply = await send(randomUUID());
       return c.json(reply, 200);
     })
     .openapi(getHistoryRoute, async (c) => {

@@ -413,8 +413,7 @@ class ChatEntity {
   private conclude(userEntry: ChatEntry | null, reply: string, turn?: TurnState, waiting = false): ChatEntry {
     const assistantEntry: ChatEntry = { role: 'assistant', content: cut(reply, REPLY_MAX_CHARS), timestamp: new Date().toISOString() };
     this.history = capHistory([...this.history, ...(userEntry ? [userEntry] : []), assistantEntry]);
-    const after = { ...(turn ? { turn } : {}), approvals: waiting && turn ? this.approvalsOf(turn) : [] };
-    this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), turn?.log, after));
+    const log = turn?.log;
     if (turn) {
       turn.log = [];
       // Its reply may quote what it read: it stays someone else's text in the history the model is given.
@@ -424,6 +423,9 @@ class ChatEntity {
         this.lastChanges = { turn_id: turn.turn_id, changes_by: turnPrefix(this.prefixContext(), turn), message: turn.user_entry.content, changes: turn.changes };
       }
     }
+    // What still waits once this reply is out (another turn's approvals too, when this reply is not a turn's).
+    const after = { ...(turn ? { turn } : {}), approvals: this.approvalsOf(this.pending) };
+    this.outbox.add(conversationUpdated(this.userId, userEntry, assistantEntry, uuid4(), log, after));
     this.showState();
     return assistantEntry;
   }

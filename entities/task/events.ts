@@ -14,19 +14,20 @@ export function taskEventTypes(previous: Task | null, next: Task): TaskEventType
   return types;
 }
 
-const taskEvent = (type: TaskEventType, task: Task, previousStatus: Task['status'] | null, time: string, id: string): CloudEvent =>
+/** `previous_assignee`: who had it before, so that whoever a change takes the task from hears of it too. */
+const taskEvent = (type: TaskEventType, task: Task, previous: Pick<Task, 'status' | 'assignee'> | null, time: string, id: string): CloudEvent =>
   cloudEvent({
     id,
     source: `/task-agent/task-entity-${task.task_id}`,
     type,
     topic: TOPICS.tasks,
     time,
-    data: { task_id: task.task_id, task, previous_status: previousStatus },
+    data: { task_id: task.task_id, task, previous_status: previous?.status ?? null, previous_assignee: previous?.assignee ?? null },
   });
 
 /** The events of a change from `previous` to `next`, timed at the change. */
 export function taskEvents(previous: Task | null, next: Task, newId: () => string): CloudEvent[] {
-  return taskEventTypes(previous, next).map((type) => taskEvent(type, next, previous?.status ?? null, next.updated_at, newId()));
+  return taskEventTypes(previous, next).map((type) => taskEvent(type, next, previous, next.updated_at, newId()));
 }
 
 /**
@@ -34,10 +35,10 @@ export function taskEvents(previous: Task | null, next: Task, newId: () => strin
  * so that a reader following a task (the chat's event stream, the web page) sees every change.
  */
 export function taskUpdatedEvent(previous: Task, next: Task, newId: () => string): CloudEvent {
-  return taskEvent('task.updated', next, previous.status, next.updated_at, newId());
+  return taskEvent('task.updated', next, previous, next.updated_at, newId());
 }
 
 /** The event of a deletion, timed at the deletion (the task itself no longer changes). */
 export function taskDeletedEvent(task: Task, deletedAt: string, newId: () => string): CloudEvent {
-  return taskEvent('task.deleted', task, task.status, deletedAt, newId());
+  return taskEvent('task.deleted', task, task, deletedAt, newId());
 }

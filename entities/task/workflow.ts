@@ -390,7 +390,8 @@ class TaskEntity {
     // Entities that started before task events existed replay without them.
     if (patched('task-events')) {
       const events = taskEvents(this.task, next, uuid4);
-      if (events.length === 0 && this.task !== null && patched(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
+      // A hand-over's steps (publish: false) are one change, told by its created and assigned events.
+      if (events.length === 0 && this.task !== null && publish && patched(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
       for (const event of events) this.outbox.add(event, { atOnce });
     }
     this.task = next;

@@ -104,6 +104,9 @@ export class ChatView {
       case 'data-user-message':
         this.userMessage(chunk.data.stream_ref, { role: 'user', content: chunk.data.content, timestamp: chunk.data.timestamp });
         return;
+      case 'data-user-message-refused':
+        this.messages.querySelector(`[data-ref="${CSS.escape(chunk.data.stream_ref)}"]`)?.remove();
+        return;
       case 'start':
         this.reply(chunk.messageId);
         return;

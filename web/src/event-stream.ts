@@ -71,7 +71,11 @@ export function openEventStream(session: Session, onChunk: (chunk: Chunk) => voi
           if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '');
           else if (line.startsWith('id:')) id = line.slice(3).trim();
         }
-        if (data === '' || data === '[DONE]') continue;
+        if (data === '' || data === '[DONE]') {
+          // A heartbeat may carry the stream's resume point, with no event.
+          if (id !== undefined) lastEventId = id;
+          continue;
+        }
         const chunk = JSON.parse(data) as Chunk;
         if (chunk.type === 'data-connected') {
           failures = 0;
