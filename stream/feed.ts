@@ -64,9 +64,10 @@ export class FeedTranslator {
   ) {}
 
   translate(entry: FeedEntry): UiChunk[] {
-    if (entry.source === 'live') return this.ref !== undefined || entry.fields.user === this.viewer.user_id ? this.live(entry.fields.record) : [];
+    // Every reader of the process gets every entry: the user field picks without parsing the record.
+    if (entry.source === 'live') return entry.fields.user === this.viewer.user_id ? this.live(parsedOnce(entry, 'record', (raw) => parseJson(raw) as LiveRecord | undefined)) : [];
     if (this.ref !== undefined) return [];
-    const event = CloudEventSchema.safeParse(parseJson(entry.fields.event));
+    const event = parsedOnce(entry, 'event', (raw) => CloudEventSchema.safeParse(parseJson(raw)));
     if (!event.success) return [];
     if (entry.source === 'conversations' && event.data.type === 'conversation.updated') {
       const data = event.data.data as ConversationUpdated;
@@ -108,8 +109,7 @@ export class FeedTranslator {
     return [...chunks, ...wholeText(wholeId, content)];
   }
 
-  private live(raw: string | undefined): UiChunk[] {
-    const record = parseJson(raw) as LiveRecord | undefined;
+  private live(record: LiveRecord | undefined): UiChunk[] {
     if (record === undefined || typeof record !== 'object' || record.user_id !== this.viewer.user_id) return [];
     if (this.ref !== undefined && record.ref !== this.ref) return [];
     if (record.kind === 'user-message') {
@@ -224,6 +224,13 @@ function toolOutcomes(turnId: string, log: ToolLogEntry[], waiting: Approval[]):
         return [asked, { type: 'tool-output-denied', toolCallId }];
     }
   });
+}
+
+/** Each entry's field parsed once however many readers look at it (the hub hands the same object to all). */
+const parsed = new WeakMap<FeedEntry, unknown>();
+function parsedOnce<T>(entry: FeedEntry, field: string, parse: (raw: string | undefined) => T): T {
+  if (!parsed.has(entry)) parsed.set(entry, parse(entry.fields[field]));
+  return parsed.get(entry) as T;
 }
 
 function parseJson(raw: string | undefined): unknown {
