@@ -4,9 +4,9 @@
  * start), carries update ids (a caller that retries with the same id applies its change once), and fails
  * with EntityError kinds instead of Temporal's errors.
  */
-import type { TaskChange } from '../entities/task/update-log';
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { TASK_ENTITY_PREFIX, taskEntityWorkflowId } from '../workflows/shared/ids';
 import type { CreateTaskInput, HandOverTaskInput, Task, TaskStatus, TaskSummary, UpdateStatusInput } from '../common/schemas';
@@ -28,6 +28,7 @@ import {
 } from '../entities/task/messages';
 import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
 import { keyedUpdateId } from './idempotency';
+import type { TaskChange } from '../entities/task/update-log';
 import { equals, equalsAsServed } from './visibility-query';
 import type { KeyedRequest } from '../entities/idempotency';
 
@@ -123,20 +124,19 @@ export class TaskEntityClient {
   }
 
   /** The task, or null when there is none. */
-  async get(taskId: string, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<Task | null> {
-    try {
-      return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(getTaskQuery));
-    } catch (err) {
-      const failure = entityFailure(err, `Task ${taskId}`);
-      if (failure?.kind === 'not_found') return null;
-      throw failure ?? err;
-    }
+  get(taskId: string, options: { timeoutMs?: number } = {}): Promise<Task | null> {
+    return this.read(taskId, getTaskQuery, options);
   }
 
   /** The task's changes, newest first; null when there is no task. */
-  async history(taskId: string, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<TaskChange[] | null> {
+  history(taskId: string, options: { timeoutMs?: number } = {}): Promise<TaskChange[] | null> {
+    return this.read(taskId, getTaskHistoryQuery, options);
+  }
+
+  /** A query of the task's entity, bounded in time; null when there is no entity. */
+  private async read<T>(taskId: string, query: QueryDefinition<T | null, []>, { timeoutMs = READ_TIMEOUT_MS }: { timeoutMs?: number }): Promise<T | null> {
     try {
-      return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(getTaskHistoryQuery));
+      return await this.client.withDeadline(Date.now() + timeoutMs, () => this.handle(taskId).query(query));
     } catch (err) {
       const failure = entityFailure(err, `Task ${taskId}`);
       if (failure?.kind === 'not_found') return null;

@@ -9,33 +9,20 @@ import { parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema, type U
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { createApi } from '../api/app';
 import { describe, expect, it } from 'vitest';
 import { eventually, uniqueId } from './helpers/harness';
 import { withScriptedModel } from './helpers/model-harness';
+import { TEST_JWT_SECRET, person, tokenFor } from './helpers/people';
 import { scripted } from './helpers/model-server';
 import { SseClient } from './helpers/sse';
 
-const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const ctx = withScriptedModel({
-  env: { AUTH_JWT_SECRET: SECRET, STREAM_HEARTBEAT_SECONDS: '1', STREAM_MAX_PER_USER: '3', AGENT_APPROVAL_TIMEOUT: '3s' },
+  env: { AUTH_JWT_SECRET: TEST_JWT_SECRET, STREAM_HEARTBEAT_SECONDS: '1', STREAM_MAX_PER_USER: '3', AGENT_APPROVAL_TIMEOUT: '3s' },
 });
 
-async function tokenFor(sub: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(extra).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode(SECRET));
-}
 
-/** A user with a verified e-mail, and the headers their browser would send. */
-async function person(name: string) {
-  const id = uniqueId(name);
-  const email = `${id}@example.com`;
-  const token = await tokenFor(id, { email, email_verified: true });
-  const auth = { authorization: `Bearer ${token}` };
-  return { id, email, token, auth };
-}
 
 const feed = (user: { id: string; auth: Record<string, string> }, lastEventId?: string) =>
   new SseClient(`${ctx.h.baseUrl}/chat/${user.id}/events`, { headers: { ...user.auth, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } });

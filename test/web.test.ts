@@ -8,31 +8,20 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SignJWT } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium';
 import { eventually, uniqueId } from './helpers/harness';
 import { withScriptedModel } from './helpers/model-harness';
+import { TEST_JWT_SECRET, person, tokenFor, type Person } from './helpers/people';
 import { scripted } from './helpers/model-server';
 
-const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const shots = resolve(__dirname, '../test-output/web');
-const ctx = withScriptedModel({ env: { AUTH_JWT_SECRET: SECRET, AGENT_APPROVAL_TIMEOUT: '8s' } });
+const ctx = withScriptedModel({ env: { AUTH_JWT_SECRET: TEST_JWT_SECRET, AGENT_APPROVAL_TIMEOUT: '8s' } });
 let browser: Browser;
 
-async function tokenFor(sub: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(extra).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now).setExpirationTime(now + 3600).sign(new TextEncoder().encode(SECRET));
-}
 
-async function person(name: string) {
-  const id = uniqueId(name);
-  const email = `${id}@example.com`;
-  return { id, email, token: await tokenFor(id, { email, email_verified: true }) };
-}
 
-type Person = Awaited<ReturnType<typeof person>>;
 
 /** A tab of its own (sessionStorage is per tab), signed in with the keyboard alone. */
 async function signedIn(user: Person, options: { context?: BrowserContext; viewport?: { width: number; height: number } } = {}): Promise<Page> {
