@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium';
-import { eventually, uniqueId } from './helpers/harness';
+import { Harness, eventually, uniqueId } from './helpers/harness';
 import { withScriptedModel } from './helpers/model-harness';
 import { TEST_JWT_SECRET, person, tokenFor, type Person } from './helpers/people';
 import { scripted } from './helpers/model-server';
@@ -254,5 +254,33 @@ describe('the web page', () => {
     expect(html).not.toMatch(/https?:\/\//);
     const js = await (await ctx.h.fetch('/app.js')).text();
     expect(js).not.toMatch(/https?:\/\/(?!localhost)[a-z]/i);
+  });
+});
+
+describe('the web page with the API open (the quick start: no auth configured)', () => {
+  let open: Harness;
+  beforeAll(async () => {
+    open = await Harness.start();
+  });
+  afterAll(async () => {
+    await open?.close();
+  });
+
+  it('signs in with a user id alone, chats by the rules and lists tasks', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(open.baseUrl);
+    const user = uniqueId('walk-in');
+    await page.getByLabel('User id', { exact: false }).fill(user);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#connection[data-state="live"]').waitFor();
+    expect(await page.locator('#who').textContent()).toBe(user);
+    await say(page, 'What tasks do I have?');
+    await page.locator('.message.assistant.done .text', { hasText: 'I can help with tasks' }).waitFor();
+    const taskId = uniqueId('walk-in-task');
+    await open.postJson('/tasks/process', { task_id: taskId, title: 'Open mode task', description: 'Seen by everyone here', assignee: 'someone@example.com', deadline_seconds: 600 });
+    // With the API open everyone is admin: every task's changes come live.
+    await page.locator(`[data-task="${taskId}"]`).waitFor();
+    await context.close();
   });
 });
