@@ -51,8 +51,10 @@ export function ownsTask(viewer: Viewer, task: Pick<Task, 'assignee' | 'created_
 }
 
 export class FeedTranslator {
-  /** The text part of each model call (turn and step) and the attempt it came from. */
-  /** `from`: where in the attempt's text this reader came in (0 unless it resumed midway). */
+  /**
+   * The text part of each model call (turn and step): the attempt it came from, the text this reader got,
+   * and where in the attempt's text that begins (`from`: 0 unless the reader resumed midway).
+   */
   private readonly texts = new Map<string, { id: string; attempt: number; open: boolean; text: string; from: number }>();
   /** Turns whose message this reader has seen start (and not finish). */
   private readonly open = new Set<string>();

@@ -96,8 +96,7 @@ export class FeedStream {
         if (frame.ping) {
           // An id with no data moves the reader's Last-Event-ID without an event (the SSE spec's dispatch).
           await this.sse.write(`${frame.id ? `id: ${frame.id}\n` : ''}: ping\n\n`);
-        }
-        else await this.sse.writeSSE({ data: frame.raw ?? JSON.stringify(frame.chunk), ...(frame.id ? { id: frame.id } : {}) });
+        } else await this.sse.writeSSE({ data: frame.raw ?? JSON.stringify(frame.chunk), ...(frame.id ? { id: frame.id } : {}) });
       }
     } finally {
       clearInterval(ping);
