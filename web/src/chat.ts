@@ -299,8 +299,13 @@ export class ChatView {
       ...waiting.map((approval) => {
         const approve = el('button', { text: 'Approve', attrs: { type: 'button' } });
         const deny = el('button', { text: 'Deny', class: 'secondary', attrs: { type: 'button' } });
-        approve.addEventListener('click', () => void this.decide(approval.approval_id, true));
-        deny.addEventListener('click', () => void this.decide(approval.approval_id, false));
+        // One decision per approval: a second click would only be told it was decided already.
+        const decide = (approved: boolean) => {
+          approve.disabled = deny.disabled = true;
+          void this.decide(approval.approval_id, approved).finally(() => (approve.disabled = deny.disabled = false));
+        };
+        approve.addEventListener('click', () => decide(true));
+        deny.addEventListener('click', () => decide(false));
         return el(
           'li',
           { class: 'approval', attrs: { 'data-approval': approval.approval_id } },
