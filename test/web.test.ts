@@ -59,6 +59,25 @@ async function say(page: Page, text: string): Promise<void> {
   await box.press('Enter');
 }
 
+/**
+ * The model gives `owner`'s task to `other`, then is asked to take it back: a reassignment of a task someone
+ * else has, which waits for the owner's approval. Returns the owner's page with the approval shown.
+ */
+async function approvalAsked(owner: Person, other: Person, taskId: string, finalReply: string): Promise<Page> {
+  ctx.model.respond = scripted(
+    { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: other.email }, id: 'call_give' }] },
+    { text: 'The other one has it.' },
+    { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: owner.email }, id: 'call_take' }] },
+    { text: finalReply },
+  );
+  const page = await signedIn(owner);
+  await say(page, 'Give it to the other one');
+  await page.locator('.message.assistant.done .text', { hasText: 'The other one has it.' }).waitFor();
+  await say(page, 'Take it back');
+  await page.locator('.approval').waitFor();
+  return page;
+}
+
 const lastReply = (page: Page) => page.locator('.message.assistant').last();
 
 beforeAll(async () => {
@@ -96,20 +115,8 @@ describe('the web page', () => {
     const alice = await person('alice-approve');
     const bob = await person('bob-approve');
     const taskId = await ownTask(alice, 'Budget review');
-    expect((await api(alice, 'PUT', `/tasks/${taskId}/status`, { status: 'pending' })).status).toBeLessThan(500);
-    // Bob has it; Alice asks to take it back: that waits for her say.
-    ctx.model.respond = scripted(
-      { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: bob.email }, id: 'call_give' }] },
-      { text: 'Bob has it.' },
-      { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: alice.email }, id: 'call_take' }] },
-      { text: 'It is yours again.' },
-    );
-    const page = await signedIn(alice);
-    await say(page, 'Give the budget review to Bob');
-    await page.locator('.message.assistant.done .text', { hasText: 'Bob has it.' }).waitFor();
-    await say(page, 'Take it back');
+    const page = await approvalAsked(alice, bob, taskId, 'It is yours again.');
     const approval = page.locator('.approval');
-    await approval.waitFor();
     await expect.poll(() => approval.locator('.summary').textContent()).toBe(`${taskId}: assignee ${bob.email} → ${alice.email}`);
     expect(await approval.locator('.hint').textContent()).toMatch(/expires .*\(in \d+ s\)/);
     expect(await page.locator('.tool[data-state="waiting"]').count()).toBe(1);
@@ -155,17 +162,7 @@ describe('the web page', () => {
     const dave = await person('dave-expiry');
     const erin = await person('erin-expiry');
     const taskId = await ownTask(dave, 'Expiring question');
-    ctx.model.respond = scripted(
-      { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: erin.email }, id: 'call_1' }] },
-      { text: 'Erin has it.' },
-      { toolCalls: [{ name: 'assign_task', arguments: { task_id: taskId, assignee: dave.email }, id: 'call_2' }] },
-      { text: 'Left with Erin.' },
-    );
-    const page = await signedIn(dave);
-    await say(page, 'Give it to Erin');
-    await page.locator('.message.assistant.done .text', { hasText: 'Erin has it.' }).waitFor();
-    await say(page, 'Actually take it back');
-    await page.locator('.approval').waitFor();
+    const page = await approvalAsked(dave, erin, taskId, 'Left with Erin.');
     await page.locator('.approval').waitFor({ state: 'detached', timeout: 20_000 });
     await page.locator('.message.assistant .text', { hasText: 'No decision came in time' }).waitFor();
     expect(await page.locator('.tool[data-state="denied"]').count()).toBeGreaterThan(0);

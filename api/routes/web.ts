@@ -24,10 +24,16 @@ export const DEFAULT_WEB_DIST = resolve(__dirname, '../../web/dist');
 
 export function webRoutes(dir = DEFAULT_WEB_DIST) {
   const app = new Hono();
+  // Read once, when first asked for: the build comes before the process (npm start, the image).
+  const files = new Map<string, Buffer>();
+  const read = (file: string) => {
+    if (!files.has(file) && existsSync(join(dir, file))) files.set(file, readFileSync(join(dir, file)));
+    return files.get(file);
+  };
   for (const [path, asset] of Object.entries(ASSETS)) {
     app.get(path, (c) => {
-      const file = join(dir, asset.file);
-      if (!existsSync(file)) {
+      const body = read(asset.file);
+      if (body === undefined) {
         return c.text('The web page is not built here: run `npm run web` (npm start and the image build it).', 503);
       }
       c.header('Content-Type', asset.type);
@@ -38,7 +44,7 @@ export function webRoutes(dir = DEFAULT_WEB_DIST) {
         c.header('Content-Security-Policy', CSP);
         c.header('Referrer-Policy', 'no-referrer');
       }
-      return c.body(readFileSync(file));
+      return c.body(new Uint8Array(body));
     });
   }
   return app;
