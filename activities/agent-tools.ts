@@ -148,6 +148,7 @@ function differences(before: Task, after: Task): string[] {
 }
 
 export function createAgentToolActivities({ tasks, live }: { tasks: TaskEntityClient; live?: LivePublisher }) {
+  const { runTool, undoChange } = toolRunner(tasks);
   return {
     async agentTool(input: AgentToolInput): Promise<AgentToolResult> {
       const target = input.live;
@@ -167,6 +168,11 @@ export function createAgentToolActivities({ tasks, live }: { tasks: TaskEntityCl
 
     undoChange: (input: UndoChangeInput): Promise<UndoChangeResult> => heartbeating(undoChange(input)),
   };
+}
+
+/** The tools' own work, outside any activity: the activities above run it, and the MCP server its reads (mcp/tool-calls.ts). */
+export function toolRunner(tasks: TaskEntityClient) {
+  return { runTool, undoChange };
 
   async function runTool(input: AgentToolInput): Promise<AgentToolResult> {
     const { update_id: updateId, expected_version: expectedVersion } = input;

@@ -143,8 +143,10 @@ export function requireChatOwner(c: Context, userId: string): void {
 }
 
 /** The rights a caller carries into entities and the agent's tools (workflows/shared/access-policy.ts): from the token alone. */
-export function actorOf(c: Context): Actor {
-  const principal = principalOf(c);
+export const actorOf = (c: Context): Actor => principalActor(principalOf(c));
+
+/** The rights of a principal (an MCP call's, mcp/tool-calls.ts; a request's, actorOf). */
+export function principalActor(principal: Principal): Actor {
   return {
     subject: principal.subject,
     admin: principal.admin,

@@ -33,6 +33,10 @@ import { FeedRegistry } from '../stream/sse';
 import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { mcpRoutes } from './routes/mcp';
+import { createMcpServer } from '../mcp/server';
+import { McpSessions } from '../mcp/sessions';
+import { McpToolCalls } from '../mcp/tool-calls';
 import { processingRoutes } from './routes/processing';
 import { taskRoutes } from './routes/tasks';
 import { webRoutes } from './routes/web';
@@ -137,6 +141,15 @@ export function createApi(deps: AppDeps): Api {
   app.route('/', chatStreamRoutes(routeDeps));
   app.route('/', eventRoutes(routeDeps));
   app.route('/', codecRoutes(routeDeps));
+  const mcpCalls = new McpToolCalls(routeDeps);
+  const mcp = new McpSessions({
+    build: (hooks) => createMcpServer({ calls: mcpCalls, tasks: routeDeps.tasks }, hooks),
+    hub: feeds.hub,
+    maxSessions: deps.config.MCP_MAX_SESSIONS,
+    idleMs: deps.config.MCP_SESSION_IDLE,
+    logger: deps.logger,
+  });
+  app.route('/', mcpRoutes(mcp));
 
   // Swagger UI's "Authorize" takes the token; every route but health, metrics and docs needs one when auth is on.
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -159,5 +172,5 @@ export function createApi(deps: AppDeps): Api {
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));
-  return { app, metrics: metrics.app, close: () => feeds.close() };
+  return { app, metrics: metrics.app, close: async () => void (await Promise.all([mcp.close(), feeds.close()])) };
 }

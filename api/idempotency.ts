@@ -43,7 +43,7 @@ export function keyedRequest(c: Context, body: unknown = null): KeyedRequest | u
 }
 
 /** JSON with object keys sorted, so that the same body always gives the same fingerprint. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

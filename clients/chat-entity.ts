@@ -18,9 +18,11 @@ import {
   getHistoryQuery,
   getProfileQuery,
   processMessageUpdate,
+  runToolUpdate,
   setProfileUpdate,
   undoLastTurnUpdate,
   type ChatEntityWorkflowSignature,
+  type ChatReply,
 } from '../entities/chat/messages';
 import type { KeyedRequest } from '../entities/idempotency';
 import { EntityError, entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
@@ -33,6 +35,9 @@ const READ_TIMEOUT_MS = 5_000;
  * messages it accepted, and with a model each may take a few model calls).
  */
 const NOT_APPLIED_RETRY_MS = 120_000;
+
+/** The entry alone, as the HTTP API answers and the history keeps it (a reply may carry its calls' reports). */
+const entryOf = ({ role, content, timestamp }: ChatReply): ChatEntry => ({ role, content, timestamp });
 
 export class ChatEntityClient {
   constructor(
@@ -51,11 +56,30 @@ export class ChatEntityClient {
       userId,
       (updateId) => this.client.workflow.executeUpdateWithStart(processMessageUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
       keyed,
+    ).then(entryOf);
+  }
+
+  /**
+   * Runs one of the agent's tools for the user, as their slash command would (mcp/server.ts); answers with the
+   * reply and the call's report (done, failed, or waiting for an approval). Arguments the tool does not take
+   * answer `invalid`.
+   */
+  runTool(userId: string, tool: string, args: Record<string, unknown>, actor?: Actor, keyed?: KeyedRequest, via = 'MCP'): Promise<ChatReply> {
+    const input = { tool, arguments: args, via, ...(actor ? { actor } : {}), ...(keyed ? { idempotency: keyed } : {}) };
+    return this.call(
+      userId,
+      (updateId) => this.client.workflow.executeUpdateWithStart(runToolUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
+      keyed,
     );
   }
 
   /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. `not_found` for no such approval. */
   decide(userId: string, approvalId: string, approved: boolean, keyed?: KeyedRequest): Promise<ChatEntry> {
+    return this.decideWithReports(userId, approvalId, approved, keyed).then(entryOf);
+  }
+
+  /** decide, with the reports of the calls the decision ran (a tool asked for through runTool). */
+  decideWithReports(userId: string, approvalId: string, approved: boolean, keyed?: KeyedRequest): Promise<ChatReply> {
     const input = { approval_id: approvalId, approved, ...(keyed ? { idempotency: keyed } : {}) };
     return this.call(userId, (updateId) => this.handle(userId).executeUpdate(decideApprovalUpdate, { args: [input], updateId }), keyed);
   }
@@ -67,7 +91,7 @@ export class ChatEntityClient {
       userId,
       (updateId) => this.client.workflow.executeUpdateWithStart(undoLastTurnUpdate, { args: [input], updateId, startWorkflowOperation: this.start(userId) }),
       keyed,
-    );
+    ).then(entryOf);
   }
 
   /** Replaces what the agent knows of the user; starts the user's entity when needed. */

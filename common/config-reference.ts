@@ -70,6 +70,8 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   STREAM_HEARTBEAT_SECONDS: { group: 'api', meaning: 'seconds between the `: ping` comments an open event stream sends, so proxies keep it open' },
   STREAM_MAX_PER_USER: { group: 'api', meaning: 'open event streams (`GET /chat/{user_id}/events`, streamed `POST /chat`) one user may have on one API process; past it, 429' },
   STREAM_MAX_CONNECTIONS: { group: 'api', meaning: 'open event streams one API process serves; past it, 503 with `Retry-After`' },
+  MCP_MAX_SESSIONS: { group: 'api', meaning: 'MCP sessions (`/mcp`, docs/mcp.md) one API process keeps; past it, 503 with `Retry-After`' },
+  MCP_SESSION_IDLE: { group: 'api', meaning: 'an MCP session unused this long is closed, and its client starts a new one: `30s`, `15m`, `2h`' },
 
   API_TOKEN: { group: 'access', meaning: 'service credential with admin rights (`Authorization: Bearer <API_TOKEN>`); with no credential set at all the API is open and says so at start', secret: true },
   AUTH_JWT_SECRET: { group: 'access', meaning: 'HS256 secret (32+ characters) of user tokens; `sub` is the user id, a `scope` holding `admin` allows everything', secret: true },

@@ -113,6 +113,10 @@ export const ConfigSchema = z.object({
   STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /** Approximate length of the live stream (turns' text and tool steps as they happen; stream/live-records.ts). */
   LIVE_STREAM_MAXLEN: z.coerce.number().int().min(100).default(20_000),
+  /** MCP sessions (`/mcp`) one API process keeps at once; past it, 503. */
+  MCP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** An MCP session not used for this long is closed (the client starts a new one). */
+  MCP_SESSION_IDLE: duration.prefault('30m'),
 
   /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
   REDIS_URL: z

@@ -69,7 +69,7 @@ export class FeedTranslator {
     // Every reader of the process gets every entry: the user field picks without parsing the record.
     if (entry.source === 'live') return entry.fields.user === this.viewer.user_id ? this.live(parsedOnce(entry, 'record', (raw) => parseJson(raw) as LiveRecord | undefined)) : [];
     if (this.ref !== undefined) return [];
-    const event = parsedOnce(entry, 'event', (raw) => CloudEventSchema.safeParse(parseJson(raw)));
+    const event = parsedOnce(entry, 'event', parseEvent);
     if (!event.success) return [];
     if (entry.source === 'conversations' && event.data.type === 'conversation.updated') {
       const data = event.data.data as ConversationUpdated;
@@ -227,6 +227,16 @@ function toolOutcomes(turnId: string, log: ToolLogEntry[], waiting: Approval[]):
     }
   });
 }
+
+/** The task a task event is about, for readers that follow tasks by id (MCP resource subscriptions, mcp/sessions.ts). */
+export function taskIdOf(entry: FeedEntry): string | undefined {
+  if (entry.source !== 'tasks') return undefined;
+  const event = parsedOnce(entry, 'event', parseEvent);
+  const taskId = event.success ? (event.data.data as Partial<TaskEventData> | undefined)?.task_id : undefined;
+  return typeof taskId === 'string' ? taskId : undefined;
+}
+
+const parseEvent = (raw: string | undefined) => CloudEventSchema.safeParse(parseJson(raw));
 
 /** Each entry's field parsed once however many readers look at it (the hub hands the same object to all). */
 const parsed = new WeakMap<FeedEntry, unknown>();

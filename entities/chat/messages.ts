@@ -11,7 +11,7 @@ import type { TurnChange } from '../../activities/agent-tools';
 import type { Actor } from '../../workflows/shared/access-policy';
 import type { Approval, ApprovalDecisionInput, ChatEntry, ChatMessageRequest, UserProfile, UserProfileInput } from '../../common/schemas';
 import type { CloudEvent } from '../../workflows/shared/cloudevents';
-import type { TurnState } from './agent/turn';
+import type { CallReport, TurnState } from './agent/turn';
 import type { IdempotencyRecord, KeyedRequest } from '../idempotency';
 
 export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
@@ -22,8 +22,22 @@ export const CHAT_ENTITY_WORKFLOW_TYPE = 'ChatEntityWorkflow';
  */
 export type ChatMessageInput = ChatMessageRequest & { actor?: Actor; /** The API's id of a streamed request: the turn's live records carry it. */ stream_ref?: string } & Keyed;
 export const processMessageUpdate = defineUpdate<ChatEntry, [ChatMessageInput], 'processMessage'>('processMessage');
+/** A reply, with what became of the tool calls it answers for (runTool and decisions: their callers read them; the history keeps the entry alone). */
+export type ChatReply = ChatEntry & { calls?: CallReport[] };
 /** Approves or denies a change the agent waits for; answers with the assistant's follow-up. */
-export const decideApprovalUpdate = defineUpdate<ChatEntry, [ApprovalDecisionInput & Keyed], 'decideApproval'>('decideApproval');
+export const decideApprovalUpdate = defineUpdate<ChatReply, [ApprovalDecisionInput & Keyed], 'decideApproval'>('decideApproval');
+/**
+ * One of the agent's tools, asked for by the user directly (an MCP client, mcp/server.ts): run as a command
+ * would be, with the same rights, approvals and /undo, and recorded in the conversation. `via` names the
+ * client in the history (`[MCP] assign_task task-001 → bob@example.com`).
+ */
+export interface ToolRunInput extends Keyed {
+  tool: string;
+  arguments: Record<string, unknown>;
+  actor?: Actor;
+  via?: string;
+}
+export const runToolUpdate = defineUpdate<ChatReply, [ToolRunInput], 'runTool'>('runTool');
 /** Who asks for the undo (the CLI sends no input: full rights). */
 export interface UndoInput extends Keyed {
   actor?: Actor;

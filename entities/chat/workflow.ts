@@ -49,8 +49,22 @@ import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
 import { IdempotencyStore, KEY_REUSED, keyedRequestOf, type KeyedRequest } from '../idempotency';
 import { HELP, parseCommand } from './agent/commands';
-import { FAILURES_CONTAINED_PATCH, newTurn, resumeTurn, rootMessage, runCommandTurn, runModelTurn, turnPrefix, undecided, type AgentContext, type TurnState } from './agent/turn';
-import { OUTBOX_MAX_BYTES, OUTBOX_MAX_EVENTS, REPLY_MAX_CHARS, cut } from './limits';
+import { checkCall, TOOLS } from './agent/tools';
+import {
+  FAILURES_CONTAINED_PATCH,
+  callReports,
+  newTurn,
+  resumeTurn,
+  rootMessage,
+  runCommandTurn,
+  runModelTurn,
+  turnPrefix,
+  undecided,
+  type AgentContext,
+  type PlannedCall,
+  type TurnState,
+} from './agent/turn';
+import { OUTBOX_MAX_BYTES, OUTBOX_MAX_EVENTS, REPLY_MAX_CHARS, TOOL_ARGUMENTS_MAX_CHARS, cut } from './limits';
 import { conversationUpdated } from './events';
 import {
   EMPTY_PROFILE,
@@ -61,9 +75,12 @@ import {
   getHistoryQuery,
   getProfileQuery,
   processMessageUpdate,
+  runToolUpdate,
   setProfileUpdate,
   undoLastTurnUpdate,
   type ChatEntityInput,
+  type ChatReply,
+  type ToolRunInput,
   type UndoableTurn,
 } from './messages';
 import { MAX_EXCHANGES, capHistory, ruleReply } from './replies';
@@ -174,7 +191,7 @@ class ChatEntity {
   }
 
   /** Runs `answer` once per idempotency key (none: every time); a resend gets the first answer, waiting for it if need be. */
-  async once(input: unknown, answer: () => Promise<ChatEntry>): Promise<ChatEntry> {
+  async once(input: unknown, answer: () => Promise<ChatReply>): Promise<ChatReply> {
     const request: KeyedRequest | undefined = keyedRequestOf(input);
     if (request === undefined) return answer();
     const check = this.keys.check(request, Date.now());
@@ -235,8 +252,38 @@ class ChatEntity {
     });
   }
 
+  /**
+   * `runTool`: one tool the user asked for directly (an MCP client), run as their slash command would be: the
+   * same rights, approvals and /undo, recorded in the conversation. Answers with the call's report.
+   */
+  runTool(input: ToolRunInput, actor: Actor | undefined): Promise<ChatReply> {
+    return this.turns.runExclusive(async () => {
+      const number = this.messageCount + 1;
+      this.messageCount = number;
+      const args = JSON.stringify(input.arguments);
+      const checked = checkCall(input.tool, args);
+      const what = checked.ok ? TOOLS[checked.tool].summary(checked.args as never) : input.tool;
+      const via = typeof input.via === 'string' && /^[A-Za-z0-9 ._-]{1,20}$/.test(input.via) ? input.via : 'tool';
+      const userEntry: ChatEntry = { role: 'user', content: `[${via}] ${what}`, timestamp: new Date().toISOString() };
+      const failed = (entry: ChatEntry): ChatReply => ({ ...entry, calls: [{ tool: input.tool, outcome: 'failed', result: entry.content }] });
+      // The validator refused what does not check; a resend of a request from before a change of the rules may not.
+      if (!checked.ok) return failed(this.conclude(userEntry, checked.error));
+      this.dropStaleWait();
+      if (this.pending) return failed(this.conclude(userEntry, waitingReminder(this.pending), this.pending, true));
+      const ctx = await this.context();
+      const turn = newTurn(userEntry, number, 'command', actor);
+      let calls: PlannedCall[] | undefined;
+      const entry = await this.safely(userEntry, turn, async () => {
+        const progress = await runCommandTurn(ctx, turn, checked.tool, args);
+        calls = progress.calls;
+        return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      });
+      return calls ? { ...entry, calls: callReports(calls) } : failed(entry);
+    });
+  }
+
   /** `decideApproval` (the API, the CLI): a decision, with the assistant's follow-up. */
-  decideFromUpdate(approvalId: string, approved: boolean): Promise<ChatEntry> {
+  decideFromUpdate(approvalId: string, approved: boolean): Promise<ChatReply> {
     return this.turns.runExclusive(() => {
       const userEntry: ChatEntry = { role: 'user', content: `/${approved ? 'approve' : 'deny'} ${approvalId}`, timestamp: new Date().toISOString() };
       return this.decide(approvalId, approved, userEntry);
@@ -254,7 +301,7 @@ class ChatEntity {
    * Runs a turn; whatever it throws (a failure no call caught, on a run from after the patch) ends the turn
    * with a reply saying so: its changes so far are kept for /undo, nothing stays waiting, the run goes on.
    */
-  private async safely(userEntry: ChatEntry | null, turn: TurnState, run: () => Promise<ChatEntry>): Promise<ChatEntry> {
+  private async safely(userEntry: ChatEntry | null, turn: TurnState, run: () => Promise<ChatReply>): Promise<ChatReply> {
     try {
       return await run();
     } catch (err) {
@@ -357,7 +404,7 @@ class ChatEntity {
     setCurrentDetails(`${this.messageCount} message(s), ${this.history.length} entries kept${approvals}`);
   }
 
-  private async decide(approvalId: string, approved: boolean, userEntry: ChatEntry): Promise<ChatEntry> {
+  private async decide(approvalId: string, approved: boolean, userEntry: ChatEntry): Promise<ChatReply> {
     const approval = undecided(this.pending).find((a) => a.approval_id === approvalId);
     if (!approval || !this.pending) {
       return this.conclude(userEntry, `No change is waiting for approval ${approvalId || '(none given)'}: it was decided, it expired, or it was never asked.`);
@@ -370,7 +417,9 @@ class ChatEntity {
     }
     return this.safely(userEntry, turn, async () => {
       const progress = await resumeTurn(await this.context(), turn);
-      return this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      const entry = this.conclude(userEntry, progress.reply, turn, progress.waiting !== undefined);
+      // A command's calls are what its caller asked for (a model turn's reply speaks for itself).
+      return progress.calls ? { ...entry, calls: callReports(progress.calls) } : entry;
     });
   }
 
@@ -478,6 +527,19 @@ export async function ChatEntityWorkflow(input: ChatEntityInput): Promise<void> 
     validator: (message) => {
       parse(ChatMessageRequestRules, message);
       if (chat.acceptsResend(message)) return;
+      chat.refuseWhileClosing();
+      chat.refuseWhileBacklogged();
+    },
+  });
+  setHandler(runToolUpdate, (input) => chat.once(input, () => chat.runTool(input, actorOf(input))), {
+    validator: (input) => {
+      const args = input?.arguments;
+      if (typeof args !== 'object' || args === null || Array.isArray(args)) throw ApplicationFailure.nonRetryable('Invalid input: arguments: must be an object', 'InvalidInput');
+      const text = JSON.stringify(args);
+      if (text.length > TOOL_ARGUMENTS_MAX_CHARS) throw ApplicationFailure.nonRetryable(`Invalid input: arguments: at most ${TOOL_ARGUMENTS_MAX_CHARS} characters of JSON`, 'InvalidInput');
+      const checked = checkCall(String(input.tool), text);
+      if (!checked.ok) throw ApplicationFailure.nonRetryable(`Invalid input: ${checked.error}`, 'InvalidInput');
+      if (chat.acceptsResend(input)) return;
       chat.refuseWhileClosing();
       chat.refuseWhileBacklogged();
     },

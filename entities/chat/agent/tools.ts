@@ -56,6 +56,12 @@ interface ToolDefinition<N extends ToolName> {
   changes: boolean;
   /** What the Web UI shows on the tool's activity, e.g. `assign_task task-001 → bob@example.com`. */
   summary(args: ToolArgs[N]): string;
+  /**
+   * For a changing tool, what MCP clients are told of it (mcp/tools.ts): `destructive`, it overwrites or removes
+   * what is there (false: it only adds); `idempotent`, the same call again changes nothing more; `openWorld`,
+   * it reaches outside the task store (the assignee is notified).
+   */
+  hints?: { destructive: boolean; idempotent: boolean; openWorld?: boolean };
 }
 
 const taskId: FieldRule = Rules.entityId;
@@ -95,6 +101,8 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     },
     changes: true,
     summary: (a) => `create_task "${a.title}"${a.assignee ? ` → ${a.assignee}` : ''}`,
+    // Each call makes a new task (an MCP client may pass an idempotency key: docs/mcp.md).
+    hints: { destructive: false, idempotent: false, openWorld: true },
   },
   assign_task: {
     description: 'Assign a task to someone (an e-mail address). Reassigning a task that someone else has asks the user first.',
@@ -102,6 +110,7 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     fields: { task_id: 'The task id', assignee: 'E-mail address of the new assignee' },
     changes: true,
     summary: (a) => `assign_task ${a.task_id} → ${a.assignee}`,
+    hints: { destructive: true, idempotent: true },
   },
   update_status: {
     description: 'Change the status of a task: pending, assigned, in_progress or completed.',
@@ -109,6 +118,7 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     fields: { task_id: 'The task id', status: 'The new status' },
     changes: true,
     summary: (a) => `update_status ${a.task_id} → ${a.status}`,
+    hints: { destructive: true, idempotent: true },
   },
   set_deadline: {
     description: 'Set when a task is due, in seconds from now, replacing any earlier deadline.',
@@ -116,6 +126,8 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     fields: { task_id: 'The task id', deadline_seconds: 'Seconds from now until it is due' },
     changes: true,
     summary: (a) => `set_deadline ${a.task_id} → ${a.deadline_seconds}s`,
+    // Seconds from now: the same call later sets a later deadline.
+    hints: { destructive: true, idempotent: false },
   },
   delete_task: {
     description: 'Delete a task. Always asks the user first.',
@@ -123,6 +135,7 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     fields: { task_id: 'The task id' },
     changes: true,
     summary: (a) => `delete_task ${a.task_id}`,
+    hints: { destructive: true, idempotent: true },
   },
   get_current_time: {
     description: 'The current date and time (UTC).',

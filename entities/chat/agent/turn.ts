@@ -100,6 +100,33 @@ export interface AgentContext {
 export interface TurnProgress {
   reply: string;
   waiting?: TurnState;
+  /** A command turn's calls, for a caller that asked for one tool and wants its outcome (see callReports). */
+  calls?: PlannedCall[];
+}
+
+/** What became of one call: what a caller that asked for one tool (MCP, mcp/server.ts) answers from. */
+export interface CallReport {
+  tool: string;
+  outcome: ToolOutcomeKind;
+  /** One line, as the chat's reply says it. */
+  result: string;
+  /** The task as the call left it (or read it). */
+  task?: Task;
+  /** The approval the call waits for. */
+  approval?: PendingApproval;
+}
+
+export function callReports(calls: PlannedCall[] | undefined): CallReport[] {
+  return (calls ?? []).map((call) => {
+    const waiting = call.result === undefined && call.approval !== undefined && call.approval.decision === undefined;
+    return {
+      tool: call.name,
+      outcome: call.result?.outcome ?? (waiting ? 'awaiting_approval' : 'failed'),
+      result: waiting ? call.approval!.summary : resultLine(call),
+      ...(call.result?.ok && call.result.task ? { task: call.result.task } : {}),
+      ...(waiting ? { approval: call.approval } : {}),
+    };
+  });
 }
 
 /** Past this many tasks in one turn, every further change is asked of the user. */
@@ -212,8 +239,8 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
 /** Runs a slash command's tool call. */
 export async function runCommandTurn(ctx: AgentContext, turn: TurnState, tool: ToolName, args: string): Promise<TurnProgress> {
   const calls = [plan(ctx, turn, 'command', tool, args)];
-  if (await runStep(ctx, turn, calls)) return { reply: approvalRequest(ctx, turn), waiting: turn };
-  return { reply: commandReply(calls) };
+  if (await runStep(ctx, turn, calls)) return { reply: approvalRequest(ctx, turn), waiting: turn, calls };
+  return { reply: commandReply(calls), calls };
 }
 
 /** Goes on with a turn whose approvals are all decided: runs what was approved, tells the model the rest. */
@@ -227,7 +254,7 @@ export async function resumeTurn(ctx: AgentContext, turn: TurnState): Promise<Tu
     const why = outcome === 'expired' ? 'nobody decided in time' : 'the user denied it';
     record(turn, call, { ok: false, error: `Not done: ${why} (${call.approval?.summary})`, outcome });
   }
-  if (turn.driver === 'command') return { reply: commandReply(calls) };
+  if (turn.driver === 'command') return { reply: commandReply(calls), calls };
   pushToolResults(turn, calls);
   return runModelTurn(ctx, turn);
 }
