@@ -6,6 +6,7 @@
  * access rules as the HTTP API.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, ResourceUpdatedNotificationSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -284,5 +285,45 @@ describe('MCP server: access', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(hijack.status).toBe(404);
+  });
+});
+
+describe('npm run mcp (stdio, for desktop clients)', () => {
+  it('relays a desktop client to the running service with its token: tools, calls and subscriptions', async () => {
+    const alice = await person('mcp-alice-stdio');
+    const client = new Client({ name: 'desktop-client', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: 'npm',
+      args: ['run', '--silent', 'mcp'],
+      cwd: process.cwd(),
+      env: { ...(process.env as Record<string, string>), TASK_AGENT_URL: h.baseUrl, TASK_AGENT_TOKEN: alice.token },
+      stderr: 'pipe',
+    });
+    await client.connect(transport);
+    clients.push(client);
+    expect((await client.listTools()).tools).toHaveLength(Object.keys(TOOLS).length);
+    const created = await call(client, 'create_task', { title: 'Made from the desktop' });
+    const task = created.structuredContent.task as { task_id: string; created_by: string };
+    expect(task.created_by).toBe(alice.id);
+
+    const heard: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void heard.push(n.params.uri));
+    await client.subscribeResource({ uri: `task://${task.task_id}` });
+    await call(client, 'set_deadline', { task_id: task.task_id, deadline_seconds: 600 });
+    await vi.waitFor(() => expect(heard).toContain(`task://${task.task_id}`), { timeout: 10_000 });
+    await client.close();
+  });
+
+  it('answers a request with an error when the service cannot be reached', async () => {
+    const client = new Client({ name: 'desktop-client', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: 'npm',
+      args: ['run', '--silent', 'mcp'],
+      cwd: process.cwd(),
+      env: { ...(process.env as Record<string, string>), TASK_AGENT_URL: 'http://127.0.0.1:9', TASK_AGENT_TOKEN: 'x' },
+      stderr: 'pipe',
+    });
+    await expect(client.connect(transport)).rejects.toThrow(/task-agent at http:\/\/127\.0\.0\.1:9/);
+    await client.close();
   });
 });
