@@ -3,6 +3,8 @@
  */
 import { LivePublisher } from '../stream/live-records';
 import { createAgentToolActivities } from './agent-tools';
+import { createMcpToolActivities } from './mcp-tools';
+import type { RemoteMcpServers } from '../mcp/remote-servers';
 import { createEventActivities, type EventActivityDeps } from './events';
 import { createModelActivities } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
@@ -14,7 +16,13 @@ import { validateTask } from './validate';
 
 export type ActivityDeps = TaskEntityActivityDeps &
   NotifyDeps &
-  EventActivityDeps & { llm?: LlmSettings; settings: ActivitySettings; /** LIVE_STREAM_MAXLEN */ liveStreamMaxLength?: number };
+  EventActivityDeps & {
+    llm?: LlmSettings;
+    settings: ActivitySettings;
+    /** LIVE_STREAM_MAXLEN */ liveStreamMaxLength?: number;
+    /** AGENT_MCP_SERVERS, connected (mcp/remote-servers.ts). */
+    mcpServers?: RemoteMcpServers;
+  };
 
 export function createActivities(deps: ActivityDeps) {
   const live = new LivePublisher(deps.redis, { eventKeyPrefix: deps.eventKeyPrefix, maxLength: deps.liveStreamMaxLength ?? 20_000 });
@@ -27,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReplyActivities(deps.llm),
     ...createModelActivities({ llm: deps.llm, live }),
     ...createAgentToolActivities({ tasks: deps.tasks, live }),
+    ...createMcpToolActivities({ servers: deps.mcpServers, live }),
   };
 }
 

@@ -13,7 +13,8 @@ export function createSettingsActivities(settings: ActivitySettings) {
 
 /** The settings of this worker, from its configuration. */
 export function activitySettingsOf(
-  config: Pick<Config, 'NOTIFY_TIMEOUT_MS' | 'LLM_TIMEOUT_MS' | 'LLM_BASE_URL' | 'LLM_MODEL' | 'AGENT_MAX_STEPS' | 'AGENT_APPROVAL_TIMEOUT'>,
+  config: Pick<Config, 'NOTIFY_TIMEOUT_MS' | 'LLM_TIMEOUT_MS' | 'LLM_BASE_URL' | 'LLM_MODEL' | 'AGENT_MAX_STEPS' | 'AGENT_APPROVAL_TIMEOUT'> &
+    Partial<Pick<Config, 'AGENT_MCP_SERVERS'>>,
 ): ActivitySettings {
   return {
     notify_timeout_ms: config.NOTIFY_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
@@ -21,5 +22,6 @@ export function activitySettingsOf(
     model: config.LLM_BASE_URL !== undefined && config.LLM_MODEL !== undefined,
     agent_max_steps: config.AGENT_MAX_STEPS,
     approval_timeout_ms: config.AGENT_APPROVAL_TIMEOUT,
+    ...(config.AGENT_MCP_SERVERS?.length ? { mcp_servers: config.AGENT_MCP_SERVERS.map((server) => server.name) } : {}),
   };
 }

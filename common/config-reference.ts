@@ -131,6 +131,12 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   LLM_STREAM: { group: 'agent', meaning: '`true`: the model is asked for streamed answers (`stream: true`), whose text reaches `GET /chat/{user_id}/events` and streamed `POST /chat` as it comes; `false`: whole answers' },
   AGENT_MAX_STEPS: { group: 'agent', meaning: 'model calls per message at most; past them the agent answers with what it has and says it stopped' },
   AGENT_APPROVAL_TIMEOUT: { group: 'agent', meaning: 'a change nobody approves within it is denied: `30s`, `15m`, `24h`, `7d` (1 s to 30 days)' },
+  AGENT_MCP_SERVERS: {
+    group: 'agent',
+    meaning:
+      'MCP servers (Streamable HTTP) whose tools the agent offers beside its own: `docs=https://mcp.example.com/mcp,wiki=http://wiki:3000/mcp`, or a JSON list of `{"name", "url", "headers", "approval": "writes"|"always"|"never", "trusted": false}` (docs/mcp.md)',
+    secret: true,
+  },
 
   WORKER_HEALTH_PORT: { group: 'worker', meaning: "worker's `/healthz` and `/readyz` for probes; `0`: off" },
   WORKER_METRICS_PORT: { group: 'worker', meaning: "worker's Prometheus endpoint (`/metrics`); `0`: off" },

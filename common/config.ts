@@ -23,6 +23,55 @@ const duration = z
   })
   .refine((ms) => ms >= 1_000 && ms <= 30 * 86_400_000, 'must be between 1s and 30d');
 const optionalUrl = z.url().optional();
+
+/** One MCP server of AGENT_MCP_SERVERS. */
+export interface McpServerSetting {
+  /** Letters, digits, `_` and `-` (it prefixes its tools' names for the model). */
+  name: string;
+  url: string;
+  /** Sent with every request (e.g. `authorization`). */
+  headers?: Record<string, string>;
+  /** Which of its tools wait for the user's approval: `writes` (not annotated read-only; the default), `always`, `never`. */
+  approval: 'writes' | 'always' | 'never';
+  /** Its results are text the user may rely on (default false: they reach the model labelled as someone else's text). */
+  trusted: boolean;
+}
+
+const MCP_SERVER_NAME = /^[A-Za-z0-9_-]{1,20}$/;
+
+/** AGENT_MCP_SERVERS, or what is wrong with it. */
+export function parseMcpServers(value: string): McpServerSetting[] | string {
+  if (value === '') return [];
+  let entries: unknown[];
+  if (value.startsWith('[')) {
+    try {
+      entries = JSON.parse(value) as unknown[];
+    } catch {
+      return 'must be name=url[,name=url...] or a JSON list';
+    }
+    if (!Array.isArray(entries)) return 'must be a JSON list';
+  } else {
+    entries = value.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? { name: pair.trim() } : { name: pair.slice(0, at).trim(), url: pair.slice(at + 1).trim() };
+    });
+  }
+  const servers: McpServerSetting[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const { name, url, headers, approval = 'writes', trusted = false } = (entry ?? {}) as Record<string, unknown>;
+    const which = `server ${i + 1}`;
+    if (typeof name !== 'string' || !MCP_SERVER_NAME.test(name)) return `${which}: name must be 1 to 20 letters, digits, _ or -`;
+    if (servers.some((s) => s.name === name)) return `${which}: the name ${name} is given twice`;
+    if (typeof url !== 'string' || !/^https?:\/\/./.test(url) || !URL.canParse(url)) return `${which} (${name}): url must be an http(s) URL`;
+    if (headers !== undefined && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) {
+      return `${which} (${name}): headers must be an object of strings`;
+    }
+    if (approval !== 'writes' && approval !== 'always' && approval !== 'never') return `${which} (${name}): approval must be writes, always or never`;
+    if (typeof trusted !== 'boolean') return `${which} (${name}): trusted must be true or false`;
+    servers.push({ name, url, approval, trusted, ...(headers ? { headers: headers as Record<string, string> } : {}) });
+  }
+  return servers;
+}
 /** `true` or `false` (any case). */
 const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false'], 'must be true or false')).transform((v) => v === 'true');
 
@@ -162,6 +211,22 @@ export const ConfigSchema = z.object({
   AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
   /** How long a change waits for the user's approval before it is denied: `30s`, `15m`, `24h`, `7d`. */
   AGENT_APPROVAL_TIMEOUT: duration.prefault('24h'),
+  /**
+   * MCP servers (Streamable HTTP) whose tools the agent offers its model beside its own (mcp/remote-servers.ts):
+   * `name=url,name=url`, or a JSON list of `{ "name", "url", "headers"?, "approval"?, "trusted"? }`.
+   */
+  AGENT_MCP_SERVERS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = parseMcpServers(value ?? '');
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
 
   /** Approximate cap on each event stream's length. */
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),

@@ -23,10 +23,9 @@ import { ID_MAX_LENGTH, ID_PATTERN } from '../workflows/shared/input-rules';
 import type { Principal } from '../api/access';
 import { canonicalJson } from '../api/idempotency';
 import type { AskForApproval, McpToolCalls } from './tool-calls';
+import { IDEMPOTENCY_META_KEY } from './shared';
 import { mcpTools } from './tools';
 
-/** `_meta` key of a tools/call's own idempotency key, kept across sessions (docs/mcp.md). */
-export const IDEMPOTENCY_META_KEY = 'task-agent/idempotency-key';
 /** MCP's "resource not found". */
 const RESOURCE_NOT_FOUND = -32002;
 

@@ -56,6 +56,7 @@ const OPERATOR_SECRETS: Record<string, string> = {
   PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
   LLM_API_KEY: '',
   NOTIFY_WEBHOOK_URL: '',
+  AGENT_MCP_SERVERS: '',
 };
 
 /** The environment a container of ours gets: its configMapRef/secretRef data, then its env entries. */

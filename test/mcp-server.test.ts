@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema, ResourceUpdatedNotificationSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TOOLS, toolSchemas } from '../entities/chat/agent/tools';
-import { IDEMPOTENCY_META_KEY } from '../mcp/server';
+import { IDEMPOTENCY_META_KEY } from '../mcp/shared';
 import { Harness } from './helpers/harness';
 import { TEST_JWT_SECRET, person, tokenFor, type Person } from './helpers/people';
 

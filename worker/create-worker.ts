@@ -15,6 +15,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import { createActivities, type Activities } from '../activities';
 import { activitySettingsOf } from '../activities/settings';
+import { RemoteMcpServers } from '../mcp/remote-servers';
 import { TaskEntityClient } from '../clients/task-entity';
 import { llmSettings, type Config } from '../common/config';
 import { dataConverterFor } from '../common/payload-encryption';
@@ -73,10 +74,18 @@ export interface CreateWorkerOptions {
   tracing?: Tracing;
 }
 
-export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+/** A worker, its connection, and what to close once it has stopped (its MCP servers' connections). */
+export interface CreatedWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  release(): Promise<void>;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<CreatedWorker> {
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.TASK_QUEUE;
   const connection = await connectWorker(config);
+  const mcpServers = config.AGENT_MCP_SERVERS?.length ? new RemoteMcpServers(config.AGENT_MCP_SERVERS, { callMs: config.LLM_TIMEOUT_MS, listMs: Math.min(config.LLM_TIMEOUT_MS, 5_000) }) : undefined;
   const real = createActivities({
     tasks: new TaskEntityClient(options.client, taskQueue),
     redis: options.redis,
@@ -91,6 +100,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     liveStreamMaxLength: config.LIVE_STREAM_MAXLEN,
     llm: llmSettings(config),
     settings: activitySettingsOf(config),
+    mcpServers,
     traced: options.tracing?.enabled ?? false,
   });
   const activities = { ...real, ...options.wrapActivities?.(real), ...options.activities };
@@ -107,7 +117,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
     ...workerSettings(config),
   });
-  return { worker, connection };
+  return { worker, connection, release: async () => mcpServers?.close() };
 }
 
 /**

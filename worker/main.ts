@@ -31,7 +31,7 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   const redis = connectRedis(config, logger);
-  const { worker, connection } = await createWorker({
+  const { worker, connection, release } = await createWorker({
     config,
     client,
     redis,
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     health?.close();
+    await release();
     await connection.close();
     await client.connection.close();
     redis.disconnect();

@@ -344,7 +344,7 @@ class ChatEntity {
             {
               approval_id: call.approval.approval_id,
               tool: call.name,
-              arguments: (call.check.ok ? call.check.args : {}) as Record<string, unknown>,
+              arguments: (call.remote?.args ?? (call.check.ok ? call.check.args : {})) as Record<string, unknown>,
               summary: call.approval.summary,
               expires_at: call.approval.expires_at,
               tool_call_id: toolCallStreamId(turn!.turn_id, call.id),

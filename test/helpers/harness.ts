@@ -78,7 +78,7 @@ export class Harness {
 
   async startWorker(): Promise<void> {
     if (this.running) return;
-    const { worker, connection } = await createWorker({
+    const { worker, connection, release } = await createWorker({
       config: this.config,
       client: this.client,
       redis: this.redis,
@@ -87,7 +87,7 @@ export class Harness {
       wrapActivities: this.options.wrapActivities,
       random: this.options.random,
     });
-    const done = worker.run().finally(() => connection.close());
+    const done = worker.run().finally(() => release().then(() => connection.close()));
     this.running = { worker, connection, done };
   }
 

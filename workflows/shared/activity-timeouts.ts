@@ -17,6 +17,8 @@ export interface ActivitySettings {
   agent_max_steps: number;
   /** How long a change waits for the user's approval (AGENT_APPROVAL_TIMEOUT). */
   approval_timeout_ms: number;
+  /** The MCP servers whose tools the agent offers (AGENT_MCP_SERVERS' names); absent in runs from before. */
+  mcp_servers?: string[];
 }
 
 /**

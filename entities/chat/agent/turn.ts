@@ -22,6 +22,7 @@ import type { ModelAnswer, ModelMessage } from '../../../activities/model';
 import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../workflows/shared/activity-timeouts';
 import { processingWorkflowId } from '../../../workflows/shared/ids';
 import type { ChatEntry, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
+import type { RemoteToolInfo } from '../../../mcp/shared';
 import { ruleReply } from '../replies';
 import { MODEL_TOOL_CALLS_MAX, TOOL_ARGUMENTS_MAX_CHARS, cut } from '../limits';
 import { compactTurnMessages, instructions, modelMessages, TOOL_RESULT_MAX_CHARS } from './prompt';
@@ -61,7 +62,26 @@ export interface PlannedCall {
   /** An approved change applies only at the version the user was shown. */
   expected_version?: number;
   result?: AgentToolResult & { outcome: ToolOutcomeKind };
+  /**
+   * A tool of an MCP server (AGENT_MCP_SERVERS) rather than one of the agent's own: what to call. Its `check`
+   * names no tool of ours (ok: false), so the steps for our tools pass it by; see isRemote.
+   */
+  remote?: RemoteCall;
 }
+
+/** A call of an MCP server's tool, as planned. */
+export interface RemoteCall {
+  server: string;
+  tool: string;
+  args: Record<string, unknown>;
+  needs_approval: boolean;
+  trusted: boolean;
+}
+
+const isRemote = (call: PlannedCall): call is PlannedCall & { remote: RemoteCall } => call.remote !== undefined;
+
+/** A call's arguments as checked (an MCP tool's as given), or as the model sent them when they did not check. */
+export const argumentsOf = (call: PlannedCall): unknown => (call.remote ? call.remote.args : call.check.ok ? call.check.args : call.arguments);
 
 export interface TurnState {
   turn_id: string;
@@ -84,6 +104,10 @@ export interface TurnState {
   read_foreign_text?: true;
   /** The id of the API request that started the turn, which its live records carry (stream/live-records.ts). */
   ref?: string;
+  /** The MCP servers' tools this turn offers (listed once, at its start, and kept while it waits). */
+  remote_tools?: RemoteToolInfo[];
+  /** Servers whose tools this turn could not offer, told to the model. */
+  remote_note?: string;
 }
 
 export interface AgentContext {
@@ -142,6 +166,8 @@ export const FAILURES_CONTAINED_PATCH = 'chat-turn-failures-contained';
 const FOREIGN_TEXT_PATCH = 'chat-asks-after-foreign-text';
 /** Runs recorded before this patch took the user's e-mail from the chat profile (now: from the verified token). */
 const IDENTITY_PATCH = 'chat-identity-from-token';
+/** Runs recorded before this patch offered no MCP servers' tools (it marks the listing activity AGENT_MCP_SERVERS adds). */
+const MCP_TOOLS_PATCH = 'chat-offers-mcp-tools';
 
 /**
  * A decision about the user's identity: today's, unless it differs from what runs recorded before
@@ -167,6 +193,9 @@ const writtenByUser = (task: Task, turn: TurnState) => isUser(turn.actor) && tas
 
 /** The e-mail whose tasks are the turn's user's: their verified one (access-policy.ts). */
 const userEmail = (ctx: AgentContext, turn: TurnState) => identityEmail(turn.actor, ctx.profile.email);
+
+// Listing MCP tools never fails (a server that cannot be reached is reported); its own timeouts are short.
+const listing = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: HEARTBEAT_TIMEOUT_MS, retry: { maximumAttempts: 2 } });
 
 // Tool activities heartbeat, so one lost with its worker is retried within seconds, not after 30.
 const tools = proxyActivities<Activities>({
@@ -209,14 +238,16 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
       nonRetryableErrorTypes: ['ModelAuthRejected', 'ModelRequestRejected', 'ModelNotConfigured'],
     },
   });
+  await listRemoteTools(ctx, turn);
   while (turn.steps < ctx.settings.agent_max_steps) {
     turn.steps++;
     let answer: ModelAnswer;
     try {
-      const system = instructions(ctx.userId, ctx.profile, new Date().toISOString(), userEmail(ctx, turn));
+      const system = instructions(ctx.userId, ctx.profile, new Date().toISOString(), userEmail(ctx, turn)) + (turn.remote_note ? `\n\n${turn.remote_note}` : '');
       const messages = modelMessages(system, ctx.history, turn.user_entry, turn.messages);
+      const offered = [...toolSchemas(), ...(turn.remote_tools ?? []).map(({ name, description, parameters }) => ({ type: 'function' as const, function: { name, description, parameters } }))];
       answer = await model.callModel.executeWithOptions({ summary: `Model, step ${turn.steps}` }, [
-        { messages, tools: toolSchemas(), live: { ...liveTurn(ctx, turn), step: turn.steps } },
+        { messages, tools: offered, live: { ...liveTurn(ctx, turn), step: turn.steps } },
       ]);
     } catch {
       return { reply: modelUnavailableReply(turn) };
@@ -234,6 +265,25 @@ export async function runModelTurn(ctx: AgentContext, turn: TurnState): Promise<
     if (waits) return { reply: approvalRequest(ctx, turn), waiting: turn };
   }
   return { reply: `I stopped after ${ctx.settings.agent_max_steps} steps without a final answer.${doneSoFar(turn)}` };
+}
+
+/**
+ * At a turn's start, the tools of the MCP servers the worker is given (once per turn: a turn resumed after an
+ * approval offers what it offered). A server that cannot be reached is left out and the model told so.
+ */
+async function listRemoteTools(ctx: AgentContext, turn: TurnState): Promise<void> {
+  const servers = ctx.settings.mcp_servers ?? [];
+  if (servers.length === 0 || turn.remote_tools !== undefined || !patched(MCP_TOOLS_PATCH)) return;
+  try {
+    const list = await listing.listMcpTools.executeWithOptions({ summary: `List MCP tools: ${servers.join(', ')}` }, []);
+    turn.remote_tools = list.tools;
+    if (list.unavailable.length > 0) {
+      turn.remote_note = `These MCP servers cannot be reached now, so their tools are not offered: ${list.unavailable.map((u) => `${u.server} (${cut(u.error, 200)})`).join('; ')}.`;
+    }
+  } catch (err) {
+    turn.remote_tools = [];
+    turn.remote_note = `The MCP servers' tools are not offered now: ${cut(rootMessage(err), 200)}.`;
+  }
 }
 
 /** Runs a slash command's tool call. */
@@ -264,6 +314,8 @@ export const undecided = (turn: TurnState | undefined): PendingApproval[] =>
   (turn?.waiting ?? []).flatMap((call) => (call.approval && call.approval.decision === undefined ? [call.approval] : []));
 
 function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args: string, tooLong?: number): PlannedCall {
+  const remote = turn.remote_tools?.find((tool) => tool.name === name);
+  if (remote !== undefined && tooLong === undefined) return planRemote(ctx, turn, id, remote, args);
   const check: CheckedCall =
     tooLong === undefined
       ? checkCall(name, args)
@@ -274,14 +326,32 @@ function plan(ctx: AgentContext, turn: TurnState, id: string, name: string, args
   return call;
 }
 
+/** An MCP tool's call: its arguments must be a JSON object (the server checks the rest). */
+function planRemote(ctx: AgentContext, turn: TurnState, id: string, tool: RemoteToolInfo, args: string): PlannedCall {
+  let parsed: unknown;
+  try {
+    parsed = args.trim() === '' ? {} : JSON.parse(args);
+  } catch {
+    parsed = undefined;
+  }
+  const call: PlannedCall = { id, name: tool.name, arguments: args, check: { ok: false, error: `The arguments of ${tool.name} must be a JSON object` } };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return call;
+  call.remote = { server: tool.server, tool: tool.tool, args: parsed as Record<string, unknown>, needs_approval: tool.needs_approval, trusted: tool.trusted };
+  call.update_id = `${turnPrefix(ctx, turn)}${turn.steps}/${id}`;
+  return call;
+}
+
 /**
  * Runs one step's calls. Reads run at once; changes first have the tasks they touch read, then either run,
  * or (when one of them needs approval) all wait for the user. True when the turn now waits.
  */
 async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[], dropped = 0): Promise<boolean> {
-  for (const call of calls) if (!call.check.ok) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
+  for (const call of calls) if (!call.check.ok && !isRemote(call)) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
   let valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
-  const reads = valid.filter((c) => !TOOLS[c.check.tool].changes);
+  // MCP servers' tools: those that wait for approval (by the server's setting) wait, the others run as reads.
+  const remote = calls.filter(isRemote);
+  const remoteAsks = remote.filter((c) => c.remote.needs_approval);
+  const reads: PlannedCall[] = [...valid.filter((c) => !TOOLS[c.check.tool].changes), ...remote.filter((c) => !c.remote.needs_approval)];
   let changes = valid.filter((c) => TOOLS[c.check.tool].changes);
 
   if (changes.length > 0) {
@@ -309,19 +379,36 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[],
         const task = current[taskOf(call.check.tool, call.check.args) ?? ''] ?? null;
         // A deletion is shown with the task's title, which the model reads back with the decision.
         if (call.check.tool === 'delete_task' && task && !writtenByUser(task, turn)) turn.read_foreign_text = true;
-        call.approval = { approval_id: `ap-${uuid4().slice(0, 8)}`, summary: describeChange(call.check.tool, call.check.args, task), expires_at: expires };
+        ask(call, describeChange(call.check.tool, call.check.args, task), expires, turn);
         if (task) call.expected_version = task.version;
-        turn.log.push({ id: call.id, tool: call.name, arguments: call.check.args, outcome: 'awaiting_approval', result: call.approval.summary });
       }
+      for (const call of remoteAsks) ask(call, describeRemote(call.remote), expires, turn);
       await Promise.all(reads.map((c) => execute(ctx, turn, c)));
       turn.waiting = calls;
       return true;
     }
   }
-  await Promise.all(valid.map((c) => execute(ctx, turn, c)));
+  if (remoteAsks.length > 0) {
+    // Only MCP tools wait: the step's own changes (none of which needs asking) and reads run now.
+    const expires = new Date(Date.now() + ctx.settings.approval_timeout_ms).toISOString();
+    for (const call of remoteAsks) ask(call, describeRemote(call.remote), expires, turn);
+    await Promise.all([...reads, ...changes].map((c) => execute(ctx, turn, c)));
+    turn.waiting = calls;
+    return true;
+  }
+  await Promise.all([...valid, ...remote].map((c) => execute(ctx, turn, c)));
   if (turn.driver === 'model') pushToolResults(turn, calls, dropped);
   return false;
 }
+
+/** Puts a call up for the user's approval, showing `summary`: exactly what it would do. */
+function ask(call: PlannedCall, summary: string, expires: string, turn: TurnState): void {
+  call.approval = { approval_id: `ap-${uuid4().slice(0, 8)}`, summary, expires_at: expires };
+  turn.log.push({ id: call.id, tool: call.name, arguments: argumentsOf(call), outcome: 'awaiting_approval', result: summary });
+}
+
+/** What an MCP tool call would do, as far as this service can tell: the server, the tool, the arguments. */
+const describeRemote = (remote: RemoteCall) => `MCP server ${remote.server}: ${remote.tool} ${cut(JSON.stringify(remote.args), 300)}`;
 
 /**
  * Records a refusal when the turn's actor may not make this change (workflows/shared/access-policy.ts); true if so.
@@ -387,6 +474,10 @@ function describeChange(tool: ToolName, args: ToolArgs[ToolName], task: Task | n
 
 /** Runs one checked call: a tool activity, or for create_task with an assignee a processing run (a child workflow). */
 async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): Promise<void> {
+  if (isRemote(call)) {
+    record(turn, call, await callRemote(ctx, turn, call));
+    return;
+  }
   if (!call.check.ok) return;
   const { tool, args } = call.check;
   if (tool === 'create_task' && (args as CreateTaskArgs).assignee) {
@@ -418,6 +509,25 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
   record(turn, call, { ...result, outcome: result.ok ? 'done' : 'failed' });
 }
 
+/** An MCP server's tool, as its own activity; retried as a model call is, and a call that fails for good is its result. */
+async function callRemote(ctx: AgentContext, turn: TurnState, call: PlannedCall & { remote: RemoteCall }): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
+  const { server, tool, args, trusted } = call.remote;
+  const remoteTools = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.settings.model_timeout_ms,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
+  });
+  const summary = `MCP ${server}: ${tool}`;
+  try {
+    const result = await remoteTools.callMcpTool.executeWithOptions({ summary }, [
+      { server, tool, args, idempotency_key: call.update_id, trusted, live: { ...liveTurn(ctx, turn), call_id: call.id, tool: call.name, summary } },
+    ]);
+    return { ...result, outcome: result.ok ? 'done' : 'failed' };
+  } catch (err) {
+    return { ...failedFor(err, summary), outcome: 'failed' };
+  }
+}
+
 /** create_task with an assignee: the task goes through TaskProcessingWorkflow, started by the chat (once: a child). */
 async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor | undefined): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
   let result: TaskProcessingResult;
@@ -447,8 +557,7 @@ async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor
 function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { outcome: ToolOutcomeKind }): void {
   call.result = result;
   if (result.ok && result.foreign_text) turn.read_foreign_text = true;
-  const args = call.check.ok ? call.check.args : call.arguments;
-  turn.log.push({ id: call.id, tool: call.name, arguments: args, outcome: result.outcome, result: resultLine(call) });
+  turn.log.push({ id: call.id, tool: call.name, arguments: argumentsOf(call), outcome: result.outcome, result: resultLine(call) });
   if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes) return;
   const taskId = call.check.tool === 'create_task' ? call.new_task_id! : taskOf(call.check.tool, call.check.args)!;
   const version = result.task?.version ?? 0;
@@ -502,6 +611,7 @@ function resultLine(call: PlannedCall): string {
   const result = call.result;
   if (!result) return `${call.name}: not run`;
   if (!result.ok) return result.error;
+  if (call.remote) return `${call.remote.server}: ${call.remote.tool}: done`;
   if (!call.check.ok) return '';
   const task = result.task;
   switch (call.check.tool) {
