@@ -32,10 +32,11 @@ import { longLived } from './scenarios/long-lived';
 import { readPath } from './scenarios/read-path';
 import { scale } from './scenarios/scale';
 import { streaming } from './scenarios/streaming';
+import { mcp } from './scenarios/mcp';
 import { throughput } from './scenarios/throughput';
 import { tracing } from './scenarios/tracing';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'tracing'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'tracing'] as const;
 /** The traced worker's cache (see the tracing scenario): with 768 MiB, 360 traced workflows ran it out of heap. */
 const TRACED_CACHE = 120;
 /** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag). */
@@ -193,6 +194,7 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       if (name === 'long-lived') scenarios.push(await longLived(ctx));
       if (name === 'agent') scenarios.push(await agent({ ...ctx, processes: ctx.processes, agentQueue: `${tag}-agent`, model: model! }));
       if (name === 'streaming') scenarios.push(await streaming({ ...ctx, agentApiUrl, model: model! }));
+      if (name === 'mcp') scenarios.push(await mcp(ctx));
       if (name === 'tracing') {
         const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
           // A traced workflow carries an instance of OpenTelemetry's SDK (the SDK evaluates a bundle's modules per
