@@ -31,6 +31,7 @@ import {
   decideApprovalUpdate,
   getApprovalsQuery,
   processMessageUpdate,
+  runToolUpdate,
   setProfileUpdate,
   undoLastTurnUpdate,
 } from '../../entities/chat/messages';
@@ -38,6 +39,7 @@ import { getTaskQuery } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
+import { startMcpToolServer } from '../helpers/mcp-tool-server';
 import { scripted, startModelServer, type ModelServer } from '../helpers/model-server';
 
 const OUT = join(__dirname, 'histories');
@@ -225,6 +227,30 @@ const SCENARIOS: Record<string, Scenario> = {
   'chat-agent-user-actor': async () => {
     throw new Error('chat-agent-user-actor was recorded with the code before #21 and cannot be recorded again');
   },
+  // MCP both ways (#24): a turn using a read-only tool of another MCP server at once and one that writes after
+  // approval (patch chat-offers-mcp-tools); tools asked for directly (runTool, as /mcp sends them): a create,
+  // the same keyed request again, and a delete approved.
+  'chat-mcp': async (ctx) => {
+    ctx.model.respond = scripted(
+      { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Dune' } }] },
+      { toolCalls: [{ name: 'library__reserve', arguments: { title: 'Dune', for: 'erin@example.com' } }] },
+      { text: 'Dune is reserved.' },
+    );
+    const workflowId = chatEntityWorkflowId('user-erin');
+    const chat = await ctx.client.workflow.start('ChatEntityWorkflow', { workflowId, taskQueue: ctx.agentTaskQueue, args: [{ user_id: 'user-erin' }] });
+    await chat.executeUpdate(processMessageUpdate, { args: [{ content: 'Find Dune and reserve it for me' }] });
+    const [reserve] = await chat.query(getApprovalsQuery);
+    await chat.executeUpdate(decideApprovalUpdate, { args: [{ approval_id: reserve!.approval_id, approved: true }] });
+    const create = { tool: 'create_task', arguments: { title: 'Made through MCP' }, via: 'MCP', idempotency: { key: 'mcp:s1:1', fingerprint: 'fp-mcp-1' } };
+    const made = await chat.executeUpdate(runToolUpdate, { args: [create], updateId: 'mcp-1' });
+    await chat.executeUpdate(runToolUpdate, { args: [create], updateId: 'mcp-1-again' });
+    const taskId = made.calls![0]!.task!.task_id;
+    await chat.executeUpdate(runToolUpdate, { args: [{ tool: 'delete_task', arguments: { task_id: taskId }, via: 'MCP' }] });
+    const [deletion] = await chat.query(getApprovalsQuery);
+    await chat.executeUpdate(decideApprovalUpdate, { args: [{ approval_id: deletion!.approval_id, approved: true }] });
+    await sleep(1_000); // let the outbox publish
+    return { workflowId };
+  },
   // A chat whose run reached its history limit and continued as new: the run that did.
   'chat-entity-continued': async (ctx) => {
     const workflowId = chatEntityWorkflowId('user-bob');
@@ -285,7 +311,15 @@ async function main() {
   let failNotifications = false;
   const { worker, connection } = await createWorker({ config, client, redis, tracing, random: () => (failNotifications ? 0 : 1) });
   const model = await startModelServer();
-  const agentConfig = { ...config, TASK_QUEUE: 'record-agent', LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
+  // Another MCP server whose tools the agent offers (chat-mcp).
+  const library = await startMcpToolServer();
+  const agentConfig = {
+    ...config,
+    TASK_QUEUE: 'record-agent',
+    LLM_BASE_URL: model.url,
+    LLM_MODEL: 'scripted',
+    AGENT_MCP_SERVERS: [{ name: 'library', url: library.url, approval: 'writes' as const, trusted: false }],
+  };
   // The agent's tools fail for good on `agent-broken`, and its undo when asked to (the hard paths).
   let undoBroken = false;
   const broken = (what: string) => ApplicationFailure.nonRetryable(`${what} failed for good (injected)`, 'Injected');
@@ -342,6 +376,8 @@ async function main() {
     );
   } finally {
     model.close();
+    await agent.release();
+    await library.stop();
     await agent.connection.close();
     await connection.close();
     await client.connection.close();
