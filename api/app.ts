@@ -69,7 +69,16 @@ export function createApi(deps: AppDeps): Api {
   const entityUpdates = new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT);
   const feeds = new FeedRegistry(new LiveHub(deps.redis, eventKeyPrefix(deps.config), deps.logger), deps.config, deps.logger);
   const live = new LivePublisher(deps.redis, { eventKeyPrefix: eventKeyPrefix(deps.config), maxLength: deps.config.LIVE_STREAM_MAXLEN });
-  const metrics = createMetrics({ subscriber: deps.subscriber, entityUpdates, redis: deps.redis, redisKeyPrefix: eventKeyPrefix(deps.config), feeds });
+  // The MCP sessions are made once the routes' clients are (below); the gauge reads them when scraped.
+  let mcp: McpSessions | undefined;
+  const metrics = createMetrics({
+    subscriber: deps.subscriber,
+    entityUpdates,
+    redis: deps.redis,
+    redisKeyPrefix: eventKeyPrefix(deps.config),
+    feeds,
+    mcpSessions: () => mcp?.size ?? 0,
+  });
   // First, so that everything below (the request log line included) happens within the request's span.
   if (tracingEnabled(deps.config)) app.use(httpServerSpans());
   app.use(requestId());
@@ -142,7 +151,7 @@ export function createApi(deps: AppDeps): Api {
   app.route('/', eventRoutes(routeDeps));
   app.route('/', codecRoutes(routeDeps));
   const mcpCalls = new McpToolCalls(routeDeps);
-  const mcp = new McpSessions({
+  mcp = new McpSessions({
     build: (hooks) => createMcpServer({ calls: mcpCalls, tasks: routeDeps.tasks }, hooks),
     hub: feeds.hub,
     maxSessions: deps.config.MCP_MAX_SESSIONS,
@@ -172,5 +181,6 @@ export function createApi(deps: AppDeps): Api {
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));
-  return { app, metrics: metrics.app, close: async () => void (await Promise.all([mcp.close(), feeds.close()])) };
+  const sessions = mcp;
+  return { app, metrics: metrics.app, close: async () => void (await Promise.all([sessions.close(), feeds.close()])) };
 }

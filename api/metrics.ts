@@ -21,9 +21,11 @@ export interface MetricsSources {
   redis: RedisConnection;
   redisKeyPrefix: string;
   feeds?: FeedRegistry;
+  /** MCP sessions open in this process (mcp/sessions.ts). */
+  mcpSessions?: () => number;
 }
 
-export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix, feeds }: MetricsSources) {
+export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix, feeds, mcpSessions }: MetricsSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'task_agent_api_' });
 
@@ -68,6 +70,14 @@ export function createMetrics({ subscriber, entityUpdates, redis, redisKeyPrefix
     registers: [registry],
     collect() {
       this.set(feeds?.open ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'task_agent_mcp_sessions',
+    help: 'MCP sessions (/mcp) this process keeps now; each ends when its client ends it or after MCP_SESSION_IDLE unused',
+    registers: [registry],
+    collect() {
+      this.set(mcpSessions?.() ?? 0);
     },
   });
   new Gauge({

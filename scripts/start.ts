@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     say('ready:');
     say(`  Web page         http://localhost:${config.PORT}/   (chat, approvals and tasks)`);
     say(`  HTTP API         http://localhost:${config.PORT}   (try: curl http://localhost:${config.PORT}/readyz)`);
+    say(`  MCP server       http://localhost:${config.PORT}/mcp   (for MCP clients; docs/mcp.md)`);
     if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}${config.PAYLOAD_ENCRYPTION_KEYS ? `   (decodes payloads through http://localhost:${config.PORT}/codec)` : ''}`);
     if (tracingEnabled(config)) {
       say(`  Traces           OTLP to ${config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT} as task-agent-api and task-agent-worker`);
