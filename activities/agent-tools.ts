@@ -46,7 +46,10 @@ export interface AgentToolInput {
  * A tool's result. `foreign_text`: the content holds text someone other than the user wrote (labelled as
  * such for the model); a turn that read it asks before it changes anything (entities/chat/agent/turn.ts).
  */
-export type AgentToolResult = { ok: true; content: unknown; task?: Task; foreign_text?: true } | { ok: false; error: string };
+export type AgentToolResult =
+  | { ok: true; content: unknown; task?: Task; foreign_text?: true }
+  /** `detail`: what the other side said of the failure (an MCP server's message), with `foreign_text` when someone else wrote it. */
+  | { ok: false; error: string; detail?: unknown; foreign_text?: true };
 
 /** A task a turn changed, and the version the turn left it at: what /undo works from. */
 export interface TurnChange {
@@ -108,6 +111,9 @@ function taskView(task: Task, user: ToolUser): { view: Record<string, unknown>; 
   const foreign = [view.title, view.description, view.assignee].some((value) => typeof value === 'object' && value !== null);
   return { view, foreign };
 }
+
+/** A task as a reader who may be a model is given it (an MCP client: mcp/tool-calls.ts): someone else's text labelled. */
+export const taskForReader = (task: Task, user: ToolUser): Record<string, unknown> => taskView(task, user).view;
 
 /** A read's result: the task with its text, someone else's labelled (get_task). */
 function showing(task: Task, user: ToolUser): AgentToolResult {

@@ -54,13 +54,21 @@ export function createMcpToolActivities({ servers, live }: { servers?: RemoteMcp
       answer = await servers.call(input.server, input.tool, input.args, input.idempotency_key);
     } catch (err) {
       if (err instanceof McpServerUnavailable) throw ApplicationFailure.retryable(err.message, 'McpServerUnavailable');
-      return { ok: false, error: `${input.server}: ${input.tool}: ${err instanceof Error ? err.message : String(err)}` };
+      // The server refused the call (no such tool, bad arguments): its words, as any it answers with.
+      return failure(input, err instanceof Error ? err.message : String(err));
     }
     const text = resultText(answer);
-    if (answer.isError) return { ok: false, error: `${input.server}: ${input.tool} failed: ${text}` };
+    if (answer.isError) return failure(input, text);
     return input.trusted
       ? { ok: true, content: { result: text } }
       : { ok: true, content: { untrusted_text: text, written_by: `MCP server ${input.server}` }, foreign_text: true };
+  }
+
+  /** A call the server answered with an error: what it wrote is its text, labelled like its results unless trusted. */
+  function failure(input: McpToolCallInput, text: string): AgentToolResult {
+    const what = `${input.server}: ${input.tool} failed`;
+    if (input.trusted) return { ok: false, error: `${what}: ${text}` };
+    return { ok: false, error: `${what} (the server's message is in detail)`, detail: { untrusted_text: text, written_by: `MCP server ${input.server}` }, foreign_text: true };
   }
 }
 

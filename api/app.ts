@@ -69,15 +69,21 @@ export function createApi(deps: AppDeps): Api {
   const entityUpdates = new EntityUpdateQueue(deps.config.ENTITY_UPDATE_CONCURRENCY, deps.config.ENTITY_UPDATE_QUEUE_LIMIT);
   const feeds = new FeedRegistry(new LiveHub(deps.redis, eventKeyPrefix(deps.config), deps.logger), deps.config, deps.logger);
   const live = new LivePublisher(deps.redis, { eventKeyPrefix: eventKeyPrefix(deps.config), maxLength: deps.config.LIVE_STREAM_MAXLEN });
-  // The MCP sessions are made once the routes' clients are (below); the gauge reads them when scraped.
-  let mcp: McpSessions | undefined;
+  // A session's server is built when a client starts one, from the routes' clients (made below).
+  const mcp = new McpSessions({
+    build: (hooks) => createMcpServer({ calls: mcpCalls, tasks: routeDeps.tasks }, hooks),
+    hub: feeds.hub,
+    maxSessions: deps.config.MCP_MAX_SESSIONS,
+    idleMs: deps.config.MCP_SESSION_IDLE,
+    logger: deps.logger,
+  });
   const metrics = createMetrics({
     subscriber: deps.subscriber,
     entityUpdates,
     redis: deps.redis,
     redisKeyPrefix: eventKeyPrefix(deps.config),
     feeds,
-    mcpSessions: () => mcp?.size ?? 0,
+    mcpSessions: () => mcp.size,
   });
   // First, so that everything below (the request log line included) happens within the request's span.
   if (tracingEnabled(deps.config)) app.use(httpServerSpans());
@@ -151,13 +157,6 @@ export function createApi(deps: AppDeps): Api {
   app.route('/', eventRoutes(routeDeps));
   app.route('/', codecRoutes(routeDeps));
   const mcpCalls = new McpToolCalls(routeDeps);
-  mcp = new McpSessions({
-    build: (hooks) => createMcpServer({ calls: mcpCalls, tasks: routeDeps.tasks }, hooks),
-    hub: feeds.hub,
-    maxSessions: deps.config.MCP_MAX_SESSIONS,
-    idleMs: deps.config.MCP_SESSION_IDLE,
-    logger: deps.logger,
-  });
   app.route('/', mcpRoutes(mcp));
 
   // Swagger UI's "Authorize" takes the token; every route but health, metrics and docs needs one when auth is on.
@@ -181,6 +180,5 @@ export function createApi(deps: AppDeps): Api {
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.logger));
-  const sessions = mcp;
-  return { app, metrics: metrics.app, close: async () => void (await Promise.all([sessions.close(), feeds.close()])) };
+  return { app, metrics: metrics.app, close: async () => void (await Promise.all([mcp.close(), feeds.close()])) };
 }

@@ -23,26 +23,27 @@ export class McpServerUnavailable extends Error {
 
 interface Connection {
   client: Client;
+  transport: StreamableHTTPClientTransport;
   tools?: Tool[];
 }
 
 export class RemoteMcpServers {
   private readonly connections = new Map<string, Promise<Connection>>();
 
-  /** `callMs`: one tool call at most (as a model call); `listMs`: connecting and listing, so a server that hangs holds a turn no longer. */
+  /** `callMs`: one tool call at most (as a model call); `listMs`: connecting, and listing, each; so a server that hangs holds a turn no longer. */
   constructor(
     readonly servers: McpServerSetting[],
     private readonly timeouts: { callMs: number; listMs: number },
   ) {}
 
-  /** Every server's tools, each server asked at once and for at most `listMs`. */
+  /** Every server's tools, each server asked at once. */
   async list(): Promise<RemoteToolList> {
     const results = await Promise.all(
       this.servers.map(async (server): Promise<{ server: McpServerSetting; tools: Tool[] } | { server: McpServerSetting; error: string }> => {
         try {
           return { server, tools: await this.toolsOf(server) };
         } catch (err) {
-          return { server, error: reason(err) };
+          return { server, error: brief(err) };
         }
       }),
     );
@@ -61,49 +62,60 @@ export class RemoteMcpServers {
     return list;
   }
 
-  /** Calls a tool; a server that cannot be reached throws McpServerUnavailable. `key` goes along as the call's idempotency key. */
+  /**
+   * Calls a tool; a server that cannot be reached throws McpServerUnavailable, what it answers (an error too)
+   * comes back as it is. `key` goes along as the call's idempotency key.
+   */
   async call(serverName: string, tool: string, args: Record<string, unknown>, key: string | undefined): Promise<CallToolResult> {
     const server = this.servers.find((s) => s.name === serverName);
     if (server === undefined) throw new Error(`No MCP server named ${serverName} is configured (AGENT_MCP_SERVERS)`);
-    const { client } = await this.connection(server);
+    const connecting = this.connection(server);
+    const { client } = await connecting;
     try {
       return (await client.callTool({ name: tool, arguments: args, ...(key ? { _meta: { [IDEMPOTENCY_META_KEY]: key } } : {}) }, undefined, {
         timeout: this.timeouts.callMs,
       })) as CallToolResult;
     } catch (err) {
       // A protocol error about the call itself (no such tool, bad arguments) is the server's answer; anything
-      // else (a connection lost, a timeout) means it may be unreachable: connect anew next time.
+      // else (a connection lost, a timeout) means this connection may be broken: the next call makes a new one.
       if (isProtocolAnswer(err)) throw err;
-      this.drop(server.name);
-      throw new McpServerUnavailable(`MCP server ${server.name} did not answer: ${reason(err)}`);
+      this.forget(server.name, connecting);
+      throw new McpServerUnavailable(`MCP server ${server.name} did not answer (${brief(err)})`);
     }
   }
 
   async close(): Promise<void> {
-    const open = [...this.connections.values()];
+    const open = [...this.connections.entries()];
     this.connections.clear();
-    await Promise.all(open.map((c) => c.then((conn) => conn.client.close()).catch(() => undefined)));
+    await Promise.all(open.map(([, connecting]) => connecting.then(end, () => undefined)));
   }
 
-  private async toolsOf(server: McpServerSetting): Promise<Tool[]> {
-    const connection = await this.connection(server);
-    if (connection.tools === undefined) {
-      try {
-        connection.tools = (await connection.client.listTools(undefined, { timeout: this.timeouts.listMs })).tools;
-      } catch (err) {
-        this.drop(server.name);
-        throw err;
-      }
+  /** The server's tools, from the cache or asked; a connection that fails to list is replaced once. */
+  private async toolsOf(server: McpServerSetting, again = true): Promise<Tool[]> {
+    const connecting = this.connection(server);
+    const connection = await connecting;
+    if (connection.tools !== undefined) return connection.tools;
+    try {
+      connection.tools = (await connection.client.listTools(undefined, { timeout: this.timeouts.listMs })).tools;
+      return connection.tools;
+    } catch (err) {
+      this.forget(server.name, connecting);
+      // A connection from before the server restarted: a new one may list at once.
+      if (again && !isProtocolAnswer(err)) return this.toolsOf(server, false);
+      throw err;
     }
-    return connection.tools;
   }
 
   private connection(server: McpServerSetting): Promise<Connection> {
     let connecting = this.connections.get(server.name);
     if (connecting === undefined) {
-      connecting = this.connect(server);
-      this.connections.set(server.name, connecting);
-      connecting.catch(() => this.drop(server.name));
+      const made = this.connect(server);
+      connecting = made;
+      this.connections.set(server.name, made);
+      made.then(
+        (connection) => (connection.client.onclose = () => this.forget(server.name, made)),
+        () => this.forget(server.name, made),
+      );
     }
     return connecting;
   }
@@ -115,27 +127,43 @@ export class RemoteMcpServers {
       // The server says when its tools change: the next turn lists them again.
       { listChanged: { tools: { autoRefresh: false, onChanged: () => void (connection.tools = undefined) } } },
     );
-    const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers ?? {} } });
-    connection.client.onclose = () => this.drop(server.name, connection);
+    connection.transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers ?? {} } });
     try {
-      await connection.client.connect(transport, { timeout: this.timeouts.listMs });
+      await connection.client.connect(connection.transport, { timeout: this.timeouts.listMs });
     } catch (err) {
       await connection.client.close().catch(() => undefined);
-      throw new McpServerUnavailable(`MCP server ${server.name} at ${server.url}: ${reason(err)}`);
+      // Neither the URL nor what the server said: the URL may carry a token, and this message reaches the model.
+      throw new McpServerUnavailable(`MCP server ${server.name} cannot be reached (${brief(err)})`);
     }
     return connection;
   }
 
-  private drop(name: string, only?: Connection): void {
-    const current = this.connections.get(name);
-    if (current === undefined) return;
-    if (only === undefined) {
-      this.connections.delete(name);
-      void current.then((c) => c.client.close()).catch(() => undefined);
-      return;
-    }
-    void current.then((c) => c === only && this.connections.get(name) === current && this.connections.delete(name)).catch(() => undefined);
+  /** Forgets this connection (not a newer one made meanwhile) and ends it. */
+  private forget(name: string, connecting: Promise<Connection>): void {
+    if (this.connections.get(name) !== connecting) return;
+    this.connections.delete(name);
+    void connecting.then(end, () => undefined);
   }
+}
+
+/** Ends a connection: its session at the server (a DELETE), then the client. */
+async function end(connection: Connection): Promise<void> {
+  await connection.transport.terminateSession().catch(() => undefined);
+  await connection.client.close().catch(() => undefined);
+}
+
+/**
+ * Why a server could not be reached, in words of our own (an HTTP status, a connection error code): never
+ * what the server wrote, which this may pass to the model.
+ */
+function brief(err: unknown): string {
+  if (err instanceof McpServerUnavailable) return /\(([^)]*)\)$/.exec(err.message)?.[1] ?? 'unreachable';
+  const { code, cause } = err as { code?: unknown; cause?: { code?: unknown } };
+  if (err instanceof Error && err.message.startsWith('Streamable HTTP error') && typeof code === 'number') return `HTTP ${code}`;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (code === -32001) return 'no answer in time';
+  if (code === -32000) return 'connection closed';
+  return err instanceof Error && err.name !== 'Error' ? err.name : 'unreachable';
 }
 
 /** A tool as a turn offers it, or undefined when it cannot be offered (a schema too large to send). */
@@ -157,7 +185,6 @@ function describe(server: McpServerSetting, tool: Tool): RemoteToolInfo | undefi
   };
 }
 
-const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The SDK's own codes for no answer: the connection closed, the request timed out. */
 const NO_ANSWER = new Set([-32000, -32001]);

@@ -6,7 +6,8 @@
  *   - a session belongs to the subject whose token started it; anyone else naming it gets 404, as for a session
  *     that does not exist (the client then starts a new one);
  *   - a session with no request or stream open for MCP_SESSION_IDLE is closed; at MCP_MAX_SESSIONS new ones
- *     are refused with 503;
+ *     are refused with 503; one user keeps at most SESSIONS_PER_USER_MAX (a new one closes their oldest idle
+ *     one, or is refused with 429), each with at most SUBSCRIPTIONS_PER_SESSION_MAX subscriptions;
  *   - sessions live in this process: with several API replicas, route by the `Mcp-Session-Id` header (sticky),
  *     or let clients start a new session where they land (docs/mcp.md);
  *   - task subscriptions are served from the task events this process follows already (stream/live-hub.ts).
@@ -14,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
 import { taskIdOf } from '../stream/feed';
 import type { Joined, LiveHub } from '../stream/live-hub';
@@ -40,6 +41,10 @@ export interface McpSessionsOptions {
   idleMs: number;
   logger: Logger;
 }
+
+/** Sessions one user keeps in one process: several clients and devices, not a way to fill the process. */
+export const SESSIONS_PER_USER_MAX = 20;
+export const SUBSCRIPTIONS_PER_SESSION_MAX = 1_000;
 
 function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
@@ -81,12 +86,20 @@ export class McpSessions {
     if (this.sessions.size >= this.options.maxSessions) {
       return jsonRpcError(503, -32000, `This process has ${this.sessions.size} MCP sessions open, its most (MCP_MAX_SESSIONS); try again later`, { 'retry-after': '30' });
     }
+    const own = [...this.sessions.values()].filter((s) => s.subject === principal.subject);
+    if (own.length >= SESSIONS_PER_USER_MAX) {
+      const oldestIdle = own.filter((s) => s.open === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (oldestIdle === undefined) return jsonRpcError(429, -32000, `You have ${own.length} MCP sessions in use, the most one user may; end one first`, { 'retry-after': '30' });
+      this.end(oldestIdle);
+    }
     const session: Session = { subject: principal.subject, subscriptions: new Set(), open: 0, lastUsed: Date.now() } as Session;
     session.transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session.id = id;
-        this.sessions.set(id, session);
+        // Started while the process began to stop: ended at once, as the others were.
+        if (this.closed) void session.server?.close().catch(() => undefined);
+        else this.sessions.set(id, session);
       },
       onsessionclosed: () => this.forget(session),
     });
@@ -155,6 +168,9 @@ export class McpSessions {
   }
 
   private subscribe(session: Session, uri: string): void {
+    if (!session.subscriptions.has(uri) && session.subscriptions.size >= SUBSCRIPTIONS_PER_SESSION_MAX) {
+      throw new McpError(ErrorCode.InvalidRequest, `A session may hold at most ${SUBSCRIPTIONS_PER_SESSION_MAX} subscriptions; unsubscribe from some first`);
+    }
     session.subscriptions.add(uri);
     let watching = this.watchers.get(uri);
     if (watching === undefined) this.watchers.set(uri, (watching = new Set()));
@@ -189,11 +205,11 @@ export class McpSessions {
 
   private closeIdle(): void {
     const before = Date.now() - this.options.idleMs;
-    for (const session of this.sessions.values()) {
-      if (session.open === 0 && session.lastUsed < before) {
-        this.forget(session);
-        void session.server?.close().catch(() => undefined);
-      }
-    }
+    for (const session of this.sessions.values()) if (session.open === 0 && session.lastUsed < before) this.end(session);
+  }
+
+  private end(session: Session): void {
+    this.forget(session);
+    void session.server?.close().catch(() => undefined);
   }
 }

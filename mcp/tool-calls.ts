@@ -10,7 +10,8 @@
  * (the exact change, until the approval expires); otherwise the answer names the approval and where to decide it.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { toolRunner, type ToolUser } from '../activities/agent-tools';
+import { createHash } from 'node:crypto';
+import { taskForReader, toolRunner, type ToolUser } from '../activities/agent-tools';
 import type { ChatEntityClient } from '../clients/chat-entity';
 import type { TaskEntityClient } from '../clients/task-entity';
 import { checkCall, isToolName, TOOLS } from '../entities/chat/agent/tools';
@@ -23,7 +24,7 @@ import type { EntityUpdateQueue } from '../api/entity-updates';
 import { failureAnswer } from '../api/errors';
 
 /** The user's decision on an approval, asked through the client; undefined when they did not decide there. */
-export type AskForApproval = (approval: PendingApproval) => Promise<'approved' | 'denied' | undefined>;
+export type AskForApproval = (approval: PendingApproval, options: { signal: AbortSignal; timeoutMs: number }) => Promise<'approved' | 'denied' | undefined>;
 
 export interface ToolCallDeps {
   tasks: TaskEntityClient;
@@ -37,6 +38,13 @@ function result(content: Record<string, unknown>, isError = false): CallToolResu
 }
 const failed = (error: string) => result({ error }, true);
 
+/** How long a call asks through the client before it answers with the approval to decide elsewhere. */
+export const ELICITATION_MAX_MS = 10 * 60_000;
+/** How often a call that asks checks whether the approval was decided elsewhere meanwhile. */
+const STILL_WAITS_EVERY_MS = 3_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+
 export class McpToolCalls {
   private readonly reads: ReturnType<typeof toolRunner>;
 
@@ -49,9 +57,10 @@ export class McpToolCalls {
     if (!isToolName(name)) return failed(`There is no tool named ${JSON.stringify(name)}; the tools are: ${Object.keys(TOOLS).join(', ')}`);
     const checked = checkCall(name, JSON.stringify(args));
     if (!checked.ok) return failed(checked.error);
+    const user = toolUser(principal);
     try {
       if (!TOOLS[name].changes) {
-        const outcome = await this.reads.runTool({ tool: name, args: checked.args, user: toolUser(principal) });
+        const outcome = await this.reads.runTool({ tool: name, args: checked.args, user });
         return outcome.ok ? result(asObject(outcome.content)) : failed(outcome.error);
       }
       const userId = principal.subject;
@@ -59,8 +68,8 @@ export class McpToolCalls {
         this.deps.chats.runTool(userId, name, args, principalActor(principal), keyed),
       );
       const report = reply.calls?.[0];
-      if (report?.outcome === 'awaiting_approval' && report.approval && ask) return await this.decide(userId, report, reply, ask);
-      return answer(userId, report, reply);
+      if (report?.outcome === 'awaiting_approval' && report.approval && ask) return await this.decide(userId, user, keyed, report, ask);
+      return answer(user, report, reply);
     } catch (err) {
       const known = failureAnswer(err);
       if (known === undefined) throw err;
@@ -68,42 +77,77 @@ export class McpToolCalls {
     }
   }
 
-  /** Asks the user through the client; their decision goes to the chat like one made there. */
-  private async decide(userId: string, report: CallReport, asked: ChatReply, ask: AskForApproval): Promise<CallToolResult> {
+  /**
+   * Asks the user through the client while the approval waits (at most ELICITATION_MAX_MS); their decision goes
+   * to the chat like one made there. The decision is keyed after the call, so a call sent again joins the first
+   * one's decision and its answer rather than asking twice; one decided elsewhere meanwhile ends the asking.
+   */
+  private async decide(userId: string, user: ToolUser, keyed: KeyedRequest, report: CallReport, ask: AskForApproval): Promise<CallToolResult> {
     const approval = report.approval!;
-    const decision = await ask(approval).catch(() => undefined);
-    if (decision === undefined) return answer(userId, report, asked);
+    const decisionKey: KeyedRequest = {
+      key: `mcp-decision:${sha256(keyed.key)}`,
+      fingerprint: sha256(`${keyed.caller ?? ''}\nmcp decision\n${approval.approval_id}`),
+      ...(keyed.caller ? { caller: keyed.caller } : {}),
+    };
+    let decision: 'approved' | 'denied' | undefined;
+    if (await this.stillWaits(userId, approval.approval_id)) {
+      decision = await this.askWhileWaiting(userId, approval, ask);
+      if (decision === undefined && (await this.stillWaits(userId, approval.approval_id))) return answer(user, report);
+    }
+    // Decided now, or before: by this call's first sending (its answer is kept under the key) or elsewhere.
     try {
       const reply = await this.deps.entityUpdates.run(chatEntityWorkflowId(userId), () =>
-        this.deps.chats.decideWithReports(userId, approval.approval_id, decision === 'approved'),
+        this.deps.chats.decideWithReports(userId, approval.approval_id, decision === 'approved', decisionKey),
       );
-      return answer(userId, reply.calls?.[0], reply);
+      return answer(user, reply.calls?.[0], reply);
     } catch (err) {
       const known = failureAnswer(err);
       if (known === undefined) throw err;
-      // Decided meanwhile elsewhere (the web page, the chat), or expired: the chat's reply said what came of it.
-      return failed(`Your decision was not taken: ${known.detail}. See the chat for what came of ${approval.approval_id}.`);
+      if (known.status !== 404) return failed(known.detail);
+      return result({
+        status: 'decided_elsewhere',
+        approval_id: approval.approval_id,
+        message: `${approval.approval_id} was decided in the chat or on the web page, or expired; the chat says what came of it.`,
+      });
     }
   }
+
+  private async askWhileWaiting(userId: string, approval: PendingApproval, ask: AskForApproval): Promise<'approved' | 'denied' | undefined> {
+    const decidedElsewhere = new AbortController();
+    const check = setInterval(() => {
+      this.stillWaits(userId, approval.approval_id).then(
+        (waits) => waits || decidedElsewhere.abort(),
+        () => undefined,
+      );
+    }, STILL_WAITS_EVERY_MS);
+    try {
+      const remaining = Date.parse(approval.expires_at) - Date.now();
+      return await ask(approval, { signal: decidedElsewhere.signal, timeoutMs: Math.max(1_000, Math.min(remaining, ELICITATION_MAX_MS)) });
+    } catch {
+      return undefined;
+    } finally {
+      clearInterval(check);
+    }
+  }
+
+  private async stillWaits(userId: string, approvalId: string): Promise<boolean> {
+    return (await this.deps.chats.approvals(userId)).some((a) => a.approval_id === approvalId);
+  }
 }
 
-/** The call's outcome; a change waiting for approval is not an error: it is done once someone decides. */
-function answer(userId: string, report: CallReport | undefined, reply: ChatReply): CallToolResult {
-  if (report === undefined) return failed(reply.content);
+/** The call's outcome; a change waiting for approval is not an error: it is done once the user decides. */
+function answer(user: ToolUser, report: CallReport | undefined, reply?: ChatReply): CallToolResult {
+  if (report === undefined) return failed(reply?.content ?? 'No answer');
   if (report.outcome === 'awaiting_approval' && report.approval) {
     const { approval_id, summary, expires_at } = report.approval;
-    // Where the user decides: not through MCP, whose caller may be a model acting for them.
-    const decide_with = [
-      `the chat: /approve ${approval_id} or /deny ${approval_id}`,
-      `the web page: the approval in the chat`,
-      `HTTP: POST /chat/${userId}/approvals/${approval_id} with {"approved": true} or false`,
-    ];
-    return result({ status: 'awaiting_approval', approval_id, change: summary, expires_at, decide_with, message: reply.content });
+    // Where the user decides: not through a tool, whose caller may be a model acting for them.
+    const decide_with = [`the chat: /approve ${approval_id} or /deny ${approval_id}`, 'the web page: the approval shown in the chat'];
+    return result({ status: 'awaiting_approval', approval_id, change: summary, expires_at, decide_with });
   }
-  const base = { status: report.outcome, result: report.result, ...(report.task ? { task: report.task } : {}) };
-  return result(base, report.outcome !== 'done');
+  // The task as the change left it, someone else's text labelled (the result line would quote it bare).
+  const outcome = report.task ? { status: report.outcome, task: { ...report.task, ...taskForReader(report.task, user) } } : { status: report.outcome, result: report.result };
+  return result(outcome, report.outcome !== 'done');
 }
-
 const asObject = (content: unknown): Record<string, unknown> =>
   typeof content === 'object' && content !== null && !Array.isArray(content) ? (content as Record<string, unknown>) : { result: content };
 

@@ -91,23 +91,58 @@ describe('the agent with tools of MCP servers', () => {
 
   it('a server stopped mid-turn fails that call, with the reason for the model; the turn and the chat go on', async () => {
     const bob = await person('mcp-agent-bob');
+    // The turn listed the library's tools; it stops before the model's first answer, which calls one.
     model.respond = scripted(
-      { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Emma' }, id: 'call_1' }] },
       () => {
         void library.stop();
-        return { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Persuasion' }, id: 'call_2' }] };
+        return { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Persuasion' }, id: 'call_1' }] };
       },
       { text: 'The library stopped answering.' },
     );
     try {
-      const reply = await send(bob, 'Where are Emma and Persuasion?');
+      const reply = await send(bob, 'Where is Persuasion?');
       expect(reply.content).toBe('The library stopped answering.');
+      expect(model.requests.at(-2)!.tools!.map((t) => t.function.name)).toContain('library__lookup');
       const failed = JSON.parse(toolMessages(model.requests.at(-1)!).at(-1)!.content!) as { error: string };
-      expect(failed.error).toMatch(/MCP library: lookup failed: .*library/);
+      // Why, in our words: no URL (it may carry a token), nothing the server wrote.
+      expect(failed.error).toMatch(/^MCP library: lookup failed: MCP server library (did not answer|cannot be reached) \(ECONNREFUSED\)$/);
     } finally {
       await library.start();
     }
     model.respond = scripted({ text: 'Still here.' });
     expect((await send(bob, 'Hello?')).content).toBe('Still here.');
+  });
+
+  it("after reading a server's text, a call to an untrusted server waits for approval too, and its errors come labelled", async () => {
+    const carol = await person('mcp-agent-carol');
+    library.calls.length = 0;
+    model.respond = scripted(
+      { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Dune' }, id: 'call_1' }] },
+      // What the lookup said may be steering the model: sending anything out now is asked first.
+      { toolCalls: [{ name: 'library__lookup', arguments: { title: 'Everything carol wrote' }, id: 'call_2' }] },
+      { toolCalls: [{ name: 'library__reserve', arguments: { title: 42 }, id: 'call_3' }] },
+      { text: 'Done.' },
+    );
+    const asked = await send(carol, 'Where is Dune?');
+    expect(asked.content).toContain('MCP server library: lookup {"title":"Everything carol wrote"}');
+    expect(library.calls.map((c) => c.args.title)).toEqual(['Dune']);
+    const { approvals } = (await (await h.fetch(`/chat/${carol.id}/approvals`, { headers: carol.auth })).json()) as { approvals: { approval_id: string }[] };
+    await h.fetch(`/chat/${carol.id}/approvals/${approvals[0]!.approval_id}`, {
+      method: 'POST',
+      headers: { ...carol.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ approved: false }),
+    });
+    const { approvals: again } = (await (await h.fetch(`/chat/${carol.id}/approvals`, { headers: carol.auth })).json()) as { approvals: { approval_id: string }[] };
+    const decided = await h.fetch(`/chat/${carol.id}/approvals/${again[0]!.approval_id}`, {
+      method: 'POST',
+      headers: { ...carol.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ approved: true }),
+    });
+    expect(((await decided.json()) as { content: string }).content).toBe('Done.');
+    // The server refused the arguments: its message reaches the model as its text, not ours.
+    const refused = JSON.parse(toolMessages(model.requests.at(-1)!).at(-1)!.content!) as { error: string; detail: { written_by: string; untrusted_text: string } };
+    expect(refused.error).toBe('library: reserve failed (the server\'s message is in detail)');
+    expect(refused.detail.written_by).toBe('MCP server library');
+    expect(refused.detail.untrusted_text).toMatch(/title/);
   });
 });

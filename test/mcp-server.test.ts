@@ -9,7 +9,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, ResourceUpdatedNotificationSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApi } from '../api/app';
 import { TOOLS, toolSchemas } from '../entities/chat/agent/tools';
 import { IDEMPOTENCY_META_KEY } from '../mcp/shared';
 import { Harness } from './helpers/harness';
@@ -185,7 +190,7 @@ describe('MCP server: approvals', () => {
     expect(asked.isError).toBeFalsy();
     expect(asked.structuredContent).toMatchObject({ status: 'awaiting_approval', change: `${taskId}: assignee ${bob.email} → ${carol.email}` });
     const approvalId = asked.structuredContent.approval_id as string;
-    expect(asked.structuredContent.decide_with).toContain(`HTTP: POST /chat/${alice.id}/approvals/${approvalId} with {"approved": true} or false`);
+    expect(asked.structuredContent.decide_with).toContain(`the chat: /approve ${approvalId} or /deny ${approvalId}`);
     expect(await getTask(alice, taskId)).toMatchObject({ assignee: bob.email });
     const { approvals } = (await (await h.fetch(`/chat/${alice.id}/approvals`, { headers: alice.auth })).json()) as { approvals: { approval_id: string }[] };
     expect(approvals.map((a) => a.approval_id)).toEqual([approvalId]);
@@ -222,6 +227,30 @@ describe('MCP server: approvals', () => {
     const deleted = await call(client, 'delete_task', { task_id: drop });
     expect(deleted.structuredContent).toMatchObject({ status: 'done', result: `${drop}: deleted` });
     expect((await h.fetch(`/tasks/${drop}`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(404);
+  });
+});
+
+describe('MCP server: an approval asked once', () => {
+  it('a call sent again after the user decided gets the decided answer without asking again', async () => {
+    const admin = await person('mcp-admin-again');
+    const adminToken = await tokenFor(admin.id, { email: admin.email, email_verified: true, scope: 'admin' });
+    const asked: string[] = [];
+    const first = await connect(adminToken, (request) => {
+      asked.push(request.params.message);
+      return { action: 'accept', content: { approve: true } };
+    });
+    const second = await connect(adminToken, (request) => {
+      asked.push(request.params.message);
+      return { action: 'accept', content: { approve: false } };
+    });
+    const taskId = await createTask(admin, 'Delete me once');
+    const meta = { [IDEMPOTENCY_META_KEY]: `delete-${taskId}` };
+    const deleted = await call(first.client, 'delete_task', { task_id: taskId }, meta);
+    expect(deleted.structuredContent).toMatchObject({ status: 'done' });
+    // The answer was lost; the same call again, from another session: the first decision's answer, not a new question.
+    const again = await call(second.client, 'delete_task', { task_id: taskId }, meta);
+    expect(again.structuredContent).toEqual(deleted.structuredContent);
+    expect(asked).toHaveLength(1);
   });
 });
 
@@ -312,6 +341,52 @@ describe('npm run mcp (stdio, for desktop clients)', () => {
     await call(client, 'set_deadline', { task_id: task.task_id, deadline_seconds: 600 });
     await vi.waitFor(() => expect(heard).toContain(`task://${task.task_id}`), { timeout: 10_000 });
     await client.close();
+  });
+
+  it('starts a new session when the service restarted, and follows the same tasks again', async () => {
+    const alice = await person('mcp-alice-restart');
+    // An API of its own on a fixed port, to restart under the relay.
+    const start = async (port: number) => {
+      const api = createApi({ config: h.config, client: h.client, redis: h.redis, logger: pino({ level: 'silent' }) });
+      const server = serve({ fetch: api.app.fetch, hostname: '127.0.0.1', port });
+      await once(server, 'listening');
+      return { api, server, port: (server.address() as AddressInfo).port };
+    };
+    const stopApi = async (running: Awaited<ReturnType<typeof start>>) => {
+      await running.api.close();
+      running.server.close();
+      (running.server as unknown as { closeAllConnections(): void }).closeAllConnections();
+    };
+    let running = await start(0);
+    const client = new Client({ name: 'desktop-client', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({
+        command: 'npm',
+        args: ['run', '--silent', 'mcp'],
+        cwd: process.cwd(),
+        env: { ...(process.env as Record<string, string>), TASK_AGENT_URL: `http://127.0.0.1:${running.port}`, TASK_AGENT_TOKEN: alice.token },
+        stderr: 'pipe',
+      }),
+    );
+    clients.push(client);
+    try {
+      const created = await call(client, 'create_task', { title: 'Survives a restart' });
+      const taskId = (created.structuredContent.task as { task_id: string }).task_id;
+      const heard: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void heard.push(n.params.uri));
+      await client.subscribeResource({ uri: `task://${taskId}` });
+
+      await stopApi(running);
+      running = await start(running.port);
+      // The new API process knows no session: the relay starts one and subscribes again.
+      const read = await call(client, 'get_task', { task_id: taskId });
+      expect(read.structuredContent).toMatchObject({ task_id: taskId, title: 'Survives a restart' });
+      await call(client, 'set_deadline', { task_id: taskId, deadline_seconds: 900 });
+      await vi.waitFor(() => expect(heard).toContain(`task://${taskId}`), { timeout: 10_000 });
+    } finally {
+      await client.close();
+      await stopApi(running);
+    }
   });
 
   it('answers a request with an error when the service cannot be reached', async () => {

@@ -349,9 +349,12 @@ async function runStep(ctx: AgentContext, turn: TurnState, calls: PlannedCall[],
   for (const call of calls) if (!call.check.ok && !isRemote(call)) record(turn, call, { ok: false, error: call.check.error, outcome: 'failed' });
   let valid = calls.filter((c): c is PlannedCall & { check: { ok: true } } => c.check.ok);
   // MCP servers' tools: those that wait for approval (by the server's setting) wait, the others run as reads.
+  // After the turn read someone else's text, a call to a server that is not trusted waits too: what it sends
+  // out (a search, a message) may be what that text asked for.
   const remote = calls.filter(isRemote);
-  const remoteAsks = remote.filter((c) => c.remote.needs_approval);
-  const reads: PlannedCall[] = [...valid.filter((c) => !TOOLS[c.check.tool].changes), ...remote.filter((c) => !c.remote.needs_approval)];
+  const asks = (c: PlannedCall & { remote: RemoteCall }) => c.remote.needs_approval || (turn.read_foreign_text === true && !c.remote.trusted);
+  const remoteAsks = remote.filter(asks);
+  const reads: PlannedCall[] = [...valid.filter((c) => !TOOLS[c.check.tool].changes), ...remote.filter((c) => !asks(c))];
   let changes = valid.filter((c) => TOOLS[c.check.tool].changes);
 
   if (changes.length > 0) {
@@ -408,7 +411,9 @@ function ask(call: PlannedCall, summary: string, expires: string, turn: TurnStat
 }
 
 /** What an MCP tool call would do, as far as this service can tell: the server, the tool, the arguments. */
-const describeRemote = (remote: RemoteCall) => `MCP server ${remote.server}: ${remote.tool} ${cut(JSON.stringify(remote.args), 300)}`;
+const describeRemote = (remote: RemoteCall) => `MCP server ${remote.server}: ${remote.tool} ${cut(JSON.stringify(remote.args), REMOTE_SUMMARY_MAX_CHARS)}`;
+/** How much of an MCP call's arguments its approval shows (all of them up to this; the approval's `arguments` has them all). */
+const REMOTE_SUMMARY_MAX_CHARS = 2_000;
 
 /**
  * Records a refusal when the turn's actor may not make this change (workflows/shared/access-policy.ts); true if so.
@@ -556,7 +561,8 @@ async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor
 /** Keeps a call's result, logs it, and notes the change it made (for /undo and the 3-task rule). */
 function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { outcome: ToolOutcomeKind }): void {
   call.result = result;
-  if (result.ok && result.foreign_text) turn.read_foreign_text = true;
+  // A failure's detail may be someone else's text too (an MCP server's message); the agent's own tools' never is.
+  if (result.foreign_text) turn.read_foreign_text = true;
   turn.log.push({ id: call.id, tool: call.name, arguments: argumentsOf(call), outcome: result.outcome, result: resultLine(call) });
   if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes) return;
   const taskId = call.check.tool === 'create_task' ? call.new_task_id! : taskOf(call.check.tool, call.check.args)!;
@@ -576,7 +582,7 @@ function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { 
 function pushToolResults(turn: TurnState, calls: PlannedCall[], dropped = 0): void {
   for (const [i, call] of calls.entries()) {
     const result = call.result;
-    const content = !result ? { error: 'Not run' } : result.ok ? result.content : { error: result.error };
+    const content = !result ? { error: 'Not run' } : result.ok ? result.content : { error: result.error, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
     const note = dropped > 0 && i === calls.length - 1 ? { note: `${dropped} more tool call(s) of that answer were not run: at most ${MODEL_TOOL_CALLS_MAX} per answer` } : {};
     turn.messages.push({ role: 'tool', tool_call_id: call.id, content: cut(JSON.stringify({ ...asObject(content), ...note }), TOOL_RESULT_MAX_CHARS) });
   }
