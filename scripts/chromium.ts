@@ -27,8 +27,10 @@ export function ensureChromium(log: (message: string) => void = console.error): 
   }
   log('Installing Chromium with apt-get (once per machine)...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env });
+  // Test files run in parallel and may each install: apt-get waits for the other's lock rather than failing.
+  const wait = ['-o', 'DPkg::Lock::Timeout=600'];
+  execFileSync('apt-get', [...wait, 'update', '-qq'], { stdio: 'ignore', env });
+  execFileSync('apt-get', [...wait, 'install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env });
   const installed = found();
   if (!installed) throw new Error('apt-get install chromium finished but no chromium binary was found');
   return installed;
