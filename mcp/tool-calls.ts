@@ -6,11 +6,12 @@
  *     rights, the same approvals (durable, decidable in the chat, the web page and the HTTP API), recorded in
  *     the conversation and undone by /undo. It carries an idempotency key (the client's, or its session and
  *     request id), so a call sent twice applies once and both get the first answer.
- * A change waiting for approval is asked of the user through MCP elicitation when the client supports it
- * (the exact change, until the approval expires); otherwise the answer names the approval and where to decide it.
+ * A change waiting for approval is asked of the user through MCP elicitation when the client supports it (the
+ * exact change, for at most ELICITATION_MAX_MS, or until it is decided elsewhere); otherwise the answer names
+ * the approval and where to decide it.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { taskForReader, toolRunner, type ToolUser } from '../activities/agent-tools';
 import type { ChatEntityClient } from '../clients/chat-entity';
 import type { TaskEntityClient } from '../clients/task-entity';
