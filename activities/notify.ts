@@ -2,7 +2,8 @@
  * Step 5 of TaskProcessingWorkflow: tell the assignee. POSTs to NOTIFY_WEBHOOK_URL when set (a non-2xx
  * answer or a timeout is a failure, retried by the workflow's policy), otherwise records the notification
  * in Redis. Both are idempotent: the webhook gets an Idempotency-Key that is the same on every retry, and
- * the Redis record is keyed by the processing workflow, so a retry overwrites rather than duplicates.
+ * the Redis record is keyed by the processing workflow, so a retry overwrites rather than duplicates. Run by the
+ * notifications app (notifications/) for runs that notify through Nexus, and by the task worker otherwise.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { activityCaller } from './caller';
@@ -25,6 +26,12 @@ export interface NotifyAssigneeInput {
   task_id: string;
   assignee: string;
   title: string;
+  /**
+   * Set by the notifications app (notifications/api.ts): the processing run that asks and its key. Unset when
+   * the processing workflow calls this activity itself, whose caller and activity id give both.
+   */
+  workflow_id?: string;
+  idempotency_key?: string;
 }
 
 export interface NotifyAssigneeResult {
@@ -52,18 +59,20 @@ export function createNotifyActivities(deps: NotifyDeps) {
   return {
     async notifyAssignee(input: NotifyAssigneeInput): Promise<NotifyAssigneeResult> {
       const caller = activityCaller();
+      const workflowId = input.workflow_id ?? caller.workflowId;
+      const idempotencyKey = input.idempotency_key ?? caller.idempotencyKey;
       const notifiedAt = new Date().toISOString();
       if (deps.failureRate > 0 && random() < deps.failureRate) {
         throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}`, 'NotifyUnavailable');
       }
-      const notification = { ...input, workflow_id: caller.workflowId, notified_at: notifiedAt };
+      const notification = { task_id: input.task_id, assignee: input.assignee, title: input.title, workflow_id: workflowId, notified_at: notifiedAt };
 
       if (deps.webhookUrl !== undefined) {
         const response = await heartbeating(fetch(deps.webhookUrl, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            'idempotency-key': caller.idempotencyKey,
+            'idempotency-key': idempotencyKey,
           },
           body: JSON.stringify(notification),
           signal: AbortSignal.any([AbortSignal.timeout(attemptTimeoutMs(deps.timeoutMs)), Context.current().cancellationSignal]),
@@ -85,7 +94,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
 
       await deps.redis.hset(
         notificationsKey(deps.keyPrefix, input.assignee),
-        caller.workflowId,
+        workflowId,
         JSON.stringify(notification),
       );
       return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'redis' };

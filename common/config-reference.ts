@@ -123,6 +123,24 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
     meaning: "webhook timeout; a timeout or non-2xx answer is a failed attempt. The activity's start-to-close timeout is this plus 5 s (a worker that dies mid-call is noticed by the heartbeat timeout, 5 s)",
   },
   NOTIFY_FAILURE_RATE: { group: 'notify', meaning: "probability (0..1) that a notification attempt fails on purpose, as the original's 20% demo did" },
+  NOTIFY_VIA: {
+    group: 'notify',
+    meaning:
+      "how processing runs notify: `nexus`, through the notifications app (`npm run notifications`, its own namespace and task queue) behind the Nexus endpoint `NOTIFY_NEXUS_ENDPOINT`; `activity`, with the worker's own activity (one process less). The webhook, its timeout and the failure rate are the settings of whichever runs the activity",
+  },
+  NOTIFY_NEXUS_ENDPOINT: { group: 'notify', meaning: 'the Nexus endpoint in front of the notifications app; `npm start` and the setup jobs create it, routed to `NOTIFICATIONS_NAMESPACE` / `NOTIFICATIONS_TASK_QUEUE`' },
+  NOTIFY_NEXUS_TIMEOUT_MS: {
+    group: 'notify',
+    meaning: "how long a processing run waits for its notification over Nexus (the app's three attempts, and the app being down), then compensates",
+  },
+  NOTIFICATIONS_NAMESPACE: { group: 'notify', meaning: "the notifications app's own namespace (`npm start` and the setup jobs register it)" },
+  NOTIFICATIONS_TASK_QUEUE: { group: 'notify', meaning: "the notifications app's task queue, which the endpoint targets" },
+  NOTIFICATIONS_WORKFLOW_BUNDLE_PATH: {
+    group: 'notify',
+    meaning: "the notifications app's workflow bundle built ahead of time (`npm run bundle`; the image sets it)",
+    unset: 'the app bundles its workflow at start',
+  },
+  NOTIFICATIONS_HEALTH_PORT: { group: 'notify', meaning: "the notifications app's `/healthz` and `/readyz` (its Kubernetes probes); `0` turns them off" },
 
   LLM_BASE_URL: { group: 'agent', meaning: 'OpenAI-compatible endpoint (e.g. `https://api.openai.com/v1`); with `LLM_MODEL`, chat replies come from the model', unset: 'replies come from commands and rules' },
   LLM_MODEL: { group: 'agent', meaning: 'the model to call; with `LLM_BASE_URL`, chat replies come from it' },

@@ -199,6 +199,25 @@ export const ConfigSchema = z.object({
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Probability (0..1) that a notification attempt fails on purpose, as the seed's 20% demo did. */
   NOTIFY_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /**
+   * How processing runs notify: `nexus`, through the notifications app (notifications/) behind the Nexus endpoint
+   * NOTIFY_NEXUS_ENDPOINT; `activity`, within this worker, as before that app existed (one process less).
+   */
+  NOTIFY_VIA: z.enum(['nexus', 'activity']).default('nexus'),
+  /** The Nexus endpoint (`temporal operator nexus endpoint list`) in front of the notifications app. */
+  NOTIFY_NEXUS_ENDPOINT: z.string().trim().regex(/^[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]$/, 'must be letters, digits and -, starting with a letter').default('task-agent-notifications'),
+  /**
+   * How long a processing run waits for its notification through Nexus (all its attempts, and the app being
+   * down) before it compensates.
+   */
+  NOTIFY_NEXUS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  /** The notifications app's own namespace and task queue, which the endpoint targets. */
+  NOTIFICATIONS_NAMESPACE: z.string().trim().min(1).default('task-agent-notifications'),
+  NOTIFICATIONS_TASK_QUEUE: z.string().trim().min(1).default('notifications'),
+  /** The notifications app's workflow bundle built ahead of time (`npm run bundle`, the image); unset: bundled at its start. */
+  NOTIFICATIONS_WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
+  /** The notifications app's /healthz and /readyz (as WORKER_HEALTH_PORT for the task worker); 0 turns them off. */
+  NOTIFICATIONS_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8082),
 
   /** OpenAI-compatible chat-completions endpoint (e.g. https://api.openai.com/v1); with LLM_MODEL, chat replies come from it. */
   LLM_BASE_URL: optionalUrl,

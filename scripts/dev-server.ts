@@ -18,6 +18,8 @@ export interface DevServerOptions {
   uiPort?: number;
   ip?: string;
   namespace?: string;
+  /** More namespaces to register (the notifications app's); they carry the same search attributes. */
+  extraNamespaces?: string[];
   /** The codec endpoint the Web UI decodes payloads with (the API's /codec, when payloads are encrypted). */
   uiCodecEndpoint?: string;
   /** Where the server's own output goes; by default it is discarded. */
@@ -53,7 +55,9 @@ export function devServerArgs(options: DevServerOptions): string[] {
   ];
   args.push(...(options.uiPort !== undefined ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
-  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const namespace of [options.namespace, ...(options.extraNamespaces ?? [])]) {
+    if (namespace && namespace !== 'default') args.push('--namespace', namespace);
+  }
   for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   return args;
 }

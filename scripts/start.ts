@@ -2,8 +2,9 @@
  * `npm start`: the whole system on one machine. Starts a Temporal server with its Web UI unless
  * TEMPORAL_ADDRESS points at one: the CLI's dev server (state in DATA_DIR), or with TEMPORAL_SERVER=postgres
  * Temporal's own server on PostgreSQL (scripts/temporal-server.ts), makes sure Redis answers (starting a local redis-server if it
- * must and can), then runs the worker and the API as child processes (started again when one dies, see
- * scripts/supervisor.ts), prints where everything is, and stops it all on Ctrl-C.
+ * must and can), makes sure the notifications app's Nexus endpoint exists, then runs the worker, the notifications
+ * app and the API as child processes (started again when one dies, see scripts/supervisor.ts), prints where
+ * everything is, and stops it all on Ctrl-C.
  */
 import { buildWebPage } from './build-web';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +14,9 @@ import { loadConfig, type Config } from '../common/config';
 import { connectRedis, redisAnswers } from '../common/redis';
 import { tracingEnabled } from '../common/tracing';
 import { startLocalTemporal, type LocalTemporal } from './temporal-server';
+import { connectClient } from '../common/temporal';
+import { ensureNexusEndpoint } from '../notifications/endpoint';
+import type { Client } from '@temporalio/client';
 import { stopProcess } from './processes';
 import { Supervised } from './supervisor';
 
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
+        extraNamespaces: [config.NOTIFICATIONS_NAMESPACE],
         logFile: resolve(dataDir, 'temporal.log'),
         // The browser calls it: the Web UI shows encrypted payloads in plain text through the API.
         uiCodecEndpoint: config.PAYLOAD_ENCRYPTION_KEYS ? `http://localhost:${config.PORT}/codec` : undefined,
@@ -74,6 +79,12 @@ async function main(): Promise<void> {
       say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
     }
 
+    if (config.NOTIFY_VIA === 'nexus') {
+      const endpoint = { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE };
+      await withClient({ ...config, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, (client) => ensureNexusEndpoint(client.connection, endpoint));
+      say(`Nexus endpoint ${endpoint.name} -> the notifications app (namespace ${endpoint.namespace}, task queue ${endpoint.taskQueue})`);
+    }
+
     // The page the API serves at / (a second or two; nothing is fetched from a CDN).
     const page = await buildWebPage(config.WEB_DIST_DIR);
     say(`web page built (${Math.round(page.sizes['app.js']!.gzipped / 1024)} KB of JavaScript, gzipped)`);
@@ -82,10 +93,12 @@ async function main(): Promise<void> {
     if (redisServer) parts.push({ name: 'redis-server', stop: () => stopProcess(redisServer, STOP_GRACE_MS) });
 
     // Supervised like a Deployment's pods: one that dies is started again, with backoff; Ctrl-C stops all.
-    for (const [name, entry] of [
+    const processes = [
       ['worker', 'worker/main.ts'],
+      ...(config.NOTIFY_VIA === 'nexus' ? [['notifications', 'notifications/main.ts'] as const] : []),
       ['api', 'api/main.ts'],
-    ] as const) {
+    ] as const;
+    for (const [name, entry] of processes) {
       const supervised = new Supervised({ name, entry, env, say, stopGraceMs: STOP_GRACE_MS });
       supervised.start();
       parts.push({ name, stop: () => supervised.stop() });
@@ -97,6 +110,9 @@ async function main(): Promise<void> {
     say(`  HTTP API         http://localhost:${config.PORT}   (try: curl http://localhost:${config.PORT}/readyz)`);
     say(`  MCP server       http://localhost:${config.PORT}/mcp   (for MCP clients; docs/mcp.md)`);
     if (server?.uiUrl) say(`  Temporal Web UI  ${server.uiUrl}${config.PAYLOAD_ENCRYPTION_KEYS ? `   (decodes payloads through http://localhost:${config.PORT}/codec)` : ''}`);
+    if (config.NOTIFY_VIA === 'nexus') {
+      say(`  Notifications    its own app, called over Nexus endpoint ${config.NOTIFY_NEXUS_ENDPOINT} (namespace ${config.NOTIFICATIONS_NAMESPACE})`);
+    }
     if (tracingEnabled(config)) {
       say(`  Traces           OTLP to ${config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT} as task-agent-api and task-agent-worker`);
     }
@@ -108,6 +124,15 @@ async function main(): Promise<void> {
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
     await stopAll(1);
+  }
+}
+
+async function withClient<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(config);
+  try {
+    return await use(client);
+  } finally {
+    await client.connection.close();
   }
 }
 

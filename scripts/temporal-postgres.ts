@@ -38,6 +38,8 @@ export interface PostgresServerOptions {
   metricsPort?: number;
   ip?: string;
   namespace?: string;
+  /** More namespaces to register (the notifications app's). */
+  extraNamespaces?: string[];
   uiCodecEndpoint?: string;
   logFile?: string;
   startTimeoutMs?: number;
@@ -295,7 +297,7 @@ async function startOnDatabases(options: PostgresServerOptions, db: PostgresData
   const namespace = options.namespace ?? 'default';
   try {
     await until(() => namespaceReady(address, 'temporal-system'), server, deadline, () => output);
-    await registerNamespace({ cli: options.binaries.cli, address, namespace });
+    for (const name of [namespace, ...(options.extraNamespaces ?? [])]) await registerNamespace({ cli: options.binaries.cli, address, namespace: name });
     // Registered is not yet usable: each service reads namespaces and their search attributes through a
     // cache refreshed every few seconds. Ready once the frontend takes a query on every attribute.
     await until(() => searchAttributesUsable(address, namespace), server, deadline, () => output);

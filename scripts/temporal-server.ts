@@ -17,6 +17,8 @@ export interface LocalTemporalOptions {
   port: number;
   uiPort?: number;
   namespace?: string;
+  /** More namespaces to register; unset: the notifications app's default namespace (notifications/). */
+  extraNamespaces?: string[];
   uiCodecEndpoint?: string;
   logFile?: string;
   /**
@@ -40,6 +42,9 @@ export interface LocalTemporal extends DevServer {
   destroy(): Promise<void>;
 }
 
+/** NOTIFICATIONS_NAMESPACE's default. */
+export const DEFAULT_NOTIFICATIONS_NAMESPACE = 'task-agent-notifications';
+
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
 
 /** Finds (or builds, once per machine) what a kind of server needs; the test setup calls it where nothing times out. */
@@ -54,7 +59,8 @@ export async function findServerBinaries(kind: TemporalServerKind, { ui = true, 
   };
 }
 
-export async function startLocalTemporal(options: LocalTemporalOptions): Promise<LocalTemporal> {
+export async function startLocalTemporal(given: LocalTemporalOptions): Promise<LocalTemporal> {
+  const options = { ...given, extraNamespaces: given.extraNamespaces ?? [DEFAULT_NOTIFICATIONS_NAMESPACE] };
   const binaries = await findServerBinaries(options.kind, { ui: options.uiPort !== undefined, log: options.log });
   if (options.kind === 'dev') {
     const dbFile = join(options.stateDir, 'temporal.db');

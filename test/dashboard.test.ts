@@ -35,7 +35,9 @@ let webhook: TestWebhook;
 
 beforeAll(async () => {
   webhook = await startWebhook({ status: 500 });
-  h = await Harness.start({ worker: false, subscriber: true });
+  // The worker notifies with its own activity, so the activity failure the panels count is in its metrics (the
+  // notifications app exports none yet).
+  h = await Harness.start({ worker: false, subscriber: true, env: { NOTIFY_VIA: 'activity' } });
   const port = await freePort();
   workerMetrics = `http://127.0.0.1:${port}/metrics`;
   worker = spawnEntry('worker/main.ts', {

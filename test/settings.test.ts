@@ -3,6 +3,7 @@
  * with NOTIFY_TIMEOUT_MS=15000 (a fixed 10 s start-to-close used to cut it), and the model call gets
  * LLM_TIMEOUT_MS plus the grace period.
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVITY_TIMEOUT_GRACE_MS } from '../workflows/shared/activity-timeouts';
 import { chatEntityWorkflowId } from '../workflows/shared/ids';
@@ -11,9 +12,9 @@ import { Harness, seedTask, uniqueId } from './helpers/harness';
 import { startModelServer, type ModelServer } from './helpers/model-server';
 import { startWebhook, type TestWebhook } from './helpers/webhook';
 
-/** The start-to-close timeout each scheduled activity got, by activity type. */
-async function scheduledTimeouts(h: Harness, workflowId: string): Promise<Record<string, number>> {
-  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+/** The start-to-close timeout each scheduled activity of a run got, by activity type. */
+async function scheduledTimeouts(run: WorkflowHandle): Promise<Record<string, number>> {
+  const history = await run.fetchHistory();
   const timeouts: Record<string, number> = {};
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
@@ -43,19 +44,20 @@ afterAll(async () => {
 describe('activity timeouts from the settings', () => {
   it('lets a webhook take 11 s when NOTIFY_TIMEOUT_MS is 15 s: one attempt, completed', { timeout: 60_000 }, async () => {
     const taskId = uniqueId('slow-webhook');
-    const result = (await h.client.workflow.execute('TaskProcessingWorkflow', {
+    const run = await h.client.workflow.start('TaskProcessingWorkflow', {
       workflowId: `task-workflow-${taskId}`,
       taskQueue: h.config.TASK_QUEUE,
       args: [seedTask(taskId)],
-    })) as TaskProcessingResult;
-    expect(result.status).toBe('completed');
+    });
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
     expect(webhook.received).toBe(1);
-    expect((await scheduledTimeouts(h, `task-workflow-${taskId}`)).notifyAssignee).toBe(15_000 + ACTIVITY_TIMEOUT_GRACE_MS);
+    // The attempt runs in the notifications app (over Nexus), which takes the same setting.
+    expect((await scheduledTimeouts(await h.notificationRun(run.workflowId))).notifyAssignee).toBe(15_000 + ACTIVITY_TIMEOUT_GRACE_MS);
   });
 
   it('gives the model call LLM_TIMEOUT_MS and the grace period', async () => {
     const userId = uniqueId('user-timeouts');
     expect((await h.postJson(`/chat/${userId}`, { content: 'hello' })).body).toMatchObject({ content: 'From the model' });
-    expect((await scheduledTimeouts(h, chatEntityWorkflowId(userId))).callModel).toBe(45_000 + ACTIVITY_TIMEOUT_GRACE_MS);
+    expect((await scheduledTimeouts(h.client.workflow.getHandle(chatEntityWorkflowId(userId)))).callModel).toBe(45_000 + ACTIVITY_TIMEOUT_GRACE_MS);
   });
 });

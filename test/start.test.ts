@@ -1,8 +1,9 @@
 /**
  * `npm start` supervises its processes like a Deployment: the seed's Test 5 (kill the pod, the run resumes)
  * inside `npm start` with no action from the user. The launcher runs as users run it (its own dev server on
- * free ports, a temporary DATA_DIR); its worker is SIGKILLed while a run waits on a notification, the
- * launcher starts a new one, and the run completes. Ctrl-C then stops everything.
+ * free ports, a temporary DATA_DIR); its worker and its notifications app (which holds the notification) are
+ * SIGKILLed while a run waits on that notification, the launcher starts both again, and the run completes.
+ * Ctrl-C then stops everything.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,13 +81,16 @@ describe('npm start', () => {
         WORKER_METRICS_PORT: '0',
         API_METRICS_PORT: '0',
         WORKER_HEALTH_PORT: '0',
+        NOTIFICATIONS_HEALTH_PORT: '0',
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let said = '';
     launcher.stdout!.on('data', (chunk: Buffer) => (said += chunk.toString()));
-    const workerPids = () => [...said.matchAll(/\[start\] worker started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    const pidsOf = (name: string) => [...said.matchAll(new RegExp(`\\[start\\] ${name} started \\(pid (\\d+)\\)`, 'g'))].map((m) => Number(m[1]));
+    const workerPids = () => pidsOf('worker');
+    const notificationsPids = () => pidsOf('notifications');
     const api = `http://127.0.0.1:${port}`;
     await eventually(async () => said, (text) => text.includes('[start] ready:'), { timeoutMs: 90_000 });
 
@@ -99,11 +103,12 @@ describe('npm start', () => {
     expect(started.status).toBe(200);
     await eventually(async () => hits, (n) => n === 1, { timeoutMs: 30_000 });
 
-    // The pod restart: the worker dies with the notification in hand.
-    const [first] = workerPids();
-    process.kill(first!, 'SIGKILL');
-    await eventually(async () => workerPids(), (pids) => pids.length === 2, { timeoutMs: 30_000 });
+    // The pod restarts: the notifications app dies with the notification in hand, and the run's worker with it.
+    process.kill(notificationsPids()[0]!, 'SIGKILL');
+    process.kill(workerPids()[0]!, 'SIGKILL');
+    await eventually(async () => [workerPids(), notificationsPids()], ([w, n]) => w!.length === 2 && n!.length === 2, { timeoutMs: 30_000 });
     expect(said).toMatch(/\[start\] worker exited \(SIGKILL\); starting it again in 1s \(restart 1\)/);
+    expect(said).toMatch(/\[start\] notifications exited \(SIGKILL\); starting it again in 1s \(restart 1\)/);
 
     const done = await eventually(
       () => fetch(`${api}/workflows/task-workflow-${taskId}`).then((r) => r.json() as Promise<Record<string, unknown>>),
@@ -120,6 +125,7 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     launcher = undefined;
     expect(alive(second)).toBe(false);
+    expect(alive(notificationsPids()[1]!)).toBe(false);
     expect(workerPids()).toHaveLength(2);
   });
 });

@@ -62,12 +62,28 @@ describe('Temporal Web UI', () => {
     const { runId } = await h.client.workflow.getHandle(`task-workflow-${taskId}`).describe();
     expect(started.ui_url).toBe(`${server.uiUrl}/namespaces/default/workflows/task-workflow-${taskId}/${runId}/history`);
     await page.goto(started.ui_url);
-    await page.getByText('notifyAssignee • Notify alice@example.com').waitFor({ timeout: 20_000 });
+    await page.getByText('handOverTask • Create, assign to alice@example.com, deadline in 60s').waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(shots, 'processing-run.png'), fullPage: true });
+    // The notify step is a Nexus operation, named by its summary.
+    await page.getByText('Notify alice@example.com').first().waitFor({ timeout: 5_000 });
     expect(await page.getByText('handOverTask • Create, assign to alice@example.com, deadline in 60s').count()).toBeGreaterThan(0);
     // A local activity is a marker in the history: the UI names it by its type, without a summary.
     expect(await page.getByText('validateTask', { exact: true }).count()).toBeGreaterThan(0);
     expect(await page.getByText('Task assigned to alice@example.com with deadline reminder').count()).toBeGreaterThan(0);
+  });
+
+  it('links the notify step to the notification run in the notifications app, and that run shows its activity', async () => {
+    const { runId } = await h.client.workflow.getHandle(`task-workflow-${taskId}`).describe();
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/task-workflow-${taskId}/${runId}/history`);
+    await page.getByText('Nexus Links').first().click();
+    const notification = await h.notificationRun(`task-workflow-${taskId}`, runId);
+    const link = page.getByRole('link', { name: notification.workflowId }).first();
+    await link.waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(shots, 'nexus-links.png'), fullPage: true });
+    await link.click();
+    await page.waitForURL(`**/namespaces/${h.config.NOTIFICATIONS_NAMESPACE}/workflows/**`, { timeout: 20_000 });
+    await page.getByText('notifyAssignee • Notify alice@example.com').first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(shots, 'notification-run.png'), fullPage: true });
   });
 
   it("follows a task answer's Link to its entity's current run", async () => {

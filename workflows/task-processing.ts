@@ -13,15 +13,18 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  createNexusServiceClient,
   isCancellation,
   log,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { NexusOperationFailure } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { HEARTBEAT_TIMEOUT_MS } from './shared/activity-timeouts';
 import { ProcessTaskRequestRules } from './shared/workflow-inputs';
@@ -32,6 +35,8 @@ import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 import { compensationSteps, entitySteps, handOverStep, localValidation, progress } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
+import { notificationsService } from '../notifications/api';
+import type { ActivitySettings } from './shared/activity-timeouts';
 
 /** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
 export const REVERT_PATCH = 'processing-reverts-its-changes';
@@ -44,6 +49,11 @@ export const REVERT_PATCH = 'processing-reverts-its-changes';
 export const HAND_OVER_PATCH = 'processing-hands-over-at-once';
 /** Runs recorded before this patch set their search attributes again even when started with them. */
 export const TAGGED_AT_START_PATCH = 'processing-tagged-at-start';
+/**
+ * Runs recorded before this patch notified with the worker's own activity; since, they call the notifications
+ * app through its Nexus endpoint (NOTIFY_VIA=nexus, the default), which runs the same activity under the same policy.
+ */
+export const NOTIFY_OVER_NEXUS_PATCH = 'processing-notifies-over-nexus';
 
 const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 
@@ -141,7 +151,12 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
     }
 
     progress(5, `notifying ${assignee}`);
-    await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [{ task_id, assignee, title: input.title }]);
+    const notification = { task_id, assignee, title: input.title };
+    if (settings.notify_nexus && patched(NOTIFY_OVER_NEXUS_PATCH)) {
+      await notifyOverNexus(settings.notify_nexus, notification);
+    } else {
+      await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [notification]);
+    }
   } catch (err) {
     const reason = rootCauseMessage(err);
     log.warn(`Processing failed, compensating: ${reason}`, { task_id });
@@ -157,6 +172,33 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 
   setCurrentDetails(`Completed: assigned to ${assignee}`);
   return { task_id, status: 'completed', message: `Task assigned to ${assignee} with deadline reminder` };
+}
+
+/**
+ * The notification as an operation of the notifications app (notifications/): the app retries by the seed's
+ * policy and fails the operation when its last attempt fails; this run waits for it at most `timeout_ms`
+ * (NOTIFY_NEXUS_TIMEOUT_MS, the app being down included), then compensates. Its key, one per run, makes a
+ * request the server delivers twice one notification.
+ */
+async function notifyOverNexus(nexus: NonNullable<ActivitySettings['notify_nexus']>, notification: { task_id: string; assignee: string; title: string }) {
+  const { workflowId, runId } = workflowInfo();
+  const notifications = createNexusServiceClient({ endpoint: nexus.endpoint, service: notificationsService });
+  try {
+    await notifications.executeOperation(
+      'notifyAssignee',
+      { ...notification, workflow_id: workflowId, idempotency_key: `${workflowId}/${runId}/notify-assignee` },
+      { scheduleToCloseTimeout: nexus.timeout_ms, summary: `Notify ${notification.assignee}` },
+    );
+  } catch (err) {
+    // The app did not answer in time (down, or its attempts outlasted the wait): say so in the seed's words.
+    if (err instanceof NexusOperationFailure && err.cause instanceof TimeoutFailure) {
+      throw ApplicationFailure.nonRetryable(
+        `Notification service unavailable for ${notification.assignee}: the notifications app did not answer within ${nexus.timeout_ms / 1000}s`,
+        'NotifyUnavailable',
+      );
+    }
+    throw err;
+  }
 }
 
 /**

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import type { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { notificationWorkflowId } from '../../notifications/api';
 import type { Hono } from 'hono';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Cluster } from 'ioredis';
@@ -19,6 +20,8 @@ import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
 import { createWorker } from '../../worker/create-worker';
+import { deleteNexusEndpoint, ensureNexusEndpoint } from '../../notifications/endpoint';
+import { createNotificationsWorker, type NotifyActivities } from '../../notifications/worker';
 
 export interface HarnessOptions {
   /** Extra environment for loadConfig (e.g. NOTIFY_WEBHOOK_URL). */
@@ -36,12 +39,18 @@ export interface HarnessOptions {
   apiPort?: number;
   /** Run the API's event subscriber (default false). */
   subscriber?: boolean;
+  /**
+   * Run the notifications app's worker in this process (default true; with NOTIFY_VIA=nexus, the default). Either
+   * way the harness has its own Nexus endpoint and notifications task queue; false leaves the app to the test.
+   */
+  notifications?: boolean;
 }
 
 export const uniqueId = (name: string) => `${name}-${inject('runId')}-${randomBytes(3).toString('hex')}`;
 
 export class Harness {
   private running?: { worker: Worker; connection: NativeConnection; done: Promise<void> };
+  private notificationsApp?: { worker: Worker; done: Promise<void> };
   private server?: ServerType;
   subscriber?: EventSubscriber;
   baseUrl = '';
@@ -61,6 +70,9 @@ export class Harness {
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: `${uniqueId('test')}:`,
       TASK_QUEUE: uniqueId('tq'),
+      // This harness's notifications app: its own endpoint and task queue on the shared server.
+      NOTIFY_NEXUS_ENDPOINT: uniqueId('notify'),
+      NOTIFICATIONS_TASK_QUEUE: uniqueId('notifications'),
       LOG_LEVEL: 'silent',
       ...options.env,
     });
@@ -71,6 +83,10 @@ export class Harness {
     // unreachable on purpose).
     if (redis instanceof Cluster && redis.status !== 'ready') await once(redis, 'ready', { signal: AbortSignal.timeout(15_000) });
     const harness = new Harness(config, client, redis, options);
+    if (config.NOTIFY_VIA === 'nexus') {
+      await ensureNexusEndpoint(client.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
+      if (options.notifications !== false) await harness.startNotifications();
+    }
     if (options.worker !== false) await harness.startWorker();
     if (options.api !== false) await harness.serveApi();
     return harness;
@@ -95,6 +111,39 @@ export class Harness {
     if (!this.running) return;
     const { worker, done } = this.running;
     this.running = undefined;
+    worker.shutdown();
+    await done;
+  }
+
+  /** The notifications app's worker (notifications/), with the test's fault injection around its activity. */
+  async startNotifications(): Promise<void> {
+    if (this.notificationsApp) return;
+    const { wrapActivities, activities } = this.options;
+    const { worker, connection } = await createNotificationsWorker({
+      config: this.config,
+      redis: this.redis,
+      workflowBundle: { codePath: inject('notificationsBundlePath') },
+      wrapActivities: (real) => {
+        const notifyAssignee = activities?.notifyAssignee ?? wrapActivities?.(real as unknown as Activities)?.notifyAssignee;
+        return notifyAssignee ? { notifyAssignee: notifyAssignee as NotifyActivities['notifyAssignee'] } : {};
+      },
+      random: this.options.random,
+    });
+    const done = worker.run().finally(() => connection.close());
+    this.notificationsApp = { worker, done };
+  }
+
+  /** The notification run of a processing run (`runId`: its first run, else the latest), in the notifications app's namespace. */
+  async notificationRun(workflowId: string, runId?: string): Promise<WorkflowHandle> {
+    const id = runId ?? (await this.client.workflow.getHandle(workflowId).describe()).runId;
+    const app = new Client({ connection: this.client.connection, namespace: this.config.NOTIFICATIONS_NAMESPACE });
+    return app.workflow.getHandle(notificationWorkflowId({ idempotency_key: `${workflowId}/${id}/notify-assignee` }));
+  }
+
+  async stopNotifications(): Promise<void> {
+    if (!this.notificationsApp) return;
+    const { worker, done } = this.notificationsApp;
+    this.notificationsApp = undefined;
     worker.shutdown();
     await done;
   }
@@ -138,6 +187,8 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.stopWorker();
+    await this.stopNotifications();
+    if (this.config.NOTIFY_VIA === 'nexus') await deleteNexusEndpoint(this.client.connection, this.config.NOTIFY_NEXUS_ENDPOINT).catch(() => undefined);
     await this.subscriber?.stop();
     await this.closeStreams?.();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));

@@ -4,9 +4,9 @@ import { spawnEntry } from '../../scripts/processes';
 import type { Harness } from './harness';
 
 /** Runs `worker/main.ts` or `api/main.ts` with `env`; ports it would bind default to off unless given. */
-export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts', env: Record<string, string>): ChildProcess {
+export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts' | 'notifications/main.ts', env: Record<string, string>): ChildProcess {
   return spawnEntry(entry, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', API_METRICS_PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', API_METRICS_PORT: '0', NOTIFICATIONS_HEALTH_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -18,6 +18,10 @@ export function harnessEnv(h: Harness): Record<string, string> {
     TASK_QUEUE: h.config.TASK_QUEUE,
     REDIS_URL: h.config.REDIS_URL,
     REDIS_KEY_PREFIX: h.config.REDIS_KEY_PREFIX,
+    NOTIFY_VIA: h.config.NOTIFY_VIA,
+    NOTIFY_NEXUS_ENDPOINT: h.config.NOTIFY_NEXUS_ENDPOINT,
+    NOTIFICATIONS_NAMESPACE: h.config.NOTIFICATIONS_NAMESPACE,
+    NOTIFICATIONS_TASK_QUEUE: h.config.NOTIFICATIONS_TASK_QUEUE,
   };
 }
 

@@ -29,6 +29,7 @@ import { TOPICS } from '../../workflows/shared/cloudevents';
 import { writeWorkflowBundle } from '../../worker/create-worker';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { exitOf, startServiceProcess } from '../helpers/processes';
+import { ensureNexusEndpoint } from '../../notifications/endpoint';
 import { streamEvents } from '../helpers/streams';
 import { startWebhook } from '../helpers/webhook';
 
@@ -85,6 +86,9 @@ export async function runCrashSoak(o: CrashSoakOptions): Promise<CrashSoakReport
     REDIS_URL: o.redisUrl,
     REDIS_KEY_PREFIX: `${tag}:`,
     TASK_QUEUE: tag,
+    // The notifications app (a process of its own, not killed here) behind an endpoint of this soak's own.
+    NOTIFY_NEXUS_ENDPOINT: `${tag}-notify`,
+    NOTIFICATIONS_TASK_QUEUE: `${tag}-notifications`,
     LOG_LEVEL: 'silent',
   });
   const violations: string[] = [];
@@ -108,7 +112,11 @@ export async function runCrashSoak(o: CrashSoakOptions): Promise<CrashSoakReport
       REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
       NOTIFY_WEBHOOK_URL: webhook.url,
       WORKFLOW_BUNDLE_PATH: bundlePath,
+      NOTIFY_NEXUS_ENDPOINT: config.NOTIFY_NEXUS_ENDPOINT,
+      NOTIFICATIONS_TASK_QUEUE: config.NOTIFICATIONS_TASK_QUEUE,
     };
+    await ensureNexusEndpoint(client.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
+    workers.push(startServiceProcess('notifications/main.ts', workerEnv));
     const startWorker = () => {
       const worker = startServiceProcess('worker/main.ts', workerEnv);
       workers.push(worker);

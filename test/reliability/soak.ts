@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../common/config';
 import { freePort, startDevServer } from '../../scripts/dev-server';
+import { DEFAULT_NOTIFICATIONS_NAMESPACE } from '../../scripts/temporal-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { writeWorkflowBundle } from '../../worker/create-worker';
 import { runCrashSoak, type CrashSoakReport } from './crash-soak';
@@ -35,7 +36,7 @@ const num = (name: keyof typeof values) => {
 async function main(): Promise<number> {
   const config = loadConfig();
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-soak-server-'));
-  const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
+  const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort(), extraNamespaces: [DEFAULT_NOTIFICATIONS_NAMESPACE] });
   const reports: CrashSoakReport[] = [];
   try {
     // One bundle for every round's workers.

@@ -39,6 +39,8 @@ import { getTaskQuery } from '../../entities/task/messages';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
+import { ensureNexusEndpoint } from '../../notifications/endpoint';
+import { createNotificationsWorker } from '../../notifications/worker';
 import { startMcpToolServer } from '../helpers/mcp-tool-server';
 import { scripted, startModelServer, type ModelServer } from '../helpers/model-server';
 
@@ -96,6 +98,18 @@ const SCENARIOS: Record<string, Scenario> = {
   'processing-reprocess-compensated': async (ctx) => {
     await reprocessFailingForBob(ctx, 'reprocess');
     return { workflowId: processingWorkflowId('reprocess') };
+  },
+  // The notify step through the notifications app over Nexus (NOTIFY_OVER_NEXUS_PATCH): completed, and
+  // compensated after the app's three attempts failed.
+  'processing-notified-over-nexus': async (ctx) => {
+    await ctx.process('over-nexus');
+    return { workflowId: processingWorkflowId('over-nexus') };
+  },
+  'processing-compensated-over-nexus': async (ctx) => {
+    ctx.failNotifications(true);
+    await ctx.process('compensated-over-nexus');
+    ctx.failNotifications(false);
+    return { workflowId: processingWorkflowId('compensated-over-nexus') };
   },
   // Cancelled while the notification is being retried: it compensates, then ends cancelled.
   'processing-cancelled': async (ctx) => {
@@ -297,8 +311,9 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'task-agent-record-'));
   const cli = await findTemporalCli();
-  const server = await startDevServer({ cli, dbFile: join(dir, 'db'), port: await freePort() });
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'record', REDIS_KEY_PREFIX: 'task-agent-record:', NOTIFY_FAILURE_RATE: '0.5' });
+  const config = loadConfig({ TASK_QUEUE: 'record', REDIS_KEY_PREFIX: 'task-agent-record:', NOTIFY_FAILURE_RATE: '0.5' });
+  const server = await startDevServer({ cli, dbFile: join(dir, 'db'), port: await freePort(), extraNamespaces: [config.NOTIFICATIONS_NAMESPACE] });
+  config.TEMPORAL_ADDRESS = server.address;
   // Traced as in production (spans made and dropped): histories carry the trace headers, so replay guards
   // the traced path of the workflow interceptors as well.
   new NodeTracerProvider().register();
@@ -310,6 +325,9 @@ async function main() {
   const redis = new Redis(config.REDIS_URL);
   let failNotifications = false;
   const { worker, connection } = await createWorker({ config, client, redis, tracing, random: () => (failNotifications ? 0 : 1) });
+  // The notifications app, behind its Nexus endpoint (processing runs notify through it).
+  await ensureNexusEndpoint(client.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
+  const notifications = await createNotificationsWorker({ config, redis, random: () => (failNotifications ? 0 : 1) });
   const model = await startModelServer();
   // Another MCP server whose tools the agent offers (chat-mcp).
   const library = await startMcpToolServer();
@@ -369,16 +387,19 @@ async function main() {
   };
 
   try {
-    await agent.worker.runUntil(() =>
-      worker.runUntil(async () => {
-        for (const scenario of selected) await save(scenario, await SCENARIOS[scenario]!(ctx));
-      }),
+    await notifications.worker.runUntil(() =>
+      agent.worker.runUntil(() =>
+        worker.runUntil(async () => {
+          for (const scenario of selected) await save(scenario, await SCENARIOS[scenario]!(ctx));
+        }),
+      ),
     );
   } finally {
     model.close();
     await agent.release();
     await library.stop();
     await agent.connection.close();
+    await notifications.connection.close();
     await connection.close();
     await client.connection.close();
     redis.disconnect();

@@ -16,6 +16,7 @@ import { findJaeger, findTemporalCli, findTemporalSqlTool } from '../../scripts/
 import { dropDatabases, parsePostgresUrl } from '../../scripts/temporal-postgres';
 import { findServerBinaries, startLocalTemporal, type TemporalServerKind } from '../../scripts/temporal-server';
 import { writeWorkflowBundle } from '../../worker/create-worker';
+import { writeNotificationWorkflowBundle } from '../../notifications/worker';
 import { buildWebPage } from '../../scripts/build-web';
 
 declare module 'vitest' {
@@ -30,6 +31,8 @@ declare module 'vitest' {
     redisUrl: string;
     runId: string;
     workflowBundlePath: string;
+    /** The notifications app's workflow bundle (notifications/workflows.ts). */
+    notificationsBundlePath: string;
     jaegerBin: string;
   }
 }
@@ -84,6 +87,8 @@ export default async function setup(project: TestProject) {
 
     const workflowBundlePath = join(dir, 'workflow-bundle.js');
     await writeWorkflowBundle(workflowBundlePath);
+    const notificationsBundlePath = join(dir, 'notifications-bundle.js');
+    await writeNotificationWorkflowBundle(notificationsBundlePath);
     // The web page the API serves (the browser tests load it).
     await buildWebPage();
 
@@ -95,6 +100,7 @@ export default async function setup(project: TestProject) {
     project.provide('postgresUrl', postgresUrl);
     project.provide('postgresDatabasesFile', postgresDatabasesFile);
     project.provide('workflowBundlePath', workflowBundlePath);
+    project.provide('notificationsBundlePath', notificationsBundlePath);
     project.provide('jaegerBin', jaegerBin);
   } catch (err) {
     await teardown();

@@ -1,6 +1,6 @@
 /**
- * The layout keeps the workflow sandbox visible: what the worker's workflow bundle runs lives in workflows/
- * and entities/ only, clients reach no workflow module, and no module imports itself through others.
+ * The layout keeps the workflow sandbox visible: what the workers' workflow bundles run lives in workflows/
+ * and entities/ only (and the notifications app's workflow and contract, notifications/workflows.ts and api.ts), clients reach no workflow module, and no module imports itself through others.
  * dependency-cruiser reads the imports; each rule is checked on a probe too, so a rule that can no longer
  * fail (a path that moved, an option that changed) fails here instead of passing quietly.
  */
@@ -15,10 +15,14 @@ import type { TaskEntityWorkflow } from '../../entities/task/workflow';
 import type { TaskEntityWorkflowSignature } from '../../entities/task/messages';
 
 const root = resolve(__dirname, '../..');
-const SOURCE_FOLDERS = ['workflows', 'entities', 'activities', 'clients', 'api', 'common', 'events', 'worker', 'scripts', 'bench', 'test'];
-/** The modules the worker bundles (worker/create-worker.ts: workflowsPath and the interceptor modules). */
-const BUNDLE_ENTRY = '^workflows/(index|tracing-interceptors)[.]ts$';
-const SANDBOX = '^(workflows|entities)/';
+const SOURCE_FOLDERS = ['workflows', 'entities', 'activities', 'clients', 'api', 'common', 'events', 'worker', 'notifications', 'scripts', 'bench', 'test'];
+/**
+ * The modules the workers bundle: the task worker's (worker/create-worker.ts: workflowsPath and the interceptor
+ * modules) and the notifications app's (notifications/worker.ts).
+ */
+const BUNDLE_ENTRY = '^(workflows/(index|tracing-interceptors)|notifications/workflows)[.]ts$';
+/** The notifications app's workflow and its Nexus contract, which the processing workflow calls, are workflow code too. */
+const SANDBOX = '^(workflows/|entities/|notifications/(api|workflows)[.]ts$)';
 /** Workflow implementations: everything in the two folders but the shared pure modules and message definitions. */
 const WORKFLOW_MODULES = '^(workflows/(?!shared/)|entities/(?![^/]+/messages[.]ts$))';
 

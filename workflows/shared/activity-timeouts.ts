@@ -19,6 +19,11 @@ export interface ActivitySettings {
   approval_timeout_ms: number;
   /** The MCP servers whose tools the agent offers (AGENT_MCP_SERVERS' names); absent in runs from before. */
   mcp_servers?: string[];
+  /**
+   * Notify through the notifications app's Nexus endpoint (NOTIFY_VIA=nexus), waiting at most timeout_ms for
+   * it; absent: notify with this worker's own activity (NOTIFY_VIA=activity, and runs from before).
+   */
+  notify_nexus?: { endpoint: string; timeout_ms: number };
 }
 
 /**

@@ -1,0 +1,33 @@
+/**
+ * The notifications app's contract: one Nexus service, `notifications`, whose `notifyAssignee` operation tells
+ * an assignee about a task. The processing workflow calls it through a Nexus endpoint (workflows/task-processing.ts);
+ * the notifications app implements it (notifications/handler.ts). Workflow-safe: nexus-rpc and types only.
+ */
+import * as nexus from 'nexus-rpc';
+
+export interface NotifyAssigneeRequest {
+  task_id: string;
+  assignee: string;
+  title: string;
+  /** The processing workflow that asks: the notification is recorded under it. */
+  workflow_id: string;
+  /**
+   * One per processing run (`{workflowId}/{runId}/notify-assignee`): the webhook's Idempotency-Key on every
+   * attempt, and the id of the notification run, so a request delivered twice notifies once.
+   */
+  idempotency_key: string;
+}
+
+export interface NotifyAssigneeResult {
+  notified: true;
+  assignee: string;
+  notified_at: string;
+  channel: 'webhook' | 'redis';
+}
+
+export const notificationsService = nexus.service('notifications', {
+  notifyAssignee: nexus.operation<NotifyAssigneeRequest, NotifyAssigneeResult>(),
+});
+
+/** The notification run behind one operation, in the notifications namespace. */
+export const notificationWorkflowId = (request: Pick<NotifyAssigneeRequest, 'idempotency_key'>) => `notify/${request.idempotency_key}`;

@@ -1,0 +1,36 @@
+/**
+ * The Nexus endpoint in front of the notifications app: a name the processing workflow calls
+ * (NOTIFY_NEXUS_ENDPOINT), routed to the app's namespace and task queue. `npm start` and the tests make sure it
+ * exists here (through the operator API); the deployments' setup jobs run the same as temporal CLI commands
+ * (scripts/namespace-setup.ts).
+ */
+import type { ConnectionLike } from '@temporalio/client';
+
+export interface NexusEndpointTarget {
+  name: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+/** Creates the endpoint, or points an existing one of that name at this target; returns its id. */
+export async function ensureNexusEndpoint(connection: ConnectionLike, target: NexusEndpointTarget): Promise<string> {
+  const spec = { name: target.name, target: { worker: { namespace: target.namespace, taskQueue: target.taskQueue } } };
+  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name: target.name, pageSize: 1 });
+  const existing = endpoints?.[0];
+  if (!existing) {
+    const { endpoint } = await connection.operatorService.createNexusEndpoint({ spec });
+    return endpoint!.id!;
+  }
+  const worker = existing.spec?.target?.worker;
+  if (worker?.namespace !== target.namespace || worker?.taskQueue !== target.taskQueue) {
+    await connection.operatorService.updateNexusEndpoint({ id: existing.id, version: existing.version, spec });
+  }
+  return existing.id!;
+}
+
+/** Removes the endpoint of that name, if there is one (test endpoints, made per test). */
+export async function deleteNexusEndpoint(connection: ConnectionLike, name: string): Promise<void> {
+  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });
+  const existing = endpoints?.[0];
+  if (existing) await connection.operatorService.deleteNexusEndpoint({ id: existing.id, version: existing.version });
+}

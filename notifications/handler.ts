@@ -1,0 +1,36 @@
+/**
+ * The notifications app's Nexus service handler: `notifyAssignee` starts a notification run
+ * (notifications/workflows.ts) and answers with its token; the run's result or failure reaches the caller when
+ * it ends. The run's id comes from the request's idempotency key, and the Nexus request id makes a repeated
+ * start the same start, so one processing run gets one notification run.
+ */
+import * as nexus from 'nexus-rpc';
+import { startWorkflow, WorkflowRunOperationHandler } from '@temporalio/nexus';
+import { notificationsService, notificationWorkflowId, type NotifyAssigneeRequest } from './api';
+import type { NotifyAssigneeWorkflow } from './workflows';
+
+/** The request's fields, each a non-empty string of bounded length; a caller's mistake is a bad request, never retried. */
+export function checkNotifyRequest(input: unknown): NotifyAssigneeRequest {
+  const fields = ['task_id', 'assignee', 'title', 'workflow_id', 'idempotency_key'] as const;
+  if (typeof input !== 'object' || input === null) throw new nexus.HandlerError('BAD_REQUEST', 'the request must be an object');
+  const record = input as Record<string, unknown>;
+  for (const field of fields) {
+    const value = record[field];
+    if (typeof value !== 'string' || value.length === 0 || value.length > 1_000) {
+      throw new nexus.HandlerError('BAD_REQUEST', `${field} must be a string of 1 to 1000 characters`);
+    }
+  }
+  return Object.fromEntries(fields.map((field) => [field, record[field]])) as unknown as NotifyAssigneeRequest;
+}
+
+export function notificationsHandler({ attemptTimeoutMs }: { attemptTimeoutMs: number }) {
+  return nexus.serviceHandler(notificationsService, {
+    notifyAssignee: new WorkflowRunOperationHandler<NotifyAssigneeRequest, Awaited<ReturnType<typeof NotifyAssigneeWorkflow>>>(async (ctx, input) => {
+      const request = checkNotifyRequest(input);
+      return startWorkflow<typeof NotifyAssigneeWorkflow>(ctx, 'NotifyAssigneeWorkflow', {
+        workflowId: notificationWorkflowId(request),
+        args: [{ ...request, attempt_timeout_ms: attemptTimeoutMs }],
+      });
+    }),
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * Notifications as a separate app, called across apps over Nexus (notifications/): a processing run's notify step
+ * is an operation on the `notifications` service behind a Nexus endpoint, served by the notifications app's own
+ * worker on its own namespace and task queue. Against the real server: the operation and its linked run, the
+ * seed's retry policy and one Idempotency-Key per run, the app down (the run waits, then compensates when
+ * NOTIFY_NEXUS_TIMEOUT_MS passes, or completes when the app is back), and the app's process SIGKILLed mid-operation.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { temporal } from '@temporalio/proto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskProcessingResult } from '../common/schemas';
+import { notificationWorkflowId } from '../notifications/api';
+import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { exitOf, harnessEnv, startServiceProcess } from './helpers/processes';
+import { startWebhook, type TestWebhook } from './helpers/webhook';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+const process = (h: Harness, taskId: string, overrides: Record<string, unknown> = {}) =>
+  h.client.workflow.start('TaskProcessingWorkflow', {
+    workflowId: `task-workflow-${taskId}`,
+    taskQueue: h.config.TASK_QUEUE,
+    args: [seedTask(taskId, overrides)],
+  });
+
+async function historyOf(h: Harness, workflowId: string) {
+  return (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+
+describe('the notify step through the notifications app', () => {
+  let h: Harness;
+  let webhook: TestWebhook;
+  beforeAll(async () => {
+    webhook = await startWebhook();
+    h = await Harness.start({ env: { NOTIFY_WEBHOOK_URL: webhook.url } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    webhook?.close();
+  });
+  afterEach(() => {
+    webhook.status = 200;
+    webhook.delayMs = 0;
+  });
+
+  it('is a Nexus operation on the endpoint, linked to the notification run in the app namespace', async () => {
+    const taskId = uniqueId('nexus-notify');
+    const run = await process(h, taskId);
+    const result = (await run.result()) as TaskProcessingResult;
+    expect(result).toEqual({ task_id: taskId, status: 'completed', message: 'Task assigned to alice@example.com with deadline reminder' });
+
+    const events = await historyOf(h, run.workflowId);
+    const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED)!;
+    expect(scheduled.nexusOperationScheduledEventAttributes).toMatchObject({ endpoint: h.config.NOTIFY_NEXUS_ENDPOINT, service: 'notifications', operation: 'notifyAssignee' });
+    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyAssignee')).toBe(false);
+    const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)!;
+    // The Web UI follows this link from the operation to the run that carried it out.
+    const linked = started.links?.map((link) => link.workflowEvent).find(Boolean);
+    const notificationId = notificationWorkflowId({ idempotency_key: `${run.workflowId}/${run.firstExecutionRunId}/notify-assignee` });
+    expect(linked).toMatchObject({ namespace: h.config.NOTIFICATIONS_NAMESPACE, workflowId: notificationId });
+    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)).toBe(true);
+
+    // The notification run in the app's namespace, on the app's task queue.
+    const notification = await h.client.connection.workflowService.describeWorkflowExecution({
+      namespace: h.config.NOTIFICATIONS_NAMESPACE,
+      execution: { workflowId: notificationId },
+    });
+    expect(notification.workflowExecutionInfo?.type?.name).toBe('NotifyAssigneeWorkflow');
+    expect(notification.workflowExecutionInfo?.taskQueue).toBe(h.config.NOTIFICATIONS_TASK_QUEUE);
+    expect(notification.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    // One delivery, keyed by the run.
+    expect([...webhook.keysByTask.get(taskId)!]).toEqual([`${run.workflowId}/${run.firstExecutionRunId}/notify-assignee`]);
+  });
+
+  it("keeps the seed's policy across the call: two failed attempts, the third delivers, under one Idempotency-Key", async () => {
+    const taskId = uniqueId('nexus-retry');
+    const before = webhook.answered.length;
+    webhook.status = 503;
+    const run = await process(h, taskId);
+    await eventually(async () => webhook.answered.length - before, (n) => n >= 2, { timeoutMs: 15_000, intervalMs: 50 });
+    webhook.status = 200;
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
+    expect(webhook.answered.slice(before)).toEqual([503, 503, 200]);
+    expect(webhook.keysByTask.get(taskId)?.size).toBe(1);
+  });
+
+  it('compensates when the notification fails for good (three attempts), with the failure named', async () => {
+    const taskId = uniqueId('nexus-fails');
+    webhook.status = 500;
+    const result = (await (await process(h, taskId)).result()) as TaskProcessingResult;
+    expect(result.status).toBe('failed');
+    expect(result.message).toMatch(/^Processing failed, compensation applied: Notification service unavailable for alice@example.com: webhook answered 500/);
+    expect((await h.getJson(`/tasks/${taskId}`)).body).toMatchObject({ status: 'pending', assignee: null, deadline: null });
+  });
+});
+
+describe('the notifications app down', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.start({ env: { NOTIFY_NEXUS_TIMEOUT_MS: '4000' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('a run waits with its operation pending, then compensates when NOTIFY_NEXUS_TIMEOUT_MS has passed', async () => {
+    await h.stopNotifications();
+    const taskId = uniqueId('nexus-down');
+    const run = await process(h, taskId);
+    const pending = await eventually(
+      async () => (await run.describe()).raw.pendingNexusOperations ?? [],
+      (ops) => ops.length === 1,
+      { timeoutMs: 10_000 },
+    );
+    expect(pending[0]).toMatchObject({ endpoint: h.config.NOTIFY_NEXUS_ENDPOINT, operation: 'notifyAssignee' });
+    const result = (await run.result()) as TaskProcessingResult;
+    expect(result).toEqual({
+      task_id: taskId,
+      status: 'failed',
+      message: 'Processing failed, compensation applied: Notification service unavailable for alice@example.com: the notifications app did not answer within 4s',
+    });
+    expect((await h.getJson(`/tasks/${taskId}`)).body).toMatchObject({ status: 'pending', assignee: null, deadline: null });
+  });
+
+  it('a run that waits completes once the app is back within the wait', async () => {
+    await h.stopNotifications();
+    const taskId = uniqueId('nexus-back');
+    const run = await process(h, taskId);
+    await eventually(async () => (await run.describe()).raw.pendingNexusOperations?.length ?? 0, (n) => n === 1, { timeoutMs: 10_000 });
+    await h.startNotifications();
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
+  });
+});
+
+describe('the notifications app SIGKILLed mid-operation', () => {
+  let h: Harness;
+  let webhook: TestWebhook;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    webhook = await startWebhook();
+    h = await Harness.start({ env: { NOTIFY_WEBHOOK_URL: webhook.url }, notifications: false });
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await h?.close();
+    webhook?.close();
+  });
+
+  it('the next process takes the operation over: the run completes, one notification run, one Idempotency-Key', { timeout: 60_000 }, async () => {
+    const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: webhook.url, NOTIFICATIONS_HEALTH_PORT: '0' };
+    children.push(startServiceProcess('notifications/main.ts', env));
+    // The first delivery hangs; the process dies while it does.
+    webhook.delayMs = 30_000;
+    const taskId = uniqueId('nexus-kill');
+    const run = await process(h, taskId);
+    await eventually(async () => webhook.received, (n) => n >= 1, { timeoutMs: 30_000, intervalMs: 50 });
+    children[0]!.kill('SIGKILL');
+    await exitOf(children[0]!);
+    webhook.delayMs = 0;
+    children.push(startServiceProcess('notifications/main.ts', env));
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
+
+    const key = `${run.workflowId}/${run.firstExecutionRunId}/notify-assignee`;
+    expect([...webhook.keysByTask.get(taskId)!]).toEqual([key]);
+    const listed = () =>
+      h.client.connection.workflowService.listWorkflowExecutions({
+        namespace: h.config.NOTIFICATIONS_NAMESPACE,
+        query: `WorkflowId = '${notificationWorkflowId({ idempotency_key: key })}' AND ExecutionStatus = 'Completed'`,
+      });
+    // Visibility follows the run's end by a moment; one run, never two.
+    expect((await eventually(listed, (runs) => (runs.executions?.length ?? 0) > 0)).executions).toHaveLength(1);
+  });
+});
