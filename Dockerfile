@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image, two commands: the worker (default) and the API (`node dist/api/main.js`).
+# One image, three commands: the worker (default), the notifications app (`node dist/notifications/main.js`) and the
+# API (`node dist/api/main.js`).
 # Node 24 LTS on glibc: Temporal's native core (the Rust SDK core) does not support Alpine/musl.
 # The service runs as compiled JavaScript under plain `node`: no tsx, no TypeScript at run time.
 
@@ -11,7 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # The runtime code to dist/ (tsconfig.build.json), and the workflow bundle once, so workers load it instead
 # of running webpack at start and every replica runs the same workflow code; and the web page the API serves.
-RUN npx tsc -p tsconfig.build.json && npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js \
+RUN npx tsc -p tsconfig.build.json && npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js /app/dist/notifications-bundle.js \
  && npx tsx scripts/build-web.ts /app/dist/web/dist
 
 FROM node:24-bookworm-slim AS deps
@@ -21,7 +22,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
-    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
+    NOTIFICATIONS_WORKFLOW_BUNDLE_PATH=/app/dist/notifications-bundle.js
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json ./

@@ -28,9 +28,16 @@ export function namespaceSetupCommands(address: string, namespace: string) {
   };
 }
 
-/** The Kubernetes Job's script: the commands above on $TEMPORAL_ADDRESS and $TEMPORAL_NAMESPACE. */
+/**
+ * The Kubernetes Job's script: the commands above on $TEMPORAL_ADDRESS and $TEMPORAL_NAMESPACE, then the
+ * notifications app's namespace ($NOTIFICATIONS_NAMESPACE) and its Nexus endpoint ($NOTIFY_NEXUS_ENDPOINT ->
+ * $NOTIFICATIONS_TASK_QUEUE). `npm start` and the tests make the endpoint through the operator API
+ * (notifications/endpoint.ts).
+ */
 export function namespaceSetupScript(): string {
   const commands = namespaceSetupCommands('"$TEMPORAL_ADDRESS"', '"$TEMPORAL_NAMESPACE"');
+  const notifications = namespaceSetupCommands('"$TEMPORAL_ADDRESS"', '"$NOTIFICATIONS_NAMESPACE"');
+  const endpoint = nexusEndpointCommands('"$TEMPORAL_ADDRESS"', '"$NOTIFY_NEXUS_ENDPOINT"', '"$NOTIFICATIONS_NAMESPACE"', '"$NOTIFICATIONS_TASK_QUEUE"');
   const line = (args: string[]) => ['temporal', ...args].join(' ');
   return [
     'set -eu',
@@ -39,8 +46,20 @@ export function namespaceSetupScript(): string {
     // A namespace just registered reaches every frontend within the namespace cache's refresh; an error that
     // lasts (an attribute of another type, the SQL visibility limit, no permission) fails the Job after a minute.
     `tries=0; until ${line(commands.searchAttributes)}; do tries=$((tries + 1)); [ "$tries" -lt 30 ] || exit 1; sleep 2; done`,
+    // The notifications app (notifications/): its namespace, and the Nexus endpoint processing runs call it by.
+    `${line(notifications.describe)} > /dev/null || ${line(notifications.create)}`,
+    `tries=0; until ${line(endpoint.get)} > /dev/null || ${line(endpoint.create)}; do tries=$((tries + 1)); [ "$tries" -lt 30 ] || exit 1; sleep 2; done`,
     '',
   ].join('\n');
+}
+
+/** The Nexus endpoint's commands: `name` routed to the notifications app's namespace and task queue. */
+export function nexusEndpointCommands(address: string, name: string, namespace: string, taskQueue: string) {
+  const at = ['--address', address, '--name', name];
+  return {
+    get: ['operator', 'nexus', 'endpoint', 'get', ...at],
+    create: ['operator', 'nexus', 'endpoint', 'create', ...at, '--target-namespace', namespace, '--target-task-queue', taskQueue],
+  };
 }
 
 export async function registerNamespace({ cli, address, namespace }: { cli: string; address: string; namespace: string }): Promise<void> {

@@ -24,6 +24,8 @@ import { findKustomize } from '../scripts/go-tools';
 import { SHUTDOWN_GRACE_SECONDS } from '../worker/create-worker';
 import { WORKER_HEALTH_PATHS } from '../worker/health';
 import { eventually } from './helpers/harness';
+import { connectClient } from '../common/temporal';
+import { deleteNexusEndpoint, ensureNexusEndpoint } from '../notifications/endpoint';
 
 const root = resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -81,7 +83,7 @@ function containerEnv(objects: K8sObject[], container: any): Record<string, stri
 }
 
 const appContainers = (objects: K8sObject[]) =>
-  ['task-agent-worker', 'task-agent-api'].map((name) => {
+  ['task-agent-worker', 'task-agent-notifications', 'task-agent-api'].map((name) => {
     const deployment = named(objects, 'Deployment', name)!;
     return { deployment, container: deployment.spec.template.spec.containers[0] };
   });
@@ -241,7 +243,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('takes secrets from the secrets.env file, never from values written in it', () => {
-    for (const name of ['worker', 'api', 'worker-dev', 'api-dev']) {
+    for (const name of ['worker', 'notifications', 'api', 'worker-dev', 'notifications-dev', 'api-dev']) {
       const service = compose.services[name];
       for (const variable of SECRET_VARIABLES) expect(service.environment[variable], `${name}: ${variable}`).toBeUndefined();
       expect(service.env_file, name).toEqual([{ path: './secrets.env', required: false }]);
@@ -249,7 +251,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives worker and API only known variables, the required ones, and starts them in order', () => {
-    for (const name of ['worker', 'api', 'worker-dev', 'api-dev']) {
+    for (const name of ['worker', 'notifications', 'api', 'worker-dev', 'notifications-dev', 'api-dev']) {
       const service = compose.services[name];
       for (const variable of Object.keys(service.environment)) expect(CONFIG_VARIABLES, `${name}: ${variable}`).toContain(variable);
       for (const variable of REQUIRED_IN_CLUSTER) expect(service.environment[variable], `${name}: ${variable}`).toBeTruthy();
@@ -297,7 +299,7 @@ describe('the processes with the manifests’ environment', () => {
     // node_modules found through NODE_PATH), and the workflow bundle WORKFLOW_BUNDLE_PATH names.
     const image = mkdtempSync(join(tmpdir(), 'task-agent-image-'));
     await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(image, 'dist')]);
-    const [apiPort, healthPort, metricsPort, apiMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [apiPort, healthPort, metricsPort, apiMetricsPort, notificationsHealthPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     // Cluster addresses become the test's dev server and Redis; ports become free ones.
     const local = {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -305,7 +307,17 @@ describe('the processes with the manifests’ environment', () => {
       REDIS_KEY_PREFIX: `deploy-test-${Date.now()}:`,
       TASK_QUEUE: `deploy-test-${Date.now()}`,
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      NOTIFICATIONS_WORKFLOW_BUNDLE_PATH: inject('notificationsBundlePath'),
+      // The notifications app's endpoint and task queue, this test's own on the shared server.
+      NOTIFY_NEXUS_ENDPOINT: `deploy-test-notify-${Date.now()}`,
+      NOTIFICATIONS_TASK_QUEUE: `deploy-test-notifications-${Date.now()}`,
     };
+    const client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: local.TEMPORAL_ADDRESS }));
+    await ensureNexusEndpoint(client.connection, { name: local.NOTIFY_NEXUS_ENDPOINT, namespace: loadConfig({}).NOTIFICATIONS_NAMESPACE, taskQueue: local.NOTIFICATIONS_TASK_QUEUE });
+    onTestFinished(async () => {
+      await deleteNexusEndpoint(client.connection, local.NOTIFY_NEXUS_ENDPOINT).catch(() => undefined);
+      await client.connection.close();
+    });
     for (const { deployment, container } of appContainers(objects)) {
       const env = {
         PATH: process.env.PATH!,
@@ -317,6 +329,7 @@ describe('the processes with the manifests’ environment', () => {
         WORKER_HEALTH_PORT: String(healthPort),
         WORKER_METRICS_PORT: String(metricsPort),
         API_METRICS_PORT: String(apiMetricsPort),
+        NOTIFICATIONS_HEALTH_PORT: String(notificationsHealthPort),
       };
       const [command, ...args] = container.command as string[];
       expect(command).toBe('node');
@@ -331,6 +344,7 @@ describe('the processes with the manifests’ environment', () => {
     const ready = async (url: string) => (await fetch(url).catch(() => undefined))?.status;
     expect(await eventually(() => ready(`http://127.0.0.1:${apiPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
     expect(await eventually(() => ready(`http://127.0.0.1:${healthPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
+    expect(await eventually(() => ready(`http://127.0.0.1:${notificationsHealthPort}/readyz`), (s) => s === 200, { timeoutMs: 60_000 })).toBe(200);
     expect(await ready(`http://127.0.0.1:${apiPort}/healthz`)).toBe(200);
     expect(await ready(`http://127.0.0.1:${healthPort}/healthz`)).toBe(200);
     // The worker's SDK metrics, where the manifests' scrape annotations point.
