@@ -33,10 +33,12 @@ import { readPath } from './scenarios/read-path';
 import { scale } from './scenarios/scale';
 import { streaming } from './scenarios/streaming';
 import { mcp } from './scenarios/mcp';
+import { notify } from './scenarios/notify';
+import { ensureNexusEndpoint } from '../notifications/endpoint';
 import { throughput } from './scenarios/throughput';
 import { tracing } from './scenarios/tracing';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'tracing'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'notify', 'tracing'] as const;
 /** The traced worker's cache (see the tracing scenario): with 768 MiB, 360 traced workflows ran it out of heap. */
 const TRACED_CACHE = 120;
 /** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag). */
@@ -139,10 +141,17 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       REDIS_URL: base.REDIS_URL,
       REDIS_KEY_PREFIX: `${tag}:`,
       TASK_QUEUE: tag,
+      // Processing runs notify through the notifications app over Nexus, as deployed.
+      NOTIFY_NEXUS_ENDPOINT: `${tag}-notify`,
+      NOTIFICATIONS_TASK_QUEUE: `${tag}-notifications`,
+      NOTIFICATIONS_HEALTH_PORT: '0',
       // Request logs and the event subscriber's log lines are not what is being measured.
       LOG_LEVEL: 'warn',
     };
     const config = loadConfig(env);
+    const setupClient = await connectClient(config);
+    await ensureNexusEndpoint(setupClient.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
+    await setupClient.connection.close();
     const bundlePath = join(dir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundlePath);
     const apiPort = await freePort();
@@ -157,7 +166,13 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
     model = await startModelServer();
     const withModel = { LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' };
     const baseline = startProcess('baseline-worker', 'bench/baseline-worker.ts', { ...env, ...heap, ...withModel, TASK_QUEUE: `${tag}-baseline`, SERVICE_TASK_QUEUE: tag });
-    processes.push(worker, api, baseline);
+    const notifications = startProcess('notifications', 'notifications/main.ts', { ...env, LOG_LEVEL: 'info' });
+    processes.push(worker, api, baseline, notifications);
+    // The notify scenario's other side: a worker of the service that notifies with its own activity.
+    const activityWorker = only.includes('notify')
+      ? startProcess('activity-worker', 'worker/main.ts', { ...env, ...heap, LOG_LEVEL: 'info', NOTIFY_VIA: 'activity', TASK_QUEUE: `${tag}-activity`, WORKFLOW_BUNDLE_PATH: bundlePath })
+      : undefined;
+    if (activityWorker) processes.push(activityWorker);
     const agentWorker =
       only.includes('agent') || only.includes('streaming')
         ? startProcess('agent-worker', 'worker/main.ts', { ...env, ...heap, ...withModel, LOG_LEVEL: 'info', TASK_QUEUE: `${tag}-agent`, WORKFLOW_BUNDLE_PATH: bundlePath })
@@ -174,6 +189,8 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
     const workerStarted = await logged(worker, 'worker started');
     const baselineStarted = await logged(baseline, 'worker started');
     if (agentWorker) await logged(agentWorker, 'worker started');
+    if (activityWorker) await logged(activityWorker, 'worker started');
+    await logged(notifications, 'notifications app started');
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const agentApiUrl = `http://127.0.0.1:${agentApiPort}`;
     for (const url of [apiUrl, ...(agentApi ? [agentApiUrl] : [])]) {
@@ -195,6 +212,7 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       if (name === 'agent') scenarios.push(await agent({ ...ctx, processes: ctx.processes, agentQueue: `${tag}-agent`, model: model! }));
       if (name === 'streaming') scenarios.push(await streaming({ ...ctx, agentApiUrl, model: model! }));
       if (name === 'mcp') scenarios.push(await mcp(ctx));
+      if (name === 'notify') scenarios.push(await notify({ ...ctx, activityQueue: `${tag}-activity` }));
       if (name === 'tracing') {
         const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
           // A traced workflow carries an instance of OpenTelemetry's SDK (the SDK evaluates a bundle's modules per
