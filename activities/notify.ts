@@ -46,11 +46,12 @@ export const notificationsKey = (prefix: string, assignee: string) => `${prefix}
 
 /**
  * The webhook's timeout: NOTIFY_TIMEOUT_MS, within what this attempt was given (a run that started under an
- * older, shorter setting keeps its timeout), so the webhook's own timeout answers before Temporal's.
+ * older, shorter setting keeps its timeout; the server cuts an attempt short to what is left of its run's
+ * time), so the webhook's own timeout answers before Temporal's: by the grace period, or half of a short attempt.
  */
 function attemptTimeoutMs(configured: number): number {
   const given = Context.current().info.startToCloseTimeoutMs;
-  return Math.max(100, Math.min(configured, given - ACTIVITY_TIMEOUT_GRACE_MS));
+  return Math.max(100, Math.floor(Math.min(configured, given - Math.min(ACTIVITY_TIMEOUT_GRACE_MS, given / 2))));
 }
 
 export function createNotifyActivities(deps: NotifyDeps) {
@@ -68,6 +69,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
       const notification = { task_id: input.task_id, assignee: input.assignee, title: input.title, workflow_id: workflowId, notified_at: notifiedAt };
 
       if (deps.webhookUrl !== undefined) {
+        const timeoutMs = attemptTimeoutMs(deps.timeoutMs);
         const response = await heartbeating(fetch(deps.webhookUrl, {
           method: 'POST',
           headers: {
@@ -75,12 +77,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
             'idempotency-key': idempotencyKey,
           },
           body: JSON.stringify(notification),
-          signal: AbortSignal.any([AbortSignal.timeout(attemptTimeoutMs(deps.timeoutMs)), Context.current().cancellationSignal]),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
         })).catch((err: unknown) => {
-          throw ApplicationFailure.retryable(
-            `Notification service unavailable for ${input.assignee}: ${err instanceof Error ? err.message : String(err)}`,
-            'NotifyUnavailable',
-          );
+          const reason = err instanceof Error && err.name === 'TimeoutError' ? `webhook did not answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
+          throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}: ${reason}`, 'NotifyUnavailable');
         });
         await response.body?.cancel();
         if (!response.ok) {

@@ -453,6 +453,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const temporalProfile = temporalProfileOf(parsed.data, env);
+  // The app's three attempts (each NOTIFY_TIMEOUT_MS and a 5 s grace, 1 s and 2 s apart) must fit in the wait.
+  const attempts = 3 * (parsed.data.NOTIFY_TIMEOUT_MS + 5_000) + 3_000;
+  if (parsed.data.NOTIFY_VIA === 'nexus' && parsed.data.NOTIFY_NEXUS_TIMEOUT_MS < attempts) {
+    warnings.push(`NOTIFY_NEXUS_TIMEOUT_MS=${parsed.data.NOTIFY_NEXUS_TIMEOUT_MS} is shorter than the notification's three attempts may take (${attempts} ms): runs may compensate while it still tries`);
+  }
   return {
     ...parsed.data,
     TEMPORAL_ADDRESS: temporalProfile.address,

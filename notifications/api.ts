@@ -12,10 +12,15 @@ export interface NotifyAssigneeRequest {
   /** The processing workflow that asks: the notification is recorded under it. */
   workflow_id: string;
   /**
-   * One per processing run (`{workflowId}/{runId}/notify-assignee`): the webhook's Idempotency-Key on every
+   * One per processing run (`{workflowId}/{firstExecutionRunId}/notify-assignee`): the webhook's Idempotency-Key on every
    * attempt, and the id of the notification run, so a request delivered twice notifies once.
    */
   idempotency_key: string;
+  /**
+   * When the caller stops waiting (ISO time): the notification run ends by then, so it never notifies after the
+   * caller gave up and compensated.
+   */
+  deliver_by?: string;
 }
 
 export interface NotifyAssigneeResult {

@@ -28,6 +28,13 @@ export async function ensureNexusEndpoint(connection: ConnectionLike, target: Ne
   return existing.id!;
 }
 
+/** The endpoint's target, or undefined when no endpoint has that name. */
+export async function nexusEndpointTarget(connection: ConnectionLike, name: string): Promise<{ namespace: string; taskQueue: string } | undefined> {
+  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });
+  const worker = endpoints?.[0]?.spec?.target?.worker;
+  return endpoints?.[0] ? { namespace: worker?.namespace ?? '', taskQueue: worker?.taskQueue ?? '' } : undefined;
+}
+
 /** Removes the endpoint of that name, if there is one (test endpoints, made per test). */
 export async function deleteNexusEndpoint(connection: ConnectionLike, name: string): Promise<void> {
   const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });

@@ -20,16 +20,25 @@ export function checkNotifyRequest(input: unknown): NotifyAssigneeRequest {
       throw new nexus.HandlerError('BAD_REQUEST', `${field} must be a string of 1 to 1000 characters`);
     }
   }
-  return Object.fromEntries(fields.map((field) => [field, record[field]])) as unknown as NotifyAssigneeRequest;
+  const request = Object.fromEntries(fields.map((field) => [field, record[field]])) as unknown as NotifyAssigneeRequest;
+  if (record.deliver_by !== undefined) {
+    if (typeof record.deliver_by !== 'string' || Number.isNaN(Date.parse(record.deliver_by))) throw new nexus.HandlerError('BAD_REQUEST', 'deliver_by must be an ISO date-time');
+    request.deliver_by = record.deliver_by;
+  }
+  return request;
 }
 
 export function notificationsHandler({ attemptTimeoutMs }: { attemptTimeoutMs: number }) {
   return nexus.serviceHandler(notificationsService, {
     notifyAssignee: new WorkflowRunOperationHandler<NotifyAssigneeRequest, Awaited<ReturnType<typeof NotifyAssigneeWorkflow>>>(async (ctx, input) => {
       const request = checkNotifyRequest(input);
+      // The run ends when its caller stops waiting: past that, a notification would tell of an undone assignment.
+      const left = request.deliver_by ? Date.parse(request.deliver_by) - Date.now() : undefined;
+      if (left !== undefined && left <= 0) throw new nexus.HandlerError('BAD_REQUEST', `deliver_by ${request.deliver_by} has passed`, { retryableOverride: false });
       return startWorkflow<typeof NotifyAssigneeWorkflow>(ctx, 'NotifyAssigneeWorkflow', {
         workflowId: notificationWorkflowId(request),
         args: [{ ...request, attempt_timeout_ms: attemptTimeoutMs }],
+        ...(left !== undefined ? { workflowExecutionTimeout: left } : {}),
       });
     }),
   });

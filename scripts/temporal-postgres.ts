@@ -220,13 +220,26 @@ export function serverConfig(options: PostgresServerOptions, ports: Ports, dynam
   };
 }
 
-/** DYNAMIC_CONFIG (`key=value` as the CLI takes it) in the server's file format. */
-export function dynamicConfigYaml(): string {
+/** DYNAMIC_CONFIG (`key=value` as the CLI takes it) in the server's file format, and where Nexus calls back. */
+export function dynamicConfigYaml(httpAddress?: string): string {
   const entries = DYNAMIC_CONFIG.map((setting) => {
     const [key, value] = setting.split('=') as [string, string];
     return [key, [{ value: JSON.parse(value) as unknown }]] as const;
   });
-  return stringify(Object.fromEntries(entries));
+  return stringify({ ...Object.fromEntries(entries), ...(httpAddress ? nexusCallbackConfig(httpAddress) : {}) });
+}
+
+/**
+ * Where a Nexus operation's completion is delivered (the processing run's notify step, notifications/): the
+ * dev server sets this itself; server 1.29 needs the frontend's HTTP address as the callback template, and
+ * that address allowed. (From 1.30 `useSystemCallbackURL` alone does it; 1.29 takes it too when it knows it.)
+ */
+export function nexusCallbackConfig(httpAddress: string) {
+  return {
+    'component.nexusoperations.useSystemCallbackURL': [{ value: true }],
+    'component.nexusoperations.callback.endpoint.template': [{ value: `http://${httpAddress}/namespaces/{{.NamespaceName}}/nexus/callback` }],
+    'component.callbacks.allowedAddresses': [{ value: [{ Pattern: httpAddress, AllowInsecure: true }] }],
+  };
 }
 
 function uiConfig(options: PostgresServerOptions) {
@@ -269,8 +282,8 @@ async function startOnDatabases(options: PostgresServerOptions, db: PostgresData
   const configDir = join(options.stateDir, 'temporal-config');
   mkdirSync(configDir, { recursive: true });
   const dynamicConfigFile = join(configDir, 'dynamic-config.yaml');
-  writeFileSync(dynamicConfigFile, dynamicConfigYaml());
   const ports = await servicePorts(configDir, options.port);
+  writeFileSync(dynamicConfigFile, dynamicConfigYaml(`${host}:${ports.frontend.httpPort}`));
   writeFileSync(join(configDir, 'task-agent.yaml'), stringify(serverConfig(options, ports, dynamicConfigFile)), { mode: 0o600 });
 
   const sink = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;

@@ -7,7 +7,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../scripts/dev-server';
 import type { TaskProcessingResult } from '../common/schemas';
 import { notificationWorkflowId } from '../notifications/api';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
@@ -96,11 +97,15 @@ describe('the notify step through the notifications app', () => {
 
 describe('the notifications app down', () => {
   let h: Harness;
+  /** A harness that waits for the app the default 5 minutes. */
+  let patient: Harness;
   beforeAll(async () => {
     h = await Harness.start({ env: { NOTIFY_NEXUS_TIMEOUT_MS: '4000' } });
+    patient = await Harness.start();
   });
   afterAll(async () => {
     await h?.close();
+    await patient?.close();
   });
 
   it('a run waits with its operation pending, then compensates when NOTIFY_NEXUS_TIMEOUT_MS has passed', async () => {
@@ -122,12 +127,49 @@ describe('the notifications app down', () => {
     expect((await h.getJson(`/tasks/${taskId}`)).body).toMatchObject({ status: 'pending', assignee: null, deadline: null });
   });
 
+  it('a notification still trying when its run gives up stops then: nothing is delivered after the compensation', { timeout: 60_000 }, async () => {
+    const slow = await startWebhook({ status: 500, delayMs: 2_500 });
+    const giving = await Harness.start({ env: { NOTIFY_NEXUS_TIMEOUT_MS: '4000', NOTIFY_WEBHOOK_URL: slow.url } });
+    try {
+      const taskId = uniqueId('nexus-gives-up');
+      const run = await process(giving, taskId);
+      const result = (await run.result()) as TaskProcessingResult;
+      // Its attempts were cut to the time left (the webhook's timeout said so), or the wait ran out first.
+      expect(result.message).toMatch(/^Processing failed, compensation applied: Notification service unavailable for alice@example.com: (webhook did not answer within \d+ ms|the notifications app did not answer within 4s)$/);
+      const notification = await giving.notificationRun(run.workflowId, run.firstExecutionRunId);
+      expect(['TIMED_OUT', 'FAILED']).toContain((await eventually(() => notification.describe(), (d) => d.status.name !== 'RUNNING')).status.name);
+      // Its retries would have gone on well past the wait (2.5 s each, 1 s and 2 s apart): none came.
+      const seen = slow.received;
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(slow.received).toBe(seen);
+      expect(seen).toBeLessThanOrEqual(2);
+    } finally {
+      await giving.close();
+      slow.close();
+    }
+  });
+
   it('a run that waits completes once the app is back within the wait', async () => {
-    await h.stopNotifications();
+    await patient.stopNotifications();
     const taskId = uniqueId('nexus-back');
-    const run = await process(h, taskId);
+    const run = await process(patient, taskId);
     await eventually(async () => (await run.describe()).raw.pendingNexusOperations?.length ?? 0, (n) => n === 1, { timeoutMs: 10_000 });
-    await h.startNotifications();
+    await patient.startNotifications();
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
+  });
+
+  it('a run whose endpoint does not exist waits at its notify step, and goes on once the endpoint is made', { timeout: 90_000 }, async () => {
+    await patient.deleteNotifyEndpoint();
+    const taskId = uniqueId('nexus-no-endpoint');
+    const run = await process(patient, taskId);
+    // Its workflow task cannot schedule the operation; nothing is compensated meanwhile.
+    await eventually(
+      async () => (await historyOf(patient, run.workflowId)).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),
+      Boolean,
+      { timeoutMs: 20_000 },
+    );
+    expect((await run.describe()).status.name).toBe('RUNNING');
+    await patient.createNotifyEndpoint();
     expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
   });
 });
@@ -146,9 +188,12 @@ describe('the notifications app SIGKILLed mid-operation', () => {
     webhook?.close();
   });
 
-  it('the next process takes the operation over: the run completes, one notification run, one Idempotency-Key', { timeout: 60_000 }, async () => {
-    const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: webhook.url, NOTIFICATIONS_HEALTH_PORT: '0' };
+  it('the next process takes the operation over: the run completes, one notification run, one Idempotency-Key', { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const env = { ...harnessEnv(h), NOTIFY_WEBHOOK_URL: webhook.url, NOTIFICATIONS_HEALTH_PORT: String(port), NOTIFICATIONS_WORKFLOW_BUNDLE_PATH: inject('notificationsBundlePath') };
+    const ready = () => eventually(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000 });
     children.push(startServiceProcess('notifications/main.ts', env));
+    await ready();
     // The first delivery hangs; the process dies while it does.
     webhook.delayMs = 30_000;
     const taskId = uniqueId('nexus-kill');
@@ -158,6 +203,7 @@ describe('the notifications app SIGKILLed mid-operation', () => {
     await exitOf(children[0]!);
     webhook.delayMs = 0;
     children.push(startServiceProcess('notifications/main.ts', env));
+    await ready();
     expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
 
     const key = `${run.workflowId}/${run.firstExecutionRunId}/notify-assignee`;

@@ -3,7 +3,10 @@
  * activities. Stops cleanly on SIGINT/SIGTERM (the SDK stops polling and lets running tasks finish).
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadConfig, temporalAddress } from '../common/config';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { loadConfig, temporalAddress, type Config } from '../common/config';
+import { nexusEndpointTarget } from '../notifications/endpoint';
 import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
     tracing,
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
+  if (config.NOTIFY_VIA === 'nexus') await checkNotifyEndpoint(config, client, logger);
   const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(worker, config.WORKER_HEALTH_PORT) : undefined;
   logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE, settings: effectiveWorkerSettings(worker) }, 'worker started');
   try {
@@ -52,6 +56,27 @@ async function main(): Promise<void> {
     // Workflow and activity spans still buffered leave before the process does.
     await tracing.shutdown().catch(() => undefined);
     logger.info('worker stopped');
+  }
+}
+
+/**
+ * Processing runs notify through NOTIFY_NEXUS_ENDPOINT; without it they wait at that step (their workflow tasks
+ * fail with "endpoint not found" until it exists). Said at start, with the fix; the check needs the operator API,
+ * which a restricted credential may not have.
+ */
+async function checkNotifyEndpoint(config: Config, client: Client, logger: Logger): Promise<void> {
+  const target = await nexusEndpointTarget(client.connection, config.NOTIFY_NEXUS_ENDPOINT).catch((err: unknown) => {
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, `could not check the Nexus endpoint ${config.NOTIFY_NEXUS_ENDPOINT}`);
+    return null;
+  });
+  if (target === undefined) {
+    logger.error(
+      `the Nexus endpoint ${config.NOTIFY_NEXUS_ENDPOINT} does not exist: processing runs wait at their notify step until it does. ` +
+        `Create it (npm start, the setup job, or temporal operator nexus endpoint create --name ${config.NOTIFY_NEXUS_ENDPOINT} ` +
+        `--target-namespace ${config.NOTIFICATIONS_NAMESPACE} --target-task-queue ${config.NOTIFICATIONS_TASK_QUEUE}), or set NOTIFY_VIA=activity`,
+    );
+  } else if (target && (target.namespace !== config.NOTIFICATIONS_NAMESPACE || target.taskQueue !== config.NOTIFICATIONS_TASK_QUEUE)) {
+    logger.warn({ endpoint: config.NOTIFY_NEXUS_ENDPOINT, target }, 'the Nexus endpoint targets another namespace or task queue than NOTIFICATIONS_NAMESPACE / NOTIFICATIONS_TASK_QUEUE');
   }
 }
 

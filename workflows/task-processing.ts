@@ -177,18 +177,27 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 /**
  * The notification as an operation of the notifications app (notifications/): the app retries by the seed's
  * policy and fails the operation when its last attempt fails; this run waits for it at most `timeout_ms`
- * (NOTIFY_NEXUS_TIMEOUT_MS, the app being down included), then compensates. Its key, one per run, makes a
- * request the server delivers twice one notification.
+ * (NOTIFY_NEXUS_TIMEOUT_MS, the app being down included), then compensates; the notification stops trying at the
+ * same moment (`deliver_by`), so none arrives after the compensation. Its key, one per run (the first run's id,
+ * which a reset keeps), makes a request the server delivers twice, or a reset run's, one notification. A run
+ * cancelled meanwhile waits for the operation's cancellation (or its end) before it compensates, as for the hand-over.
  */
 async function notifyOverNexus(nexus: NonNullable<ActivitySettings['notify_nexus']>, notification: { task_id: string; assignee: string; title: string }) {
-  const { workflowId, runId } = workflowInfo();
+  const { workflowId, firstExecutionRunId } = workflowInfo();
   const notifications = createNexusServiceClient({ endpoint: nexus.endpoint, service: notificationsService });
   try {
     await notifications.executeOperation(
       'notifyAssignee',
-      { ...notification, workflow_id: workflowId, idempotency_key: `${workflowId}/${runId}/notify-assignee` },
-      { scheduleToCloseTimeout: nexus.timeout_ms, summary: `Notify ${notification.assignee}` },
+      {
+        ...notification,
+        workflow_id: workflowId,
+        idempotency_key: `${workflowId}/${firstExecutionRunId}/notify-assignee`,
+        deliver_by: new Date(Date.now() + nexus.timeout_ms).toISOString(),
+      },
+      { scheduleToCloseTimeout: nexus.timeout_ms, summary: `Notify ${notification.assignee}`, cancellationType: 'WAIT_CANCELLATION_COMPLETED' },
     );
+    // Cancelled while the notification ended anyway: the run still compensates and ends cancelled.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('Workflow cancelled while notifying');
   } catch (err) {
     // The app did not answer in time (down, or its attempts outlasted the wait): say so in the seed's words.
     if (err instanceof NexusOperationFailure && err.cause instanceof TimeoutFailure) {

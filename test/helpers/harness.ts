@@ -83,13 +83,29 @@ export class Harness {
     // unreachable on purpose).
     if (redis instanceof Cluster && redis.status !== 'ready') await once(redis, 'ready', { signal: AbortSignal.timeout(15_000) });
     const harness = new Harness(config, client, redis, options);
-    if (config.NOTIFY_VIA === 'nexus') {
-      await ensureNexusEndpoint(client.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
-      if (options.notifications !== false) await harness.startNotifications();
+    try {
+      if (config.NOTIFY_VIA === 'nexus') {
+        await harness.createNotifyEndpoint();
+        if (options.notifications !== false) await harness.startNotifications();
+      }
+      if (options.worker !== false) await harness.startWorker();
+      if (options.api !== false) await harness.serveApi();
+    } catch (err) {
+      // What started is stopped, the endpoint removed, the connections closed.
+      await harness.close().catch(() => undefined);
+      throw err;
     }
-    if (options.worker !== false) await harness.startWorker();
-    if (options.api !== false) await harness.serveApi();
     return harness;
+  }
+
+  /** This harness's Nexus endpoint, routed to its notifications task queue. */
+  async createNotifyEndpoint(): Promise<void> {
+    const { NOTIFY_NEXUS_ENDPOINT: name, NOTIFICATIONS_NAMESPACE: namespace, NOTIFICATIONS_TASK_QUEUE: taskQueue } = this.config;
+    await ensureNexusEndpoint(this.client.connection, { name, namespace, taskQueue });
+  }
+
+  async deleteNotifyEndpoint(): Promise<void> {
+    await deleteNexusEndpoint(this.client.connection, this.config.NOTIFY_NEXUS_ENDPOINT);
   }
 
   async startWorker(): Promise<void> {
@@ -133,9 +149,10 @@ export class Harness {
     this.notificationsApp = { worker, done };
   }
 
-  /** The notification run of a processing run (`runId`: its first run, else the latest), in the notifications app's namespace. */
-  async notificationRun(workflowId: string, runId?: string): Promise<WorkflowHandle> {
-    const id = runId ?? (await this.client.workflow.getHandle(workflowId).describe()).runId;
+  /** The notification run of a processing run (keyed by its first run's id, `firstRunId`), in the notifications app's namespace. */
+  async notificationRun(workflowId: string, firstRunId?: string): Promise<WorkflowHandle> {
+    const described = firstRunId ? undefined : await this.client.workflow.getHandle(workflowId).describe();
+    const id = firstRunId ?? described!.raw.workflowExecutionInfo?.firstRunId ?? described!.runId;
     const app = new Client({ connection: this.client.connection, namespace: this.config.NOTIFICATIONS_NAMESPACE });
     return app.workflow.getHandle(notificationWorkflowId({ idempotency_key: `${workflowId}/${id}/notify-assignee` }));
   }
@@ -186,9 +203,12 @@ export class Harness {
   }
 
   async close(): Promise<void> {
-    await this.stopWorker();
-    await this.stopNotifications();
-    if (this.config.NOTIFY_VIA === 'nexus') await deleteNexusEndpoint(this.client.connection, this.config.NOTIFY_NEXUS_ENDPOINT).catch(() => undefined);
+    try {
+      await this.stopWorker();
+      await this.stopNotifications();
+    } finally {
+      if (this.config.NOTIFY_VIA === 'nexus') await this.deleteNotifyEndpoint().catch(() => undefined);
+    }
     await this.subscriber?.stop();
     await this.closeStreams?.();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));

@@ -51,6 +51,13 @@ describe('the server configuration for TEMPORAL_SERVER=postgres', () => {
     expect(parseYaml(dynamicConfigYaml())).toEqual({ 'system.enableActivityEagerExecution': [{ value: true }] });
   });
 
+  it('tells the server where Nexus operations call back: its own HTTP address, allowed', () => {
+    expect(parseYaml(dynamicConfigYaml('127.0.0.1:7243'))).toMatchObject({
+      'component.nexusoperations.callback.endpoint.template': [{ value: 'http://127.0.0.1:7243/namespaces/{{.NamespaceName}}/nexus/callback' }],
+      'component.callbacks.allowedAddresses': [{ value: [{ Pattern: '127.0.0.1:7243', AllowInsecure: true }] }],
+    });
+  });
+
   it('registers the namespace only when it is missing, and every search attribute in one call', () => {
     const commands = namespaceSetupCommands('127.0.0.1:7233', 'default');
     expect(commands.create).toEqual(['operator', 'namespace', 'create', '--address', '127.0.0.1:7233', '--namespace', 'default', '--retention', '72h']);
