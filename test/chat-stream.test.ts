@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { eventually, uniqueId } from './helpers/harness';
 import { withScriptedModel } from './helpers/model-harness';
 import { TEST_JWT_SECRET, person, tokenFor } from './helpers/people';
-import { scripted } from './helpers/model-server';
+import { scripted, scriptedFor } from './helpers/model-server';
 import { SseClient } from './helpers/sse';
 
 const ctx = withScriptedModel({
@@ -225,8 +225,9 @@ describe('the chat event stream (GET /chat/{user}/events)', () => {
     try {
       const tab = new SseClient(`${url}/chat/${alice.id}/events`, { headers: alice.auth });
       await tab.chunk('data-connected');
-      ctx.model.respond = scripted({ text: 'From the other replica.', stream: { pauseMs: 20 } });
-      expect((await sendJson(alice, 'Hello there')).status).toBe(200);
+      // Only this chat's call takes the answer: a late retry of another test's turn must not use it up.
+      ctx.model.respond = scriptedFor('Hello from the replicas test', { text: 'From the other replica.', stream: { pauseMs: 20 } });
+      expect((await sendJson(alice, 'Hello from the replicas test')).status).toBe(200);
       const entry = await tab.chunk('data-entry');
       expect(entry.data).toMatchObject({ assistant_message: { content: 'From the other replica.' } });
       expect(tab.chunks.filter((c) => c.type === 'text-delta').map((c) => c.delta).join('')).toBe('From the other replica.');

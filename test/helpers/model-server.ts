@@ -160,5 +160,15 @@ export function scripted(...answers: (ModelAnswer | ((request: ModelRequest) => 
   };
 }
 
+/**
+ * A script for one conversation: only requests whose messages contain `marker` (a message of the test's own)
+ * take its answers; any other call (a retry of an earlier test's turn on the same model) is answered without
+ * using them up.
+ */
+export function scriptedFor(marker: string, ...answers: Parameters<typeof scripted>): ModelServer['respond'] {
+  const script = scripted(...answers);
+  return (request) => (JSON.stringify(request.messages).includes(marker) ? script(request) : { text: 'Not part of this script.' });
+}
+
 /** The `tool` messages of a request (what the agent sent back for each tool call), in order. */
 export const toolMessages = (request: ModelRequest) => request.messages.filter((m) => m.role === 'tool');
