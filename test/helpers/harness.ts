@@ -203,15 +203,24 @@ export class Harness {
   }
 
   async close(): Promise<void> {
+    // The API first, as a deployment drains it: requests still in flight finish (their workers still run) before
+    // the client they call through closes. One that waits on a stopped worker is cut after a few seconds.
+    await this.subscriber?.stop();
+    await this.closeStreams?.();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      const cut = setTimeout(() => (this.server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5_000);
+      this.server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+    });
     try {
       await this.stopWorker();
       await this.stopNotifications();
     } finally {
       if (this.config.NOTIFY_VIA === 'nexus') await this.deleteNotifyEndpoint().catch(() => undefined);
     }
-    await this.subscriber?.stop();
-    await this.closeStreams?.();
-    await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
     // Clean up this harness's keys when its Redis is reachable (tests may have stopped it or broken its auth).
     if (this.redis.status === 'ready') {
       const keys = await this.redis.keys(`${this.config.REDIS_KEY_PREFIX}*`).catch(() => []);
