@@ -41,8 +41,8 @@ import { tracing } from './scenarios/tracing';
 const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'notify', 'tracing'] as const;
 /** The traced worker's cache (see the tracing scenario): with 768 MiB, 360 traced workflows ran it out of heap. */
 const TRACED_CACHE = 120;
-/** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag). */
-const BOTH_SERVERS = ['throughput', 'chat', 'scale'];
+/** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag, a Nexus round trip). */
+const BOTH_SERVERS = ['throughput', 'chat', 'scale', 'notify'];
 const SERVER_NAMES: Record<TemporalServerKind, string> = {
   dev: `temporal CLI ${TEMPORAL_CLI_VERSION} dev server (SQLite, WAL)`,
   postgres: `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (4 shards, SQL visibility)`,

@@ -59,7 +59,7 @@ const BY_FAILURE_TYPE: Record<string, EntityFailureKind> = {
   IdempotencyKeyReused: 'key_reused',
 };
 
-const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
+const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code ?? ((err as { cause?: { code?: unknown } }).cause?.code);
@@ -93,7 +93,9 @@ export function entityFailure(err: unknown, what: string): EntityError | undefin
       return new EntityError('not_applied', `${what} could not take the update just now; send it again`, { cause: err });
     }
     if (code === GRPC.RESOURCE_EXHAUSTED) return new EntityError('busy', `Temporal is busy with ${what}; try again shortly`, { cause: err });
-    if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED) {
+    // A call nobody answered in time: the deadline passed here, or the server cancelled it at that deadline
+    // (under load it may answer first, with its own context cancelled).
+    if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED || code === GRPC.CANCELLED) {
       return new EntityError('unavailable', 'Temporal is unavailable; try again shortly', { cause: err });
     }
   }

@@ -30,3 +30,19 @@ describe('a failed update', () => {
     expect(entityFailure(failed(activity), 'Chat u')!.message).not.toMatch(/Workflow Update failed/);
   });
 });
+
+describe('a call Temporal did not answer', () => {
+  const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });
+
+  it('is unavailability, whether the deadline passed on our side or the server cancelled the call at it', () => {
+    expect(entityFailure(grpcError(4, 'Deadline exceeded'), 'Task t-1')).toMatchObject({ kind: 'unavailable', message: 'Temporal is unavailable; try again shortly' });
+    expect(entityFailure(grpcError(14, 'No connection established'), 'Task t-1')).toMatchObject({ kind: 'unavailable' });
+    // A query no worker answers ends with the deadline the client sent; a server under load may answer first,
+    // with its own context cancelled (a 500 for a read while no worker ran, seen once on PostgreSQL).
+    expect(entityFailure(grpcError(1, 'context canceled'), 'Task t-1')).toMatchObject({ kind: 'unavailable' });
+  });
+
+  it('is a bug to surface otherwise', () => {
+    expect(entityFailure(grpcError(3, 'invalid argument'), 'Task t-1')).toBeUndefined();
+  });
+});
