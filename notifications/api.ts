@@ -34,5 +34,8 @@ export const notificationsService = nexus.service('notifications', {
   notifyAssignee: nexus.operation<NotifyAssigneeRequest, NotifyAssigneeResult>(),
 });
 
+/** A processing run's notification key: one per run, kept by a reset (which keeps the first run's id). */
+export const notificationKey = (workflowId: string, firstRunId: string) => `${workflowId}/${firstRunId}/notify-assignee`;
+
 /** The notification run behind one operation, in the notifications namespace. */
 export const notificationWorkflowId = (request: Pick<NotifyAssigneeRequest, 'idempotency_key'>) => `notify/${request.idempotency_key}`;

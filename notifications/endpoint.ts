@@ -12,11 +12,16 @@ export interface NexusEndpointTarget {
   taskQueue: string;
 }
 
+/** The endpoint of that name, if there is one. */
+async function findEndpoint(connection: ConnectionLike, name: string) {
+  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });
+  return endpoints?.[0] ?? undefined;
+}
+
 /** Creates the endpoint, or points an existing one of that name at this target; returns its id. */
 export async function ensureNexusEndpoint(connection: ConnectionLike, target: NexusEndpointTarget): Promise<string> {
   const spec = { name: target.name, target: { worker: { namespace: target.namespace, taskQueue: target.taskQueue } } };
-  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name: target.name, pageSize: 1 });
-  const existing = endpoints?.[0];
+  const existing = await findEndpoint(connection, target.name);
   if (!existing) {
     const { endpoint } = await connection.operatorService.createNexusEndpoint({ spec });
     return endpoint!.id!;
@@ -30,14 +35,13 @@ export async function ensureNexusEndpoint(connection: ConnectionLike, target: Ne
 
 /** The endpoint's target, or undefined when no endpoint has that name. */
 export async function nexusEndpointTarget(connection: ConnectionLike, name: string): Promise<{ namespace: string; taskQueue: string } | undefined> {
-  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });
-  const worker = endpoints?.[0]?.spec?.target?.worker;
-  return endpoints?.[0] ? { namespace: worker?.namespace ?? '', taskQueue: worker?.taskQueue ?? '' } : undefined;
+  const existing = await findEndpoint(connection, name);
+  const worker = existing?.spec?.target?.worker;
+  return existing ? { namespace: worker?.namespace ?? '', taskQueue: worker?.taskQueue ?? '' } : undefined;
 }
 
 /** Removes the endpoint of that name, if there is one (test endpoints, made per test). */
 export async function deleteNexusEndpoint(connection: ConnectionLike, name: string): Promise<void> {
-  const { endpoints } = await connection.operatorService.listNexusEndpoints({ name, pageSize: 1 });
-  const existing = endpoints?.[0];
+  const existing = await findEndpoint(connection, name);
   if (existing) await connection.operatorService.deleteNexusEndpoint({ id: existing.id, version: existing.version });
 }

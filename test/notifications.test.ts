@@ -10,7 +10,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
 import type { TaskProcessingResult } from '../common/schemas';
-import { notificationWorkflowId } from '../notifications/api';
+import { notificationKey, notificationWorkflowId } from '../notifications/api';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { exitOf, harnessEnv, startServiceProcess } from './helpers/processes';
 import { startWebhook, type TestWebhook } from './helpers/webhook';
@@ -57,7 +57,7 @@ describe('the notify step through the notifications app', () => {
     const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)!;
     // The Web UI follows this link from the operation to the run that carried it out.
     const linked = started.links?.map((link) => link.workflowEvent).find(Boolean);
-    const notificationId = notificationWorkflowId({ idempotency_key: `${run.workflowId}/${run.firstExecutionRunId}/notify-assignee` });
+    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
     expect(linked).toMatchObject({ namespace: h.config.NOTIFICATIONS_NAMESPACE, workflowId: notificationId });
     expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)).toBe(true);
 
@@ -70,7 +70,7 @@ describe('the notify step through the notifications app', () => {
     expect(notification.workflowExecutionInfo?.taskQueue).toBe(h.config.NOTIFICATIONS_TASK_QUEUE);
     expect(notification.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
     // One delivery, keyed by the run.
-    expect([...webhook.keysByTask.get(taskId)!]).toEqual([`${run.workflowId}/${run.firstExecutionRunId}/notify-assignee`]);
+    expect([...webhook.keysByTask.get(taskId)!]).toEqual([notificationKey(run.workflowId, run.firstExecutionRunId)]);
   });
 
   it("keeps the seed's policy across the call: two failed attempts, the third delivers, under one Idempotency-Key", async () => {
@@ -206,7 +206,7 @@ describe('the notifications app SIGKILLed mid-operation', () => {
     await ready();
     expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
 
-    const key = `${run.workflowId}/${run.firstExecutionRunId}/notify-assignee`;
+    const key = notificationKey(run.workflowId, run.firstExecutionRunId);
     expect([...webhook.keysByTask.get(taskId)!]).toEqual([key]);
     const listed = () =>
       h.client.connection.workflowService.listWorkflowExecutions({

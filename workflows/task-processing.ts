@@ -35,7 +35,7 @@ import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 import { compensationSteps, entitySteps, handOverStep, localValidation, progress } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
-import { notificationsService } from '../notifications/api';
+import { notificationKey, notificationsService } from '../notifications/api';
 import type { ActivitySettings } from './shared/activity-timeouts';
 
 /** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
@@ -191,7 +191,7 @@ async function notifyOverNexus(nexus: NonNullable<ActivitySettings['notify_nexus
       {
         ...notification,
         workflow_id: workflowId,
-        idempotency_key: `${workflowId}/${firstExecutionRunId}/notify-assignee`,
+        idempotency_key: notificationKey(workflowId, firstExecutionRunId),
         deliver_by: new Date(Date.now() + nexus.timeout_ms).toISOString(),
       },
       { scheduleToCloseTimeout: nexus.timeout_ms, summary: `Notify ${notification.assignee}`, cancellationType: 'WAIT_CANCELLATION_COMPLETED' },

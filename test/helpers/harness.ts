@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { notificationWorkflowId } from '../../notifications/api';
+import { notificationKey, notificationWorkflowId } from '../../notifications/api';
 import type { Hono } from 'hono';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Cluster } from 'ioredis';
@@ -154,7 +154,7 @@ export class Harness {
     const described = firstRunId ? undefined : await this.client.workflow.getHandle(workflowId).describe();
     const id = firstRunId ?? described!.raw.workflowExecutionInfo?.firstRunId ?? described!.runId;
     const app = new Client({ connection: this.client.connection, namespace: this.config.NOTIFICATIONS_NAMESPACE });
-    return app.workflow.getHandle(notificationWorkflowId({ idempotency_key: `${workflowId}/${id}/notify-assignee` }));
+    return app.workflow.getHandle(notificationWorkflowId({ idempotency_key: notificationKey(workflowId, id) }));
   }
 
   async stopNotifications(): Promise<void> {
