@@ -8,6 +8,7 @@ import type { RemoteMcpServers } from '../mcp/remote-servers';
 import { createEventActivities, type EventActivityDeps } from './events';
 import { createModelActivities } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
+import { createProjectActivities, type ProjectActivityDeps } from './projects';
 import { createReplyActivities, type LlmSettings } from './reply';
 import type { ActivitySettings } from '../workflows/shared/activity-timeouts';
 import { createSettingsActivities } from './settings';
@@ -15,6 +16,7 @@ import { createTaskEntityActivities, type TaskEntityActivityDeps } from './task-
 import { validateTask } from './validate';
 
 export type ActivityDeps = TaskEntityActivityDeps &
+  ProjectActivityDeps &
   NotifyDeps &
   EventActivityDeps & {
     llm?: LlmSettings;
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     validateTask,
     ...createSettingsActivities(deps.settings),
     ...createTaskEntityActivities(deps),
+    ...createProjectActivities(deps),
     ...createNotifyActivities(deps),
     ...createEventActivities(deps),
     ...createReplyActivities(deps.llm),

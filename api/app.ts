@@ -10,9 +10,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ChatEntityClient } from '../clients/chat-entity';
 import { ProcessingClient } from '../clients/processing';
+import { ProjectEntityClient } from '../clients/project-entity';
+import { ProjectSetupClient } from '../clients/project-setup';
 import { TaskEntityClient } from '../clients/task-entity';
 import { codecCorsOrigins, temporalUiLink } from '../common/config';
-import { chatEntityWorkflowId, taskEntityWorkflowId } from '../workflows/shared/ids';
+import { chatEntityWorkflowId, projectEntityWorkflowId, taskEntityWorkflowId } from '../workflows/shared/ids';
 import { AesGcmPayloadCodec } from '../common/payload-encryption';
 import { fieldErrors } from '../common/schemas';
 import { tracingEnabled } from '../common/tracing';
@@ -38,6 +40,7 @@ import { createMcpServer } from '../mcp/server';
 import { McpSessions } from '../mcp/sessions';
 import { McpToolCalls } from '../mcp/tool-calls';
 import { processingRoutes } from './routes/processing';
+import { projectRoutes } from './routes/projects';
 import { taskRoutes } from './routes/tasks';
 import { webRoutes } from './routes/web';
 import { workflowRoutes } from './routes/workflows';
@@ -118,6 +121,7 @@ export function createApi(deps: AppDeps): Api {
   const entityLinks: [param: string, workflowId: (id: string) => string][] = [
     ['task_id', taskEntityWorkflowId],
     ['user_id', chatEntityWorkflowId],
+    ['project_id', projectEntityWorkflowId],
   ];
   app.use(async (c, next) => {
     await next();
@@ -142,6 +146,8 @@ export function createApi(deps: AppDeps): Api {
     processing: new ProcessingClient(deps.client, deps.config.TASK_QUEUE),
     tasks: new TaskEntityClient(deps.client, deps.config.TASK_QUEUE),
     chats: new ChatEntityClient(deps.client, deps.config.TASK_QUEUE),
+    projects: new ProjectEntityClient(deps.client, deps.config.TASK_QUEUE),
+    projectSetups: new ProjectSetupClient(deps.client, deps.config.TASK_QUEUE),
     entityUpdates,
     codec: deps.config.PAYLOAD_ENCRYPTION_KEYS ? new AesGcmPayloadCodec(deps.config.PAYLOAD_ENCRYPTION_KEYS) : undefined,
     feeds,
@@ -150,6 +156,7 @@ export function createApi(deps: AppDeps): Api {
   app.route('/', healthRoutes(routeDeps));
   app.route('/', processingRoutes(routeDeps));
   app.route('/', taskRoutes(routeDeps));
+  app.route('/', projectRoutes(routeDeps));
   app.route('/', workflowRoutes(routeDeps));
   app.route('/', chatRoutes(routeDeps));
   app.route('/', agentRoutes(routeDeps));

@@ -7,6 +7,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { ChatEntityClient } from '../clients/chat-entity';
 import type { ProcessingClient } from '../clients/processing';
+import type { ProjectEntityClient } from '../clients/project-entity';
+import type { ProjectSetupClient } from '../clients/project-setup';
 import type { TaskEntityClient } from '../clients/task-entity';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
@@ -35,6 +37,8 @@ export type RouteDeps = AppDeps & {
   processing: ProcessingClient;
   tasks: TaskEntityClient;
   chats: ChatEntityClient;
+  projects: ProjectEntityClient;
+  projectSetups: ProjectSetupClient;
   entityUpdates: EntityUpdateQueue;
   /** The payload codec of PAYLOAD_ENCRYPTION_KEYS, served at /codec; undefined when payloads are not encrypted. */
   codec?: PayloadCodec;

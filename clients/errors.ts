@@ -49,6 +49,7 @@ export class EntityError extends Error {
 /** Failure types the entities' updates fail with (see TaskEntityFailureType, the chat's EntityClosing). */
 const BY_FAILURE_TYPE: Record<string, EntityFailureKind> = {
   TaskNotFound: 'not_found',
+  ProjectNotFound: 'not_found',
   ApprovalNotFound: 'not_found',
   VersionConflict: 'version_conflict',
   EntityClosing: 'not_applied',

@@ -6,7 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { processingWorkflowId } from '../workflows/shared/ids';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute } from '../workflows/shared/search-attributes';
+import { ProjectIdAttribute, TaskAssigneeAttribute, TaskIdAttribute } from '../workflows/shared/search-attributes';
 import type { TaskProcessingWorkflow } from '../workflows/task-processing';
 import { EntityError, rethrowAsEntityError } from './errors';
 
@@ -44,6 +44,7 @@ export class ProcessingClient {
         typedSearchAttributes: [
           { key: TaskIdAttribute, value: input.task_id },
           { key: TaskAssigneeAttribute, value: input.assignee },
+          ...(input.project_id !== undefined ? [{ key: ProjectIdAttribute, value: input.project_id }] : []),
         ],
       });
       return { workflowId, runId: handle.firstExecutionRunId };

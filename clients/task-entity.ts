@@ -21,6 +21,7 @@ import {
   handOverTaskUpdate,
   revertChangesUpdate,
   setDeadlineUpdate,
+  setProjectUpdate,
   unassignTaskUpdate,
   updateStatusUpdate,
   type HandOverResult,
@@ -202,6 +203,17 @@ export class TaskEntityClient {
   revertChanges(taskId: string, changesBy: string, options: CallOptions = {}): Promise<Task> {
     return this.call(taskId, options, (updateId) =>
       this.handle(taskId).executeUpdate(revertChangesUpdate, { args: [{ changes_by: changesBy, ...by(options) }], updateId }),
+    );
+  }
+
+  /**
+   * Moves the task into `projectId` (null: out of its project); with `expectedProjectId`, only from that one
+   * (`version_conflict` otherwise). The project entity must take the task first (clients/project-entity.ts).
+   */
+  setProject(taskId: string, projectId: string | null, options: CallOptions & { expectedProjectId?: string | null } = {}): Promise<Task> {
+    const expected = options.expectedProjectId !== undefined ? { expected_project_id: options.expectedProjectId } : {};
+    return this.call(taskId, options, (updateId) =>
+      this.handle(taskId).executeUpdate(setProjectUpdate, { args: [{ project_id: projectId, ...expected, ...by(options) }], updateId }),
     );
   }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   MESSAGES,
+  PROJECT_SETUP_MAX_TASKS,
   Rules,
   TASK_STATUSES,
   text,
@@ -69,6 +70,8 @@ export const DeadlineSecondsSchema = integerSchema(Rules.deadlineSeconds).meta({
   example: 3600,
 });
 
+export const ProjectIdSchema = EntityIdSchema.meta({ description: 'Project id', example: 'website-relaunch' });
+
 export const TaskStatusSchema = enumSchema({ kind: 'enum', values: TASK_STATUSES }).meta({ description: 'Task status', example: 'assigned' });
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
@@ -89,6 +92,7 @@ export const ProcessTaskRequestSchema = object({
   description: textSchema(Rules.description).meta({ example: 'Review the authentication refactoring pull request' }),
   assignee: AssigneeSchema,
   deadline_seconds: DeadlineSecondsSchema.default(3600),
+  project_id: ProjectIdSchema.optional().meta({ description: 'Process the task as part of this project (which must exist; you must be its owner or an admin)' }),
 }).meta({ id: 'ProcessTaskRequest' });
 export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequestSchema>;
 
@@ -145,6 +149,7 @@ export const TaskSchema = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     version: z.number().int().meta({ description: 'Increases by one with every change' }),
+    project_id: z.string().optional().meta({ description: 'The project the task belongs to, if any', example: 'website-relaunch' }),
     created_by: z
       .string()
       .optional()
@@ -161,6 +166,7 @@ export const CreateTaskInputSchema = object({
   title: textSchema(Rules.title),
   description: textSchema(Rules.description).nullable(),
   priority: PrioritySchema.optional(),
+  project_id: ProjectIdSchema.optional(),
 });
 export type CreateTaskInput = z.infer<typeof CreateTaskInputSchema>;
 
@@ -187,6 +193,13 @@ export type SetDeadlineInput = z.infer<typeof SetDeadlineInputSchema>;
 export const DeleteTaskInputSchema = object({ expected_version: ExpectedVersionSchema, expected_created_at: ExpectedCreatedAtSchema });
 export type DeleteTaskInput = z.infer<typeof DeleteTaskInputSchema>;
 
+/** `setProject`: the task joins a project (or, with null, leaves its project); only if it is in `expected_project_id` when given. */
+export const SetProjectInputSchema = object({
+  project_id: ProjectIdSchema.nullable(),
+  expected_project_id: ProjectIdSchema.nullable().optional(),
+});
+export type SetProjectInput = z.infer<typeof SetProjectInputSchema>;
+
 /**
  * `revertChanges`: put back what the updates whose ids start with `changes_by` changed (a processing run's
  * compensation, a chat turn's undo), unless the task changed after them.
@@ -208,6 +221,7 @@ export const HandOverTaskInputSchema = object({
   create_update_id: textSchema(Rules.updateId),
   assign_update_id: textSchema(Rules.updateId),
   deadline_update_id: textSchema(Rules.updateId),
+  project_id: ProjectIdSchema.optional(),
 });
 export type HandOverTaskInput = z.infer<typeof HandOverTaskInputSchema>;
 
@@ -269,6 +283,149 @@ export const TaskListSchema = z
     next_page_token: z.string().nullable().meta({ description: 'Pass as page_token for the next page; null on the last' }),
   })
   .meta({ id: 'TaskList' });
+
+// ---------------------------------------------------------------------------------------------
+// Projects (entities/project/): a collection of tasks with a live roll-up
+// ---------------------------------------------------------------------------------------------
+
+const ProjectNameSchema = textSchema(Rules.projectName).meta({ example: 'Website relaunch' });
+const ProjectDescriptionSchema = textSchema(Rules.projectDescription).nullable().meta({ example: 'New site live by March' });
+const ProjectOwnerSchema = textSchema(Rules.projectOwner).meta({
+  description: "Who the project belongs to (a user id or e-mail address); they and admins change it. Default: the caller's `sub`",
+  example: 'user-alice',
+});
+
+export const ProjectSchema = z
+  .object({
+    project_id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    owner: z.string(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    version: z.number().int().meta({ description: 'Increases by one with every change of the fields above (not with its tasks)' }),
+    created_by: z.string().optional(),
+    updated_by: z.string().optional(),
+  })
+  .meta({ id: 'Project' });
+export type Project = z.infer<typeof ProjectSchema>;
+
+export const ProjectRollupSchema = z
+  .object({
+    tasks: z.number().int().meta({ description: 'How many tasks the project has' }),
+    by_status: z.object({ pending: z.number().int(), assigned: z.number().int(), in_progress: z.number().int(), completed: z.number().int(), overdue: z.number().int() }),
+    unreported: z.number().int().meta({ description: 'Tasks that have not told the project how they stand yet (just added, or being created)' }),
+    overdue: z.number().int().meta({ description: 'Tasks past their deadline and not completed' }),
+    next_deadline: z.iso.datetime().nullable().meta({ description: 'The earliest deadline of a task still open and not overdue' }),
+    done_share: z.number().meta({ description: 'Completed tasks / all tasks, 0 to 1 (0 for a project without tasks)', example: 0.25 }),
+    as_of: z.iso.datetime().nullable().meta({ description: 'When the project last heard from one of its tasks' }),
+  })
+  .meta({ id: 'ProjectRollup' });
+export type ProjectRollup = z.infer<typeof ProjectRollupSchema>;
+
+export const ProjectTaskRowSchema = z
+  .object({
+    task_id: z.string(),
+    status: TaskStatusSchema.nullable().meta({ description: 'null until the task has told the project' }),
+    deadline: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'ProjectTaskRow' });
+export type ProjectTaskRow = z.infer<typeof ProjectTaskRowSchema>;
+
+export const ProjectViewSchema = ProjectSchema.extend({
+  rollup: ProjectRollupSchema,
+  tasks: z.array(ProjectTaskRowSchema).meta({ description: 'A page of its tasks, in the order they joined (tasks_offset, tasks_limit)' }),
+  next_tasks_offset: z.number().int().nullable().meta({ description: 'Pass as tasks_offset for the next page of tasks; null on the last' }),
+}).meta({ id: 'ProjectView' });
+export type ProjectView = z.infer<typeof ProjectViewSchema>;
+
+/** One of the tasks a project setup creates: the body of `POST /tasks/process`, without the project. */
+export const ProjectSetupTaskSchema = object({
+  task_id: TaskIdSchema,
+  title: textSchema(Rules.title).meta({ example: 'Draft the sitemap' }),
+  description: textSchema(Rules.description).meta({ example: 'List every page the new site keeps' }),
+  assignee: AssigneeSchema,
+  deadline_seconds: DeadlineSecondsSchema.default(3600),
+}).meta({ id: 'ProjectSetupTask' });
+
+
+/** Body of `POST /projects/process` and the input of `ProjectSetupWorkflow`. */
+export const ProjectSetupRequestSchema = object({
+  project_id: ProjectIdSchema,
+  name: ProjectNameSchema,
+  description: ProjectDescriptionSchema.default(null),
+  owner: ProjectOwnerSchema.optional(),
+  tasks: z
+    .array(ProjectSetupTaskSchema, typeError('must be a list of tasks'))
+    .max(PROJECT_SETUP_MAX_TASKS, `must hold at most ${PROJECT_SETUP_MAX_TASKS} tasks`)
+    .default([])
+    .meta({ description: 'The initial tasks, each processed by a child TaskProcessingWorkflow (the texts\' example has 3)' }),
+}).meta({ id: 'ProjectSetupRequest' });
+export type ProjectSetupRequest = z.infer<typeof ProjectSetupRequestSchema>;
+
+export const ProjectSetupAcceptedSchema = z
+  .object({
+    workflow_id: z.string().meta({ example: 'project-setup-website-relaunch' }),
+    run_id: RunIdSchema,
+    project_id: z.string(),
+    status: z.literal('started'),
+    ui_url: UiUrlSchema,
+  })
+  .meta({ id: 'ProjectSetupAccepted' });
+
+export const ProjectSetupResultSchema = z
+  .object({
+    project_id: z.string(),
+    status: z.enum(PROCESSING_OUTCOMES),
+    message: z.string(),
+    tasks: z.array(TaskProcessingResultSchema),
+  })
+  .meta({ id: 'ProjectSetupResult' });
+export type ProjectSetupResult = z.infer<typeof ProjectSetupResultSchema>;
+
+export const ProjectSetupStatusSchema = z
+  .object({
+    workflow_id: z.string(),
+    run_id: RunIdSchema,
+    status: z.string().meta({ description: 'Temporal execution status', example: 'COMPLETED' }),
+    output: ProjectSetupResultSchema.nullable().meta({ description: 'The result once the setup has completed' }),
+    ui_url: UiUrlSchema,
+  })
+  .meta({ id: 'ProjectSetupStatus' });
+
+/** `PATCH /projects/{project_id}`: the fields to change (conditional on If-Match when given). */
+export const UpdateProjectRequestSchema = strictObject({
+  name: ProjectNameSchema.optional(),
+  description: ProjectDescriptionSchema.optional(),
+  owner: ProjectOwnerSchema.optional(),
+}).meta({ id: 'UpdateProjectRequest' });
+
+/** `POST /projects/{project_id}/tasks`: existing tasks to add. */
+export const AddProjectTasksRequestSchema = object({
+  task_ids: z.array(TaskIdSchema, typeError('must be a list of task ids')).min(1, 'must name at least one task').max(100, 'must name at most 100 tasks'),
+}).meta({ id: 'AddProjectTasksRequest' });
+
+export const ProjectQuerySchema = z.object({
+  tasks_offset: z.coerce.number().int('must be a whole number').min(0, 'must be at least 0').default(0),
+  tasks_limit: z.coerce.number().int('must be a whole number').min(0, 'must be at least 0').max(1000, 'must be at most 1000').default(100),
+  status: TaskStatusSchema.optional().meta({ description: 'Only tasks with this status in `tasks` (the roll-up counts all)' }),
+});
+
+export const ProjectListQuerySchema = z.object({
+  page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
+  page_token: z
+    .string()
+    .max(4096, 'is too long')
+    .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be a token from next_page_token')
+    .optional(),
+});
+
+export const ProjectListSchema = z
+  .object({
+    projects: z.array(z.object({ project_id: z.string(), workflow_id: z.string() })),
+    next_page_token: z.string().nullable().meta({ description: 'Pass as page_token for the next page; null on the last' }),
+  })
+  .meta({ id: 'ProjectList' });
 
 // ---------------------------------------------------------------------------------------------
 // Chat entity

@@ -9,7 +9,7 @@ export const CloudEventSchema = z.object({
   type: z.string().min(1),
   time: z.iso.datetime(),
   datacontenttype: z.literal('application/json'),
-  topic: z.enum([TOPICS.conversations, TOPICS.tasks]),
+  topic: z.enum([TOPICS.conversations, TOPICS.tasks, TOPICS.projects]),
   data: z.unknown(),
   traceparent: z.string().optional(),
   tracestate: z.string().optional(),

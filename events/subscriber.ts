@@ -182,13 +182,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** The API process's subscriber to both topics, as configured; undefined when EVENT_SUBSCRIBER=off. */
+/** The API process's subscriber to every topic, as configured; undefined when EVENT_SUBSCRIBER=off. */
 export function subscriberFromConfig(config: Config, redis: RedisConnection, logger: Logger): EventSubscriber | undefined {
   if (config.EVENT_SUBSCRIBER === 'off') return undefined;
   return new EventSubscriber({
     redis: logRedisErrors(duplicateConnection(redis), logger.child({ component: 'events' })),
     prefix: eventKeyPrefix(config),
-    topics: [TOPICS.conversations, TOPICS.tasks],
+    topics: [TOPICS.conversations, TOPICS.tasks, TOPICS.projects],
     group: config.EVENT_CONSUMER_GROUP,
     consumer: `${hostname()}-${process.pid}`,
     handler: logEvent(logger.child({ component: 'events' })),

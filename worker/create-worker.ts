@@ -17,6 +17,7 @@ import { createActivities, type Activities } from '../activities';
 import { activitySettingsOf } from '../activities/settings';
 import { RemoteMcpServers } from '../mcp/remote-servers';
 import { TaskEntityClient } from '../clients/task-entity';
+import { ProjectEntityClient } from '../clients/project-entity';
 import { llmSettings, type Config } from '../common/config';
 import { dataConverterFor } from '../common/payload-encryption';
 import { connectWorker } from '../common/temporal';
@@ -88,6 +89,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Create
   const mcpServers = config.AGENT_MCP_SERVERS?.length ? new RemoteMcpServers(config.AGENT_MCP_SERVERS, { callMs: config.LLM_TIMEOUT_MS, listMs: Math.min(config.LLM_TIMEOUT_MS, 5_000) }) : undefined;
   const real = createActivities({
     tasks: new TaskEntityClient(options.client, taskQueue),
+    projects: new ProjectEntityClient(options.client, taskQueue),
     redis: options.redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
     eventKeyPrefix: eventKeyPrefix(config),

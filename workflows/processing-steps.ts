@@ -20,6 +20,12 @@ const ENTITY_STEP: ActivityOptions = {
 /** Steps that talk to the task entity: retried a few times, never when the entity refused. */
 export const entitySteps = proxyActivities<Activities>(ENTITY_STEP);
 
+/** A task joining its project (runs with a `project_id`): never retried when the project refused. */
+export const projectStep = proxyActivities<Activities>({
+  ...ENTITY_STEP,
+  retry: { ...ENTITY_STEP.retry, nonRetryableErrorTypes: ['ProjectNotFound', 'ProjectRefused'] },
+});
+
 /**
  * The hand-over, whose cancellation the run waits out: its update may still land after the run was
  * cancelled (the call is under way, resending), and the compensation must come after it, or a new task's

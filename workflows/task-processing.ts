@@ -32,7 +32,7 @@ import { checkInput, describeFieldErrors } from './shared/input-rules';
 import type { ProcessTaskRequest, TaskProcessingResult } from '../common/schemas';
 import { TaskAssigneeAttribute, TaskIdAttribute } from './shared/search-attributes';
 import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
-import { compensationSteps, entitySteps, handOverStep, localValidation, progress } from './processing-steps';
+import { compensationSteps, entitySteps, handOverStep, localValidation, progress, projectStep } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
 import { notificationKey, notificationsService } from '../notifications/api';
@@ -118,6 +118,13 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
       return { task_id, status: 'rejected', message: `Validation failed: ${validation.issues.join('; ')}` };
     }
 
+    if (input.project_id !== undefined) {
+      // The project says who belongs to it: the task joins it before it exists, so the project counts it
+      // from the start and hears of it from its first change. No project: the run stops here.
+      const joined = await joinProject(input.project_id, task_id, by);
+      if (joined !== undefined) return joined;
+    }
+
     if (atOnce) {
       // Registered first: the hand-over's assignment and deadline may land even when its call fails. A task
       // that never came to exist has nothing to put back; one that the hand-over made and someone then
@@ -141,6 +148,7 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
           create_update_id: ids.create,
           assign_update_id: ids.assign,
           deadline_update_id: ids.deadline,
+          ...(input.project_id !== undefined ? { project_id: input.project_id } : {}),
           update_id: ids.handOver,
           ...by,
         },
@@ -172,6 +180,21 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 
   setCurrentDetails(`Completed: assigned to ${assignee}`);
   return { task_id, status: 'completed', message: `Task assigned to ${assignee} with deadline reminder` };
+}
+
+/** Adds the task to its project; a result when it cannot (no such project, or it is full), else undefined. */
+async function joinProject(projectId: string, taskId: string, by: ProcessingOptions): Promise<TaskProcessingResult | undefined> {
+  progress(2, `joining project ${projectId}`);
+  try {
+    await projectStep.addTaskToProject.executeWithOptions({ summary: `Join project ${projectId}` }, [{ project_id: projectId, task_id: taskId, ...by }]);
+    return undefined;
+  } catch (err) {
+    const type = rootCauseType(err);
+    if (type !== 'ProjectNotFound' && type !== 'ProjectRefused') throw err;
+    const message = `Validation failed: ${rootCauseMessage(err)}`;
+    setCurrentDetails(`Rejected: ${message}`);
+    return { task_id: taskId, status: 'rejected', message };
+  }
 }
 
 /**

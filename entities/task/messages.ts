@@ -17,11 +17,13 @@ import type {
   HandOverTaskInput,
   RevertChangesInput,
   SetDeadlineInput,
+  SetProjectInput,
   Task,
   UpdateStatusInput,
 } from '../../common/schemas';
 import type { CloudEvent } from '../../workflows/shared/cloudevents';
 import type { AppliedUpdate } from './update-log';
+import type { TaskNotice } from '../project/messages';
 
 export const TASK_ENTITY_WORKFLOW_TYPE = 'TaskEntityWorkflow';
 
@@ -49,6 +51,12 @@ export interface HandOverResult {
   task: Task;
   refused?: { step: HandOverStep; message: string; type: TaskEntityFailureType };
 }
+/**
+ * The task joins a project (or leaves its project, with null); with `expected_project_id`, only if it is in
+ * that one (a deleted project detaching its tasks leaves alone a task moved elsewhere). The API adds the task to
+ * the project entity first, which is who says what belongs to a project; the task then tells it how it stands.
+ */
+export const setProjectUpdate = defineUpdate<Task, [Attributed<SetProjectInput>], 'setProject'>('setProject');
 /** Puts back what one caller's updates changed (ids starting with `changes_by`), unless the task moved on since. */
 export const revertChangesUpdate = defineUpdate<Task, [Attributed<RevertChangesInput>], 'revertChanges'>('revertChanges');
 /**
@@ -83,6 +91,8 @@ export interface TaskEntityInput {
   history_limit?: number;
   /** The update that set the current deadline: the task going overdue is that update's doing (see UpdateLog). */
   deadline_set_by?: string;
+  /** What the task's project has still to hear (entities/task/project-lane.ts), carried over by continue-as-new. */
+  project_lane?: TaskNotice[];
   /** Idempotency keys of creations (POST /tasks) of the last day, with their first answers. */
   idempotency_keys?: IdempotencyRecord<Task>[];
 }

@@ -67,7 +67,22 @@ export function createTask(taskId: string, existing: Task | null, input: CreateT
     created_at: iso(now),
     updated_at: iso(now),
     version: 1,
+    ...(input.project_id !== undefined ? { project_id: input.project_id } : {}),
   };
+}
+
+/**
+ * Moves the task into a project, or out of its project (null); only from `expectedProjectId` when given.
+ * Allowed whatever the status: a completed task still counts in its project's roll-up.
+ */
+export function setProject(task: Task, projectId: string | null, now: number, expectedProjectId?: string | null): Task {
+  const current = task.project_id ?? null;
+  if (expectedProjectId !== undefined && current !== expectedProjectId) {
+    throw new TaskRuleError(`Task ${task.task_id} is in ${current === null ? 'no project' : `project ${current}`}, not ${expectedProjectId ?? 'none'}`, 'VersionConflict');
+  }
+  if (current === projectId) return task;
+  const { project_id: _left, ...rest } = task;
+  return change(projectId === null ? rest : { ...rest, project_id: projectId }, {}, now);
 }
 
 /** A task past its deadline stays overdue whatever else changes, until a new deadline is set. */

@@ -34,15 +34,17 @@ import {
   HandOverTaskInputRules,
   RevertChangesInputRules,
   SetDeadlineInputRules,
+  SetProjectInputRules,
   UpdateStatusInputRules,
 } from '../../workflows/shared/workflow-inputs';
 import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Task } from '../../common/schemas';
-import { TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
+import { ProjectIdAttribute, TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
 import { IdempotencyStore, KEY_REUSED, keyedRequestOf } from '../idempotency';
 import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
 import { taskDeletedEvent, taskEvents, taskUpdatedEvent } from './events';
+import { ProjectLane, noticeOf } from './project-lane';
 import {
   assignTaskSignal,
   assignTaskUpdate,
@@ -54,6 +56,7 @@ import {
   revertChangesUpdate,
   setDeadlineSignal,
   setDeadlineUpdate,
+  setProjectUpdate,
   unassignTaskSignal,
   unassignTaskUpdate,
   updateStatusSignal,
@@ -86,8 +89,13 @@ export const OVERDUE_AT_ONCE_PATCH = 'overdue-published-at-once';
  * (`in_progress`, a new deadline): since, such a change publishes `task.updated`.
  */
 export const UPDATED_EVENT_PATCH = 'task-updated-event';
+/*
+ * Projects came without a patch: a task joins one only by input that runs recorded before did not take
+ * (`project_id`, `setProject`), and without a project the entity issues the same commands as before (the
+ * project lane stays empty, no ProjectId attribute is written).
+ */
 
-const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate] as const;
+const MUTATION_UPDATES = [createTaskUpdate, assignTaskUpdate, unassignTaskUpdate, updateStatusUpdate, setDeadlineUpdate, revertChangesUpdate, setProjectUpdate] as const;
 const MUTATION_SIGNALS = [assignTaskSignal, unassignTaskSignal, updateStatusSignal, setDeadlineSignal] as const;
 type MutationName = (typeof MUTATION_UPDATES)[number]['name'];
 // Every signal is one of the mutations (a misspelt or unhandled name does not compile).
@@ -133,6 +141,8 @@ class TaskEntity {
   /** Set by deleteTask: this run takes nothing more and ends. */
   deleted = false;
   readonly outbox: EventOutbox;
+  /** What the task's project has still to hear. */
+  readonly projectLane: ProjectLane;
   private readonly log: UpdateLog;
   private readonly taskId: string;
   /** The update that set the current deadline, if an update did (see fireDeadline). */
@@ -148,6 +158,7 @@ class TaskEntity {
     this.taskId = input.task_id;
     this.task = input.task ?? null;
     this.outbox = new EventOutbox(input.outbox, { stopMidPublish: current });
+    this.projectLane = new ProjectLane(input.project_lane);
     this.log = new UpdateLog(input.applied_updates, input.applied_update_ids, input.reverted_prefixes);
     this.deadlineSetBy = input.deadline_set_by;
     this.keys = new IdempotencyStore(input.idempotency_keys);
@@ -181,6 +192,10 @@ class TaskEntity {
       case 'setDeadline': {
         const { deadline_seconds, expected_version } = parse(SetDeadlineInputRules, input);
         return rules.setDeadline(existing(task, this.taskId), deadline_seconds, now, expected_version);
+      }
+      case 'setProject': {
+        const { project_id, expected_project_id } = parse(SetProjectInputRules, input);
+        return rules.setProject(existing(task, this.taskId), project_id, now, expected_project_id);
       }
       case 'revertChanges': {
         const current = existing(task, this.taskId);
@@ -240,6 +255,8 @@ class TaskEntity {
     if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
     const next = attributed(before, this.mutate(name, input, Date.now()), input);
+    // Joining the project it is in already: tell it again (the project may have taken it back after removing it).
+    if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
     this.commit(next, { publish });
@@ -262,11 +279,13 @@ class TaskEntity {
    * workflow task, one batch of events, the search attributes written once). Stops at a step the rules refuse.
    */
   handOver(input: unknown): HandOverResult {
-    const { title, description, assignee, deadline_seconds, create_update_id, assign_update_id, deadline_update_id } = asRefusal(() => parse(HandOverTaskInputRules, input));
+    const { title, description, assignee, deadline_seconds, create_update_id, assign_update_id, deadline_update_id, project_id } = asRefusal(() =>
+      parse(HandOverTaskInputRules, input),
+    );
     const by = (input as { updated_by?: unknown }).updated_by;
     const attribution = typeof by === 'string' ? { updated_by: by } : {};
     const steps: [HandOverStep, unknown, string][] = [
-      ['createTask', { title, description, ...attribution }, create_update_id],
+      ['createTask', { title, description, ...(project_id !== undefined ? { project_id } : {}), ...attribution }, create_update_id],
       ['assignTask', { assignee, ...attribution }, assign_update_id],
       ['setDeadline', { deadline_seconds, ...attribution }, deadline_update_id],
     ];
@@ -319,6 +338,7 @@ class TaskEntity {
       return current;
     });
     if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
+    if (task.project_id !== undefined) this.projectLane.tell(noticeOf(task, task.project_id, true));
     this.task = null;
     this.deleted = true;
     if (this.current) {
@@ -327,6 +347,7 @@ class TaskEntity {
       upsertSearchAttributes([
         { key: TaskStatusAttribute, value: null },
         { key: TaskAssigneeAttribute, value: null },
+        ...(task.project_id !== undefined ? [{ key: ProjectIdAttribute, value: null }] : []),
       ]);
       this.log.forgetChanges();
     }
@@ -356,7 +377,7 @@ class TaskEntity {
 
   /** Holds no task and has nothing left to publish: the run has no reason to go on. */
   isVacant(): boolean {
-    return this.current && !this.deleted && this.task === null && this.outbox.isEmpty;
+    return this.current && !this.deleted && this.task === null && this.outbox.isEmpty && this.projectLane.isEmpty;
   }
 
   /** The task's changes, newest first; null when there is no task. */
@@ -370,6 +391,7 @@ class TaskEntity {
       task: this.task,
       ...this.log.snapshot(),
       outbox: this.outbox.snapshot(),
+      ...(this.projectLane.isEmpty ? {} : { project_lane: this.projectLane.snapshot() }),
       history_limit: this.input.history_limit,
       ...(this.deadlineSetBy !== undefined ? { deadline_set_by: this.deadlineSetBy } : {}),
       ...this.keySnapshot(),
@@ -394,22 +416,30 @@ class TaskEntity {
       if (events.length === 0 && this.task !== null && publish && patched(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
       for (const event of events) this.outbox.add(event, { atOnce });
     }
+    const before = this.task;
+    this.projectLane.tellChange(before, next);
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
-    if (publish) publishState(next);
+    if (publish) publishState(next, before);
   }
 }
 
-/** What the Web UI shows: searchable attributes and a one-line "where it stands". */
-function publishState(task: Task): void {
+/**
+ * What the Web UI shows: searchable attributes and a one-line "where it stands". ProjectId only for a task
+ * that is or was in a project (`before`: the state it changed from), so a task without one writes what it always did.
+ */
+function publishState(task: Task, before?: Task | null): void {
+  const inProject = task.project_id !== undefined || before?.project_id !== undefined;
   upsertSearchAttributes([
     { key: TaskIdAttribute, value: task.task_id },
     { key: TaskStatusAttribute, value: task.status },
     { key: TaskAssigneeAttribute, value: task.assignee },
+    ...(inProject ? [{ key: ProjectIdAttribute, value: task.project_id ?? null }] : []),
   ]);
   const parts = [`${task.title}: ${task.status}`];
   if (task.assignee !== null) parts.push(`assigned to ${task.assignee}`);
   if (task.deadline !== null) parts.push(`due ${task.deadline}`);
+  if (task.project_id !== undefined) parts.push(`in project ${task.project_id}`);
   setCurrentDetails(parts.join(', '));
 }
 
@@ -451,7 +481,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
       entity.fireDeadline();
     }
   };
-  await Promise.all([deadlineLoop(), entity.outbox.run(finished)]);
+  await Promise.all([deadlineLoop(), entity.outbox.run(finished), entity.projectLane.run(finished)]);
 
   if (entity.deleted && !entity.current) {
     // Runs recorded before the patch published their last events and completed.

@@ -61,3 +61,21 @@ export function whyNotChangeStatus(actor: Actor, task: Pick<Task, 'task_id' | 'a
   }
   return undefined;
 }
+
+/**
+ * Projects: everyone signed in reads and lists them and sets one up (owned by themselves: their `sub`, or the
+ * e-mail their token vouches for); changing one, its tasks, or deleting it needs its owner or an admin.
+ */
+export function isProjectOwner(actor: Actor, owner: string): boolean {
+  return owner === actor.subject || sameEmail(owner, actor.email);
+}
+
+export function whyNotChangeProject(actor: Actor, project: { project_id: string; owner: string }): string | undefined {
+  if (actor.admin || isProjectOwner(actor, project.owner)) return undefined;
+  return `only the owner of project ${project.project_id} (${project.owner}) or an admin may change it`;
+}
+
+export function whyNotOwn(actor: Actor, owner: string): string | undefined {
+  if (actor.admin || isProjectOwner(actor, owner)) return undefined;
+  return `you may set up projects owned by yourself (${actor.subject}) only; an admin may name another owner`;
+}

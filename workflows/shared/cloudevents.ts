@@ -8,6 +8,7 @@
 export const TOPICS = {
   conversations: 'conversation-events',
   tasks: 'task-events',
+  projects: 'project-events',
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 

@@ -6,10 +6,14 @@
 export const PROCESSING_WORKFLOW_PREFIX = 'task-workflow-';
 export const TASK_ENTITY_PREFIX = 'task-entity-';
 export const CHAT_ENTITY_PREFIX = 'chat-entity-';
+export const PROJECT_ENTITY_PREFIX = 'project-entity-';
+export const PROJECT_SETUP_PREFIX = 'project-setup-';
 
 export const processingWorkflowId = (taskId: string): string => `${PROCESSING_WORKFLOW_PREFIX}${taskId}`;
 export const taskEntityWorkflowId = (taskId: string): string => `${TASK_ENTITY_PREFIX}${taskId}`;
 export const chatEntityWorkflowId = (userId: string): string => `${CHAT_ENTITY_PREFIX}${userId}`;
+export const projectEntityWorkflowId = (projectId: string): string => `${PROJECT_ENTITY_PREFIX}${projectId}`;
+export const projectSetupWorkflowId = (projectId: string): string => `${PROJECT_SETUP_PREFIX}${projectId}`;
 
 /** The task id inside a processing workflow id, or undefined when the id is not one. */
 export function taskIdOfProcessingWorkflow(workflowId: string): string | undefined {

@@ -31,6 +31,8 @@ export const CHAT_CONTENT_MAX_LENGTH = 4000;
 export const UPDATE_ID_MAX_LENGTH = 400;
 export const TASK_STATUSES = ['pending', 'assigned', 'in_progress', 'completed', 'overdue'] as const;
 /** Statuses a caller may set; `overdue` is only ever set by the deadline timer. */
+/** At most this many initial tasks in one project setup. */
+export const PROJECT_SETUP_MAX_TASKS = 20;
 export const SETTABLE_TASK_STATUSES = ['pending', 'assigned', 'in_progress', 'completed'] as const;
 
 export const MESSAGES = {
@@ -136,6 +138,11 @@ export const Rules = {
   preferredStyle: text(60, { trim: true, nonEmpty: true }),
   profileSummary: text(1000, { trim: true }),
   approved: { kind: 'boolean' },
+  // Projects (entities/project/).
+  projectName: text(200, { trim: true, nonEmpty: true }),
+  projectDescription: text(5000),
+  /** Who a project belongs to: a user id (a token's `sub`) or an e-mail address. */
+  projectOwner: text(254, { trim: true, nonEmpty: true }),
 } satisfies Record<string, FieldRule>;
 
 export type CheckResult<T> = { success: true; data: T } | { success: false; errors: FieldError[] };

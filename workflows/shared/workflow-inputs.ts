@@ -13,6 +13,7 @@ import type {
   ProcessTaskRequest,
   ApprovalDecisionInput,
   RevertChangesInput,
+  SetProjectInput,
   SetDeadlineInput,
   UpdateStatusInput,
   UserProfileInput,
@@ -26,6 +27,7 @@ export const ProcessTaskRequestRules: InputRules<ProcessTaskRequest> = {
   description: Rules.description,
   assignee: Rules.assignee,
   deadline_seconds: { ...Rules.deadlineSeconds, default: 3600 },
+  project_id: { ...Rules.entityId, optional: true },
 };
 
 /** The task entity's update and signal arguments. */
@@ -33,6 +35,7 @@ export const CreateTaskInputRules: InputRules<CreateTaskInput> = {
   title: Rules.title,
   description: { ...Rules.description, nullable: true },
   priority: { ...Rules.priority, optional: true },
+  project_id: { ...Rules.entityId, optional: true },
 };
 const expectedVersion: FieldRule = { ...Rules.version, optional: true };
 export const AssignTaskInputRules: InputRules<AssignTaskInput> = { assignee: Rules.assignee, expected_version: expectedVersion };
@@ -53,6 +56,11 @@ export const HandOverTaskInputRules: InputRules<HandOverTaskInput> = {
   create_update_id: Rules.updateId,
   assign_update_id: Rules.updateId,
   deadline_update_id: Rules.updateId,
+  project_id: { ...Rules.entityId, optional: true },
+};
+export const SetProjectInputRules: InputRules<SetProjectInput> = {
+  project_id: { ...Rules.entityId, nullable: true },
+  expected_project_id: { ...Rules.entityId, optional: true, nullable: true },
 };
 
 /** The chat entity's `processMessage` argument (the body of `POST /chat/{user_id}`). */
