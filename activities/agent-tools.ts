@@ -9,11 +9,12 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { entityFailure } from '../clients/errors';
-import { whyNotDelete } from '../workflows/shared/access-policy';
+import { whyNotChangeProject, whyNotDelete } from '../workflows/shared/access-policy';
 import { EMAIL_PATTERN } from '../workflows/shared/input-rules';
 import { heartbeating } from './heartbeat';
 import type { TaskEntityClient } from '../clients/task-entity';
-import type { Task } from '../common/schemas';
+import type { ProjectEntityClient } from '../clients/project-entity';
+import type { Project, ProjectView, Task } from '../common/schemas';
 import type { ToolArgs, ToolName } from '../entities/chat/agent/tools';
 import type { LivePublisher, LiveTurn } from '../stream/live-records';
 
@@ -134,13 +135,27 @@ function changed(task: Task, user: ToolUser, { created = false } = {}): AgentToo
 }
 
 /** The entity said no (the tool's result), or a retry can help (the activity fails and Temporal retries). */
-function refusal(err: unknown, taskId: string): AgentToolResult {
-  const failure = entityFailure(err, `Task ${taskId}`);
+function refusal(err: unknown, id: string, what: 'Task' | 'Project' = 'Task'): AgentToolResult {
+  const failure = entityFailure(err, `${what} ${id}`);
   if (failure === undefined) throw err;
   if (failure.retryable) throw ApplicationFailure.retryable(failure.message, 'TaskEntityUnavailable');
-  if (failure.kind === 'not_found') return { ok: false, error: `Task ${taskId} does not exist` };
+  if (failure.kind === 'not_found') return { ok: false, error: `${what} ${id} does not exist` };
+  const taskId = id;
   if (failure.kind === 'version_conflict') return { ok: false, error: `Task ${taskId} changed since it was shown to the user; nothing was changed (${failure.message})` };
   return { ok: false, error: failure.message };
+}
+
+const projectFields = (project: Project) => ({ project_id: project.project_id, name: project.name, description: project.description, owner: project.owner, version: project.version });
+
+/**
+ * "How is project X doing": its roll-up and first tasks. Its name and description are its creator's text:
+ * labelled as someone else's unless the user wrote them.
+ */
+function projectShown(view: ProjectView, user: ToolUser): AgentToolResult {
+  const own = user.verified === true && view.created_by !== undefined && view.created_by === user.subject;
+  const label = (text: string | null) => (text === null || text === '' || own ? text : { untrusted_text: text, written_by: view.created_by ?? 'someone else' });
+  const content = { ...projectFields(view), name: label(view.name), description: label(view.description), rollup: view.rollup, tasks: view.tasks, more_tasks: view.next_tasks_offset !== null };
+  return { ok: true, content, ...(own ? {} : { foreign_text: true as const }) };
 }
 
 /** The fields that differ between two states of a task, as "field back to value" phrases. */
@@ -153,8 +168,8 @@ function differences(before: Task, after: Task): string[] {
   return parts;
 }
 
-export function createAgentToolActivities({ tasks, live }: { tasks: TaskEntityClient; live?: LivePublisher }) {
-  const { runTool, undoChange } = toolRunner(tasks);
+export function createAgentToolActivities({ tasks, projects, live }: { tasks: TaskEntityClient; projects: ProjectEntityClient; live?: LivePublisher }) {
+  const { runTool, undoChange } = toolRunner(tasks, projects);
   return {
     async agentTool(input: AgentToolInput): Promise<AgentToolResult> {
       const target = input.live;
@@ -177,8 +192,16 @@ export function createAgentToolActivities({ tasks, live }: { tasks: TaskEntityCl
 }
 
 /** The tools' own work, outside any activity: the activities above run it, and the MCP server its reads (mcp/tool-calls.ts). */
-export function toolRunner(tasks: TaskEntityClient) {
+export function toolRunner(tasks: TaskEntityClient, projects: ProjectEntityClient) {
   return { runTool, undoChange };
+
+  /** A project's owner or an admin changes it (the workflow checked before the call; checked again where the change is made). */
+  async function refusedInProject(projectId: string, user: ToolUser): Promise<AgentToolResult | undefined> {
+    const project = await projects.get(projectId, { tasks_limit: 0 });
+    if (project === null) return { ok: false, error: `Project ${projectId} does not exist` };
+    const why = whyNotChangeProject({ subject: user.subject ?? user.user_id, admin: user.admin ?? true, ...(user.email ? { email: user.email } : {}) }, project);
+    return why ? { ok: false, error: `Not allowed: ${why}` } : undefined;
+  }
 
   async function runTool(input: AgentToolInput): Promise<AgentToolResult> {
     const { update_id: updateId, expected_version: expectedVersion } = input;
@@ -205,10 +228,16 @@ export function toolRunner(tasks: TaskEntityClient) {
         return task ? showing(task, input.user) : { ok: false, error: `Task ${task_id} does not exist` };
       }
       case 'create_task': {
-        const { title, description, priority } = input.args as ToolArgs['create_task'];
+        const { title, description, priority, project_id } = input.args as ToolArgs['create_task'];
         const taskId = input.new_task_id!;
         try {
-          const task = await tasks.create(taskId, { title, description: description ?? null, priority }, { updateId, ifExists: 'reuse', updatedBy });
+          if (project_id !== undefined) {
+            const refused = await refusedInProject(project_id, input.user);
+            if (refused) return refused;
+            // The project takes the task first: it counts it from its creation on.
+            await projects.addTasks(project_id, [taskId], { updateId: `${updateId}/project`, updatedBy });
+          }
+          const task = await tasks.create(taskId, { title, description: description ?? null, priority, ...(project_id !== undefined ? { project_id } : {}) }, { updateId, ifExists: 'reuse', updatedBy });
           return changed(task, input.user, { created: true });
         } catch (err) {
           return refusal(err, taskId);
@@ -234,6 +263,37 @@ export function toolRunner(tasks: TaskEntityClient) {
           (task): AgentToolResult => changed(task, input.user),
           (err: unknown) => refusal(err, task_id),
         );
+      }
+      case 'list_projects': {
+        const page = await projects.list({ pageSize: 50 });
+        return { ok: true, content: { projects: page.projects.map((p) => p.project_id), more: page.nextPageToken !== null } };
+      }
+      case 'get_project': {
+        const { project_id } = input.args as ToolArgs['get_project'];
+        const view = await projects.get(project_id, { tasks_limit: 20 });
+        return view ? projectShown(view, input.user) : { ok: false, error: `Project ${project_id} does not exist` };
+      }
+      case 'create_project': {
+        const { project_id, name, description } = input.args as ToolArgs['create_project'];
+        const owner = input.user.email ?? input.user.subject ?? input.user.user_id;
+        try {
+          const project = await projects.create(project_id, { name, description: description ?? null, owner }, { updateId, updatedBy });
+          return { ok: true, content: projectFields(project) };
+        } catch (err) {
+          return refusal(err, project_id, 'Project');
+        }
+      }
+      case 'add_task_to_project': {
+        const { project_id, task_id } = input.args as ToolArgs['add_task_to_project'];
+        try {
+          const refused = await refusedInProject(project_id, input.user);
+          if (refused) return refused;
+          if ((await tasks.get(task_id)) === null) return { ok: false, error: `Task ${task_id} does not exist` };
+          await projects.addTasks(project_id, [task_id], { updateId: `${updateId}/project`, updatedBy });
+          return changed(await tasks.setProject(task_id, project_id, { updateId, updatedBy }), input.user);
+        } catch (err) {
+          return refusal(err, task_id);
+        }
       }
       case 'delete_task': {
         const { task_id } = input.args as ToolArgs['delete_task'];

@@ -37,7 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEventActivities(deps),
     ...createReplyActivities(deps.llm),
     ...createModelActivities({ llm: deps.llm, live }),
-    ...createAgentToolActivities({ tasks: deps.tasks, live }),
+    ...createAgentToolActivities({ tasks: deps.tasks, projects: deps.projects, live }),
     ...createMcpToolActivities({ servers: deps.mcpServers, live }),
   };
 }

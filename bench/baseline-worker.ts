@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAgentToolActivities } from '../activities/agent-tools';
 import { createModelActivities } from '../activities/model';
 import { TaskEntityClient } from '../clients/task-entity';
+import { ProjectEntityClient } from '../clients/project-entity';
 import { llmSettings, loadConfig } from '../common/config';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { effectiveWorkerSettings, workerSettings } from '../worker/create-worker';
@@ -22,7 +23,11 @@ async function main(): Promise<void> {
     activities: {
       ...baselineActivities,
       ...createModelActivities({ llm: llmSettings(config) }),
-      ...createAgentToolActivities({ tasks: new TaskEntityClient(await connectClient(config), process.env.SERVICE_TASK_QUEUE ?? config.TASK_QUEUE) }),
+      ...(await (async () => {
+        const client = await connectClient(config);
+        const serviceQueue = process.env.SERVICE_TASK_QUEUE ?? config.TASK_QUEUE;
+        return createAgentToolActivities({ tasks: new TaskEntityClient(client, serviceQueue), projects: new ProjectEntityClient(client, serviceQueue) });
+      })()),
     },
     workflowsPath: require.resolve('./baseline-workflows'),
     ...workerSettings(config),

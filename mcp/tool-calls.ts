@@ -15,6 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { taskForReader, toolRunner, type ToolUser } from '../activities/agent-tools';
 import type { ChatEntityClient } from '../clients/chat-entity';
 import type { TaskEntityClient } from '../clients/task-entity';
+import type { ProjectEntityClient } from '../clients/project-entity';
 import { checkCall, isToolName, TOOLS } from '../entities/chat/agent/tools';
 import type { CallReport, PendingApproval } from '../entities/chat/agent/turn';
 import type { ChatReply } from '../entities/chat/messages';
@@ -29,6 +30,7 @@ export type AskForApproval = (approval: PendingApproval, options: { signal: Abor
 
 export interface ToolCallDeps {
   tasks: TaskEntityClient;
+  projects: ProjectEntityClient;
   chats: ChatEntityClient;
   entityUpdates: EntityUpdateQueue;
 }
@@ -50,7 +52,7 @@ export class McpToolCalls {
   private readonly reads: ReturnType<typeof toolRunner>;
 
   constructor(private readonly deps: ToolCallDeps) {
-    this.reads = toolRunner(deps.tasks);
+    this.reads = toolRunner(deps.tasks, deps.projects);
   }
 
   /** `keyed`: the call's idempotency key and fingerprint (mcp/server.ts derives them). */

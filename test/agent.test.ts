@@ -49,6 +49,30 @@ async function activitySummaries(user: string): Promise<string[]> {
 }
 
 describe('tool calls', () => {
+  it('answers how a project is doing, and creates a task in it, through tool calls', async () => {
+    const user = uniqueId('user-projects');
+    const projectId = uniqueId('proj');
+    const taskId = await task('task-in-proj', 'bob@example.com');
+    model.respond = scripted(
+      { toolCalls: [{ name: 'create_project', arguments: { project_id: projectId, name: 'Launch' }, id: 'call_p' }] },
+      { toolCalls: [{ name: 'add_task_to_project', arguments: { project_id: projectId, task_id: taskId }, id: 'call_q' }] },
+      { toolCalls: [{ name: 'create_task', arguments: { title: 'Book the venue', project_id: projectId }, id: 'call_r' }] },
+      { text: 'Done.' },
+    );
+    expect((await send(user, `Make project ${projectId} with ${taskId} and a venue task`)).body).toMatchObject({ content: 'Done.' });
+    const created = JSON.parse(toolMessages(model.requests.at(-1)!).at(-1)!.content!) as { task_id: string };
+    await eventually(() => h.getJson(`/projects/${projectId}`), (r) => (r.body.rollup as { tasks: number; unreported: number })?.unreported === 0 && (r.body.rollup as { tasks: number }).tasks === 2);
+    expect((await readTask(h, created.task_id)).project_id).toBe(projectId);
+
+    model.requests.length = 0;
+    model.respond = scripted({ toolCalls: [{ name: 'get_project', arguments: { project_id: projectId }, id: 'call_s' }] }, { text: 'Half assigned, nothing done yet.' });
+    expect((await send(user, `How is project ${projectId} doing?`)).body).toMatchObject({ content: 'Half assigned, nothing done yet.' });
+    const seen = JSON.parse(toolMessages(model.requests[1]!)[0]!.content!) as { rollup: Record<string, unknown>; name: unknown };
+    expect(seen.rollup).toMatchObject({ tasks: 2, by_status: { assigned: 1, pending: 1 }, done_share: 0 });
+    // Created through the CLI-like open API: nobody verified wrote its name, so it reaches the model as data.
+    expect(seen.name).toEqual({ untrusted_text: 'Launch', written_by: 'api' });
+  });
+
   it('acts on a task through a tool call and gives the model its result', async () => {
     const user = uniqueId('user-tools');
     const taskId = await task('task-tool');
@@ -61,7 +85,7 @@ describe('tool calls', () => {
     const [first, second] = model.requests;
     expect(first!.headers.authorization).toBe('Bearer sk-test');
     expect(first!.tools!.map((t) => t.function.name).sort()).toEqual(
-      ['assign_task', 'create_task', 'delete_task', 'get_current_time', 'get_task', 'list_tasks', 'set_deadline', 'update_status'].sort(),
+      ['assign_task', 'create_task', 'delete_task', 'get_current_time', 'get_task', 'list_tasks', 'set_deadline', 'update_status', 'list_projects', 'get_project', 'create_project', 'add_task_to_project'].sort(),
     );
     expect(first!.tools!.find((t) => t.function.name === 'assign_task')!.function.parameters).toMatchObject({
       type: 'object',

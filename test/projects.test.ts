@@ -275,3 +275,34 @@ describe('the roll-up, durably', () => {
     expect(Buffer.byteLength(JSON.stringify([...Array(PROJECT_MAX_TASKS)].map((_, i) => [`task-${String(i).padStart(12, '0')}`, ['in_progress', 1.8e12, 1.8e12, 99]])))).toBeLessThan(700_000);
   });
 });
+
+describe('projects in the chat', () => {
+  const say = async (who: Person, content: string) => {
+    const res = await call(who.auth, 'POST', `/chat/${who.id}`, { content });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.content as string;
+  };
+
+  it('creates a project, puts tasks into it and says how it is doing; only its owner fills it', { timeout: 60_000 }, async () => {
+    const id = uniqueId('chat-proj');
+    expect(await say(alice, `/newproject ${id} Website relaunch`)).toBe(`Project ${id} "Website relaunch": created`);
+    expect((await project(alice.auth, id)).body).toMatchObject({ owner: alice.email, created_by: alice.id });
+    const taskId = uniqueId('chat-task');
+    await createEntity(h, taskId);
+    expect(await say(alice, `/addtask ${id} ${taskId}`)).toBe(`${taskId}: now in project ${id}`);
+    await eventually(() => rollupOf(id), (r) => r.unreported === 0 && r.tasks === 1);
+    expect(await say(alice, `/project ${id}`)).toBe(`Project ${id} "Website relaunch" (owner ${alice.email}): 1 task(s): 1 pending\n0% done, 0 overdue.`);
+
+    // Bob may read it, not fill it.
+    const other = uniqueId('bob-task');
+    await createEntity(h, other);
+    expect(await say(bob, `/addtask ${id} ${other}`)).toBe(`Not allowed: only the owner of project ${id} (${alice.email}) or an admin may change it`);
+    expect((await readTask(h, other)).project_id).toBeUndefined();
+    expect(await say(bob, `/project ${id}`)).toContain('1 task(s)');
+    expect(await say(bob, `/project no-such-project-here`)).toBe('Project no-such-project-here does not exist');
+    expect(await say(alice, `/addtask ${id}`)).toBe('Invalid arguments for add_task_to_project: task_id: is required\nUsage: /addtask <project id> <task id>');
+    // Undo leaves a project's membership alone (it reverts task fields only).
+    await say(alice, '/undo');
+    expect((await readTask(h, taskId)).project_id).toBe(id);
+  });
+});

@@ -19,6 +19,10 @@ export const HELP = [
   '/status <id> <status>  change a task\'s status',
   '/deadline <id> <seconds>  set when a task is due',
   '/delete <id>  delete a task (asks you first)',
+  '/projects  list projects',
+  '/project <id>  how a project is doing: its tasks by status, overdue, next deadline, share done',
+  '/newproject <id> <name>  create a project',
+  '/addtask <project id> <task id>  put a task into a project',
   '/approve <approval_id>, /deny <approval_id>  decide on a change waiting for you',
   '/undo  revert the task changes of your last turn that changed tasks',
   '/help  this list',
@@ -51,6 +55,14 @@ export function parseCommand(content: string): Command | undefined {
       return args('set_deadline', { task_id: rest[0], deadline_seconds: seconds(rest[1]) });
     case '/delete':
       return args('delete_task', { task_id: rest[0] });
+    case '/projects':
+      return args('list_projects', {});
+    case '/project':
+      return args('get_project', { project_id: rest[0] });
+    case '/newproject':
+      return args('create_project', { project_id: rest[0], name: rest.slice(1).join(' ') || undefined });
+    case '/addtask':
+      return args('add_task_to_project', { project_id: rest[0], task_id: rest[1] });
     case '/undo':
       return { kind: 'undo' };
     case '/help':

@@ -20,6 +20,7 @@ export interface CreateTaskArgs {
   assignee?: string;
   deadline_seconds?: number;
   priority?: number;
+  project_id?: string;
 }
 export interface AssignTaskArgs {
   task_id: string;
@@ -34,6 +35,19 @@ export interface SetDeadlineArgs {
   deadline_seconds: number;
 }
 
+export interface ProjectIdArgs {
+  project_id: string;
+}
+export interface CreateProjectArgs {
+  project_id: string;
+  name: string;
+  description?: string;
+}
+export interface AddTaskToProjectArgs {
+  project_id: string;
+  task_id: string;
+}
+
 /** Each tool's arguments, by name. */
 export interface ToolArgs {
   list_tasks: ListTasksArgs;
@@ -44,6 +58,10 @@ export interface ToolArgs {
   set_deadline: SetDeadlineArgs;
   delete_task: TaskIdArgs;
   get_current_time: Record<string, never>;
+  list_projects: Record<string, never>;
+  get_project: ProjectIdArgs;
+  create_project: CreateProjectArgs;
+  add_task_to_project: AddTaskToProjectArgs;
 }
 export type ToolName = keyof ToolArgs;
 
@@ -62,6 +80,8 @@ interface ToolDefinition<N extends ToolName> {
    * it reaches outside the task store (the assignee is notified).
    */
   hints?: { destructive: boolean; idempotent: boolean; openWorld?: boolean };
+  /** A change of a project, not of a task's fields: /undo does not revert it (a task moved into a project stays there). */
+  project?: true;
 }
 
 const taskId: FieldRule = Rules.entityId;
@@ -91,6 +111,7 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
       assignee: { ...Rules.assignee, optional: true },
       deadline_seconds: { ...Rules.deadlineSeconds, optional: true },
       priority: { ...Rules.priority, optional: true },
+      project_id: { ...Rules.entityId, optional: true },
     },
     fields: {
       title: 'Short title',
@@ -98,9 +119,10 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
       assignee: 'E-mail address of who will do it',
       deadline_seconds: 'Seconds from now until it is due (default 3600, with an assignee)',
       priority: '1 (lowest) to 5 (highest), default 1',
+      project_id: 'Create it in this project (the user must own the project)',
     },
     changes: true,
-    summary: (a) => `create_task "${a.title}"${a.assignee ? ` → ${a.assignee}` : ''}`,
+    summary: (a) => `create_task "${a.title}"${a.assignee ? ` → ${a.assignee}` : ''}${a.project_id ? ` in ${a.project_id}` : ''}`,
     // Each call makes a new task (an MCP client may pass an idempotency key: docs/mcp.md).
     hints: { destructive: false, idempotent: false, openWorld: true },
   },
@@ -143,6 +165,40 @@ export const TOOLS: { [N in ToolName]: ToolDefinition<N> } = {
     fields: {},
     changes: false,
     summary: () => 'get_current_time',
+  },
+  list_projects: {
+    description: 'List the projects (their ids).',
+    rules: {},
+    fields: {},
+    changes: false,
+    summary: () => 'list_projects',
+  },
+  get_project: {
+    description:
+      'How a project is doing: its name, owner, and roll-up of its tasks (how many, by status, overdue, the next deadline, the share done), with its first 20 tasks.',
+    rules: { project_id: Rules.entityId },
+    fields: { project_id: 'The project id, e.g. website-relaunch' },
+    changes: false,
+    summary: (a) => `get_project ${a.project_id}`,
+  },
+  create_project: {
+    description: 'Create a project (a collection of tasks), owned by the user. Add tasks with create_task (project_id) or add_task_to_project.',
+    rules: { project_id: Rules.entityId, name: Rules.projectName, description: { ...Rules.projectDescription, optional: true } },
+    fields: { project_id: 'A new id: letters, digits, ".", "_" and "-"', name: 'Its name', description: 'What it is for' },
+    changes: true,
+    project: true,
+    summary: (a) => `create_project ${a.project_id} "${a.name}"`,
+    // The same project again changes nothing.
+    hints: { destructive: false, idempotent: true },
+  },
+  add_task_to_project: {
+    description: 'Put an existing task into a project (out of any project it was in). The user must own the project.',
+    rules: { project_id: Rules.entityId, task_id: taskId },
+    fields: { project_id: 'The project id', task_id: 'The task id' },
+    changes: true,
+    project: true,
+    summary: (a) => `add_task_to_project ${a.task_id} → ${a.project_id}`,
+    hints: { destructive: false, idempotent: true },
   },
 };
 
@@ -200,6 +256,13 @@ export function checkCall(name: string, rawArguments: string): CheckedCall {
   const checked = checkInput(TOOLS[name].rules as InputRules<ToolArgs[ToolName]>, parsed);
   if (!checked.success) return { ok: false, error: `Invalid arguments for ${name}: ${describeFieldErrors(checked.errors)}` };
   return { ok: true, tool: name, args: checked.data };
+}
+
+/** The project a call acts in, if any: the user must be allowed to change it (checked before the call runs). */
+export function projectOf(tool: ToolName, args: ToolArgs[ToolName]): string | undefined {
+  if (tool === 'add_task_to_project') return (args as AddTaskToProjectArgs).project_id;
+  if (tool === 'create_task') return (args as CreateTaskArgs).project_id;
+  return undefined;
 }
 
 /** The task a changing call is about; undefined for create_task (a new task) and reading tools. */

@@ -14,19 +14,19 @@
  * says so. And text someone else wrote (another user's task description) reaches the model labelled as
  * data, and any change after the turn read such text waits for the user's approval.
  */
-import { identityEmail, isUser, sameEmail, whyNotChangeStatus, whyNotDelete, type Actor } from '../../../workflows/shared/access-policy';
+import { identityEmail, isUser, sameEmail, whyNotChangeProject, whyNotChangeStatus, whyNotDelete, type Actor } from '../../../workflows/shared/access-policy';
 import { executeChild, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../../../activities';
-import type { AgentToolResult, TurnChange } from '../../../activities/agent-tools';
+import type { AgentToolInput, AgentToolResult, TurnChange } from '../../../activities/agent-tools';
 import type { ModelAnswer, ModelMessage } from '../../../activities/model';
 import { HEARTBEAT_TIMEOUT_MS, type ActivitySettings } from '../../../workflows/shared/activity-timeouts';
 import { processingWorkflowId } from '../../../workflows/shared/ids';
-import type { ChatEntry, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
+import type { ChatEntry, ProjectView, Task, TaskProcessingResult, UserProfile } from '../../../common/schemas';
 import type { RemoteToolInfo } from '../../../mcp/shared';
 import { ruleReply } from '../replies';
 import { MODEL_TOOL_CALLS_MAX, TOOL_ARGUMENTS_MAX_CHARS, cut } from '../limits';
 import { compactTurnMessages, instructions, modelMessages, TOOL_RESULT_MAX_CHARS } from './prompt';
-import { TOOLS, checkCall, taskOf, toolSchemas, type CheckedCall, type CreateTaskArgs, type ToolArgs, type ToolName } from './tools';
+import { TOOLS, checkCall, projectOf, taskOf, toolSchemas, type CheckedCall, type CreateTaskArgs, type ToolArgs, type ToolName } from './tools';
 
 /** What a tool call came to, for events and replies. */
 export type ToolOutcomeKind = 'done' | 'failed' | 'awaiting_approval' | 'denied' | 'expired';
@@ -460,10 +460,18 @@ function needsApproval(ctx: AgentContext, turn: TurnState, changes: (PlannedCall
 /** Exactly what a change would do to the task as it is now. */
 function describeChange(tool: ToolName, args: ToolArgs[ToolName], task: Task | null): string {
   if (tool === 'create_task') {
-    const { title, assignee } = args as CreateTaskArgs;
-    return `new task "${title}"${assignee ? ` for ${assignee}` : ''}`;
+    const { title, assignee, project_id } = args as CreateTaskArgs;
+    return `new task "${title}"${assignee ? ` for ${assignee}` : ''}${project_id ? ` in project ${project_id}` : ''}`;
+  }
+  if (tool === 'create_project') {
+    const { project_id, name } = args as ToolArgs['create_project'];
+    return `new project ${project_id} "${name}"`;
   }
   const id = taskOf(tool, args)!;
+  if (tool === 'add_task_to_project') {
+    const to = (args as ToolArgs['add_task_to_project']).project_id;
+    return `${id}: project ${task?.project_id ?? 'none'} → ${to}`;
+  }
   if (task === null) return `${id}: (no such task)`;
   switch (tool) {
     case 'assign_task':
@@ -485,15 +493,21 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
   }
   if (!call.check.ok) return;
   const { tool, args } = call.check;
-  if (tool === 'create_task' && (args as CreateTaskArgs).assignee) {
-    record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs, turn.actor));
-    return;
-  }
   const user = {
     user_id: ctx.userId,
     email: userEmail(ctx, turn),
     ...(turn.actor ? { subject: turn.actor.subject, admin: turn.actor.admin, ...(isUser(turn.actor) ? { verified: true } : {}) } : {}),
   };
+  const project = projectOf(tool, args);
+  if (project !== undefined) {
+    // A change in a project is its owner's (or an admin's): the project is read first, and the call refused when not.
+    const refusal = await projectRefusal(turn, project, user);
+    if (refusal) return record(turn, call, { ...refusal, outcome: 'failed' });
+  }
+  if (tool === 'create_task' && (args as CreateTaskArgs).assignee) {
+    record(turn, call, await processNewTask(call.new_task_id!, args as CreateTaskArgs, turn.actor));
+    return;
+  }
   let result: AgentToolResult;
   try {
     const summary = TOOLS[tool].summary(args as never);
@@ -512,6 +526,19 @@ async function execute(ctx: AgentContext, turn: TurnState, call: PlannedCall): P
     result = failedFor(err, tool);
   }
   record(turn, call, { ...result, outcome: result.ok ? 'done' : 'failed' });
+}
+
+/** Why the turn's user may not act in `projectId` (there is no such project, or it is not theirs), or undefined when they may. */
+async function projectRefusal(turn: TurnState, projectId: string, user: AgentToolInput['user']): Promise<{ ok: false; error: string } | undefined> {
+  let read: AgentToolResult;
+  try {
+    read = await tools.agentTool.executeWithOptions({ summary: `get_project ${projectId}` }, [{ tool: 'get_project', args: { project_id: projectId }, user }]);
+  } catch (err) {
+    return failedFor(err, `Reading project ${projectId}`);
+  }
+  if (!read.ok) return { ok: false, error: read.error };
+  const why = turn.actor === undefined ? undefined : whyNotChangeProject(turn.actor, read.content as Pick<ProjectView, 'project_id' | 'owner'>);
+  return why === undefined ? undefined : { ok: false, error: `Not allowed: ${why}` };
 }
 
 /** An MCP server's tool, as its own activity; retried as a model call is, and a call that fails for good is its result. */
@@ -536,7 +563,14 @@ async function callRemote(ctx: AgentContext, turn: TurnState, call: PlannedCall 
 /** create_task with an assignee: the task goes through TaskProcessingWorkflow, started by the chat (once: a child). */
 async function processNewTask(taskId: string, args: CreateTaskArgs, actor: Actor | undefined): Promise<AgentToolResult & { outcome: ToolOutcomeKind }> {
   let result: TaskProcessingResult;
-  const request = { task_id: taskId, title: args.title, description: args.description ?? '', assignee: args.assignee, deadline_seconds: args.deadline_seconds ?? 3600 };
+  const request = {
+    task_id: taskId,
+    title: args.title,
+    description: args.description ?? '',
+    assignee: args.assignee,
+    deadline_seconds: args.deadline_seconds ?? 3600,
+    ...(args.project_id !== undefined ? { project_id: args.project_id } : {}),
+  };
   try {
     result = await executeChild<(input: unknown, options?: { updated_by?: string }) => Promise<TaskProcessingResult>>('TaskProcessingWorkflow', {
       workflowId: processingWorkflowId(taskId),
@@ -564,7 +598,8 @@ function record(turn: TurnState, call: PlannedCall, result: AgentToolResult & { 
   // A failure's detail may be someone else's text too (an MCP server's message); the agent's own tools' never is.
   if (result.foreign_text) turn.read_foreign_text = true;
   turn.log.push({ id: call.id, tool: call.name, arguments: argumentsOf(call), outcome: result.outcome, result: resultLine(call) });
-  if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes) return;
+  // A project's change is not a task's: /undo leaves it (tools.ts `project`).
+  if (!result.ok || !call.check.ok || !TOOLS[call.check.tool].changes || TOOLS[call.check.tool].project) return;
   const taskId = call.check.tool === 'create_task' ? call.new_task_id! : taskOf(call.check.tool, call.check.args)!;
   const version = result.task?.version ?? 0;
   const earlier = turn.changes.find((c) => c.task_id === taskId);
@@ -632,9 +667,33 @@ function resultLine(call: PlannedCall): string {
     }
     case 'delete_task':
       return `${taskOf('delete_task', call.check.args)}: deleted`;
+    case 'list_projects': {
+      const { projects, more } = result.content as { projects: string[]; more: boolean };
+      return projects.length === 0 ? 'No projects.' : ['Projects:', ...projects.map((p) => `- ${p}`), ...(more ? ['(more not shown)'] : [])].join('\n');
+    }
+    case 'get_project':
+      return describeProject(result.content as ProjectView);
+    case 'create_project': {
+      const { project_id, name } = result.content as { project_id: string; name: string };
+      return `Project ${project_id} "${name}": created`;
+    }
+    case 'add_task_to_project': {
+      const { project_id, task_id } = call.check.args as ToolArgs['add_task_to_project'];
+      return `${task_id}: now in project ${project_id}`;
+    }
     default:
       return task ? describeTask(task) : `${call.name}: done`;
   }
+}
+
+/** "How is project X doing", in one paragraph. Its name may be someone else's text: it is quoted. */
+function describeProject(view: ProjectView): string {
+  const { rollup } = view;
+  const counts = (Object.entries(rollup.by_status) as [string, number][]).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${status}`);
+  return [
+    `Project ${view.project_id} ${JSON.stringify(view.name)} (owner ${view.owner}): ${rollup.tasks} task(s)${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`,
+    `${Math.round(rollup.done_share * 100)}% done, ${rollup.overdue} overdue${rollup.next_deadline ? `, next deadline ${rollup.next_deadline}` : ''}${rollup.unreported > 0 ? `, ${rollup.unreported} not reported yet` : ''}.`,
+  ].join('\n');
 }
 
 const describeTask = (task: Task) =>
@@ -657,4 +716,7 @@ const USAGE: Partial<Record<ToolName, string>> = {
   update_status: 'Usage: /status <id> <pending|assigned|in_progress|completed>',
   set_deadline: 'Usage: /deadline <id> <seconds>',
   delete_task: 'Usage: /delete <id>',
+  get_project: 'Usage: /project <id>',
+  create_project: 'Usage: /newproject <id> <name>',
+  add_task_to_project: 'Usage: /addtask <project id> <task id>',
 };
