@@ -25,7 +25,9 @@ import { Redis } from 'ioredis';
 import { TaskEntityClient } from '../../clients/task-entity';
 import { loadConfig } from '../../common/config';
 import type { Tracing } from '../../common/tracing';
-import { chatEntityWorkflowId, processingWorkflowId, taskEntityWorkflowId } from '../../workflows/shared/ids';
+import { chatEntityWorkflowId, processingWorkflowId, projectEntityWorkflowId, projectSetupWorkflowId, taskEntityWorkflowId } from '../../workflows/shared/ids';
+import { ProjectEntityClient } from '../../clients/project-entity';
+import type { ProjectView } from '../../common/schemas';
 import {
   clearHistoryUpdate,
   decideApprovalUpdate,
@@ -78,6 +80,52 @@ async function reprocessFailingForBob(ctx: Context, taskId: string): Promise<voi
   ctx.failNotifications(true);
   await ctx.process(taskId, { assignee: 'bob@example.com' });
   ctx.failNotifications(false);
+}
+
+function projectTasks(prefix: string) {
+  return ['Draft the sitemap', 'Write the copy', 'Migrate the blog'].map((title, i) => ({
+    task_id: `${prefix}-${i + 1}`,
+    title,
+    description: `${title} for the new site`,
+    assignee: `dev${i + 1}@example.com`,
+    deadline_seconds: 3600,
+  }));
+}
+
+async function setUpProject(ctx: Context, projectId: string, tasks: ReturnType<typeof projectTasks>): Promise<unknown> {
+  const setup = await ctx.client.workflow.start('ProjectSetupWorkflow', {
+    workflowId: projectSetupWorkflowId(projectId),
+    taskQueue: ctx.taskQueue,
+    args: [{ project_id: projectId, name: 'Website relaunch', description: null, owner: 'user-alice', tasks }, { updated_by: 'user-alice' }],
+  });
+  return setup.result();
+}
+
+let projectLife: Promise<void> | undefined;
+/** Once for both scenarios that save parts of it. */
+function runProjectLife(ctx: Context): Promise<void> {
+  projectLife ??= (async () => {
+    await setUpProject(ctx, 'life', projectTasks('life'));
+    const projects = new ProjectEntityClient(ctx.client, ctx.taskQueue);
+    const settled = async (check: (view: ProjectView) => boolean) => {
+      for (;;) {
+        const view = await projects.get('life');
+        if (view && check(view)) return;
+        await sleep(100);
+      }
+    };
+    await settled((v) => v.rollup.unreported === 0);
+    await ctx.tasks.updateStatus('life-1', { status: 'completed' });
+    await settled((v) => v.rollup.by_status.completed === 1);
+    await projects.removeTasks('life', ['life-2']);
+    await ctx.tasks.setProject('life-2', null, { expectedProjectId: 'life' });
+    await ctx.tasks.delete('life-3');
+    await settled((v) => v.rollup.tasks === 1);
+    await projects.update('life', { name: 'Website relaunch, phase 2' });
+    await projects.delete('life');
+    await ctx.client.workflow.getHandle(projectEntityWorkflowId('life')).result();
+  })();
+  return projectLife;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -147,6 +195,28 @@ const SCENARIOS: Record<string, Scenario> = {
     await ctx.tasks.delete('deleted');
     await ctx.client.workflow.getHandle(taskEntityWorkflowId('deleted')).result();
     return { workflowId: taskEntityWorkflowId('deleted'), runId: deletedRun };
+  },
+  // A project set up with three tasks as child processing runs.
+  'project-setup-completed': async (ctx) => {
+    await setUpProject(ctx, 'relaunch', projectTasks('relaunch'));
+    return { workflowId: projectSetupWorkflowId('relaunch') };
+  },
+  // A setup whose third task is rejected: it deletes the tasks its children created and the project.
+  'project-setup-compensated': async (ctx) => {
+    const tasks = projectTasks('doomed');
+    tasks[2]!.title = 'Mig';
+    await setUpProject(ctx, 'doomed', tasks);
+    return { workflowId: projectSetupWorkflowId('doomed') };
+  },
+  // A project entity: set up, its tasks change (one completed, one taken out, one deleted), renamed, then deleted,
+  // detaching what is left before it ends. And the entity of a task that went through a project.
+  'project-entity': async (ctx) => {
+    await runProjectLife(ctx);
+    return { workflowId: projectEntityWorkflowId('life') };
+  },
+  'task-entity-in-project': async (ctx) => {
+    await runProjectLife(ctx);
+    return { workflowId: taskEntityWorkflowId('life-2') };
   },
   // A chat: messages (two at once), a clear, and the events they publish.
   'chat-entity': async (ctx) => {
