@@ -29,12 +29,17 @@ export interface Principal {
   admin: boolean;
   /** A user's e-mail as the token vouches for it (`email`, unless `email_verified` is false). */
   email?: string;
+  /**
+   * With TENANTS: whose data the caller reaches. A user's from their token (TENANT_CLAIM), the service
+   * credential's and an open API's from the `X-Tenant` header (they serve every tenant).
+   */
+  tenant?: string;
 }
 
 export type AccessVariables = { principal: Principal };
 
 // The web page is public too: it asks for the token and sends it with each call (api/routes/web.ts).
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/$/, /^\/app\.(js|js\.map|css)$/, /^\/favicon\.svg$/];
+export const PUBLIC_PATHS = [/^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/$/, /^\/app\.(js|js\.map|css)$/, /^\/favicon\.svg$/];
 const REALM = 'task-agent';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -62,9 +67,12 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
       : undefined;
   const open = serviceToken === undefined && verifyJwt === undefined;
 
+  const tenants = config.TENANTS !== undefined;
+  const headerTenant = (c: Context) => (tenants ? c.req.header('x-tenant')?.trim() || undefined : undefined);
+  const withTenant = (tenant: string | undefined) => (tenant !== undefined ? { tenant } : {});
   return async (c, next) => {
     if (open) {
-      c.set('principal', { kind: 'open', subject: 'api', admin: true });
+      c.set('principal', { kind: 'open', subject: 'api', admin: true, ...withTenant(headerTenant(c)) });
       return next();
     }
     if (PUBLIC_PATHS.some((path) => path.test(c.req.path))) return next();
@@ -72,7 +80,7 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
     const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
     if (presented === undefined) return unauthorized(c, 'invalid_request', 'Missing bearer token');
     if (serviceToken !== undefined && timingSafeEqual(digest(presented), serviceToken)) {
-      c.set('principal', { kind: 'service', subject: 'api', admin: true });
+      c.set('principal', { kind: 'service', subject: 'api', admin: true, ...withTenant(headerTenant(c)) });
       return next();
     }
     if (verifyJwt === undefined) return unauthorized(c, 'invalid_token', 'Invalid bearer token');
@@ -99,7 +107,9 @@ export function authenticate(config: Config, options: { fetch?: typeof fetch } =
       return unauthorized(c, 'invalid_token', 'The token has no usable subject (sub)');
     }
     const email = verifiedEmail(claims, config.AUTH_REQUIRE_EMAIL_VERIFIED);
-    c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin'), ...(email ? { email } : {}) });
+    const claimed = claims[config.TENANT_CLAIM];
+    const tenant = tenants && typeof claimed === 'string' && claimed.trim() !== '' ? claimed.trim() : undefined;
+    c.set('principal', { kind: 'user', subject, admin: scopesOf(claims).includes('admin'), ...(email ? { email } : {}), ...withTenant(tenant) });
     return next();
   };
 }

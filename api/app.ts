@@ -18,7 +18,7 @@ import { chatEntityWorkflowId, projectEntityWorkflowId, taskEntityWorkflowId } f
 import { AesGcmPayloadCodec } from '../common/payload-encryption';
 import { fieldErrors } from '../common/schemas';
 import { tracingEnabled } from '../common/tracing';
-import { authenticate, requireChatOwner } from './access';
+import { PUBLIC_PATHS, authenticate, requireChatOwner } from './access';
 import { docsRoutes } from './docs';
 import { EntityUpdateQueue } from './entity-updates';
 import { ApiError, createErrorHandler, errorBody } from './errors';
@@ -109,6 +109,15 @@ export function createApi(deps: AppDeps): Api {
   // The Web UI calls the codec endpoint from its own origin; browsers send the preflight without a token.
   app.use('/codec/*', cors({ origin: codecCorsOrigins(deps.config), allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization', 'X-Namespace'], credentials: true }));
   app.use(authenticate(deps.config, { fetch: deps.fetch }));
+  if (deps.tenant !== undefined) {
+    // Behind the tenant router only its callers arrive; said again here, where the tenant's data is.
+    app.use(async (c, next) => {
+      const principal = c.get('principal') as { tenant?: string } | undefined;
+      const shared = c.req.path.startsWith('/codec/') || PUBLIC_PATHS.some((p) => p.test(c.req.path));
+      if (principal !== undefined && !shared && principal.tenant !== deps.tenant) throw new ApiError(403, 'Forbidden: another tenant');
+      await next();
+    });
+  }
   // A user's chat is theirs alone: /chat/{user_id} and everything under it (history, approvals, profile, undo).
   const chatOwnerOnly = async (c: Context<AppEnv>, next: Next) => {
     requireChatOwner(c, c.req.param('user_id') ?? '');

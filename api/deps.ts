@@ -30,6 +30,8 @@ export interface AppDeps {
   draining?: () => boolean;
   /** How AUTH_JWKS_URL is fetched (tests count the fetches). */
   fetch?: typeof fetch;
+  /** With TENANTS: the tenant this app serves (api/tenants.ts); a caller of another is refused. */
+  tenant?: string;
 }
 
 /** What route modules get: the app's dependencies, the entities' clients and the per-entity update queue the app owns. */

@@ -10,7 +10,7 @@ import { connectClient } from '../common/temporal';
 import { startTracing } from '../common/tracing';
 import { subscriberFromConfig } from '../events/subscriber';
 import { authModes } from './access';
-import { createApi } from './app';
+import { createServiceApi } from './tenants';
 
 /** After the drain, how long open connections get before the process exits anyway (below the k8s grace period). */
 const SHUTDOWN_DEADLINE_MS = 15_000;
@@ -24,10 +24,20 @@ async function main(): Promise<void> {
   if (tracing.enabled) logger.info({ service: 'task-agent-api' }, 'tracing: spans exported over OTLP/HTTP');
   const client = await connectClient(config);
   const redis = connectRedis(config, logger);
-  const subscriber = subscriberFromConfig(config, redis, logger);
+  // With TENANTS, each tenant's app runs a subscriber of its own streams (api/tenants.ts).
+  const subscriber = config.TENANTS ? undefined : subscriberFromConfig(config, redis, logger);
   subscriber?.start();
   let draining = false;
-  const { app, metrics, close: closeStreams } = createApi({ config, client, redis, logger, subscriber, draining: () => draining });
+  const { fetch, metrics, close: closeStreams } = createServiceApi({
+    config,
+    client,
+    redis,
+    logger,
+    subscriber,
+    draining: () => draining,
+    subscriberFor: (tenant) => subscriberFromConfig(tenant, redis, logger),
+  });
+  if (config.TENANTS) logger.info({ tenants: config.TENANTS }, 'tenants: one namespace each, the tenant from the token');
 
   const modes = authModes(config);
   if (modes.includes('open')) {
@@ -39,7 +49,7 @@ async function main(): Promise<void> {
     logger.info({ encryptsWith: config.PAYLOAD_ENCRYPTION_KEYS[0]!.id, keys: config.PAYLOAD_ENCRYPTION_KEYS.length }, 'payloads encrypted; codec endpoint at /codec');
   }
 
-  const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
+  const server = serve({ fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ port: info.port, host: config.HOST }, 'api listening'),
   );
   const metricsServer =

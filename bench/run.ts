@@ -34,15 +34,16 @@ import { scale } from './scenarios/scale';
 import { streaming } from './scenarios/streaming';
 import { mcp } from './scenarios/mcp';
 import { notify } from './scenarios/notify';
+import { project } from './scenarios/project';
 import { ensureNexusEndpoint } from '../notifications/endpoint';
 import { throughput } from './scenarios/throughput';
 import { tracing } from './scenarios/tracing';
 
-const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'notify', 'tracing'] as const;
+const SCENARIOS = ['throughput', 'read-path', 'chat', 'scale', 'long-lived', 'agent', 'streaming', 'mcp', 'notify', 'project', 'tracing'] as const;
 /** The traced worker's cache (see the tracing scenario): with 768 MiB, 360 traced workflows ran it out of heap. */
 const TRACED_CACHE = 120;
 /** What runs on the second server too: what a server's storage decides (runs/s, update round trips, timer lag, a Nexus round trip). */
-const BOTH_SERVERS = ['throughput', 'chat', 'scale', 'notify'];
+const BOTH_SERVERS = ['throughput', 'chat', 'scale', 'notify', 'project'];
 const SERVER_NAMES: Record<TemporalServerKind, string> = {
   dev: `temporal CLI ${TEMPORAL_CLI_VERSION} dev server (SQLite, WAL)`,
   postgres: `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (4 shards, SQL visibility)`,
@@ -213,6 +214,7 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       if (name === 'streaming') scenarios.push(await streaming({ ...ctx, agentApiUrl, model: model! }));
       if (name === 'mcp') scenarios.push(await mcp(ctx));
       if (name === 'notify') scenarios.push(await notify({ ...ctx, activityQueue: `${tag}-activity` }));
+      if (name === 'project') scenarios.push(await project(ctx));
       if (name === 'tracing') {
         const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
           // A traced workflow carries an instance of OpenTelemetry's SDK (the SDK evaluates a bundle's modules per

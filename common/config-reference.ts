@@ -78,6 +78,13 @@ export const SETTINGS: { [K in keyof typeof ConfigSchema.shape]: SettingReferenc
   AUTH_JWKS_URL: { group: 'access', meaning: "the identity provider's JWKS (RS256/ES256 tokens), cached and refetched for an unknown `kid`; not with `AUTH_JWT_SECRET`" },
   AUTH_JWT_ISSUER: { group: 'access', meaning: 'tokens must carry this `iss`' },
   AUTH_JWT_AUDIENCE: { group: 'access', meaning: "tokens' `aud` must include this (required with `AUTH_JWKS_URL`)" },
+  TENANTS: {
+    group: 'access',
+    meaning:
+      'tenants kept apart, each in its own Temporal namespace: `acme,globex` (the namespace named as the tenant) or `acme=task-agent-acme,globex=task-agent-globex`. A user\'s tenant comes from their token (`TENANT_CLAIM`); the service credential and an open API name it in the `X-Tenant` header. The worker serves every tenant\'s namespace, events go to per-tenant streams (`{REDIS_KEY_PREFIX}{tenant}:`); `npm start` and the setup jobs register the namespaces (docs/tenants.md)',
+    unset: 'one namespace (`TEMPORAL_NAMESPACE`), no tenants',
+  },
+  TENANT_CLAIM: { group: 'access', meaning: "the token claim that names the user's tenant (with `TENANTS`); a token without it, or naming another tenant, is refused (403)" },
   AUTH_REQUIRE_EMAIL_VERIFIED: {
     group: 'access',
     meaning:

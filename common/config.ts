@@ -134,6 +134,25 @@ export const ConfigSchema = z.object({
    */
   AUTH_REQUIRE_EMAIL_VERIFIED: booleanSetting.default(false),
   /**
+   * Tenants kept apart, each in a Temporal namespace of its own: `acme,globex` (namespace = tenant id) or
+   * `acme=task-agent-acme,globex=task-agent-globex`. Unset: one namespace (TEMPORAL_NAMESPACE), no tenants.
+   */
+  TENANTS: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((value, ctx) => {
+      const tenants = parseTenants(value);
+      if (typeof tenants === 'string') {
+        ctx.addIssue({ code: 'custom', message: tenants });
+        return z.NEVER;
+      }
+      return tenants;
+    })
+    .optional(),
+  /** The token claim that names a user's tenant. */
+  TENANT_CLAIM: z.string().trim().min(1).default('tenant'),
+  /**
    * Origins (comma-separated) allowed to call the codec endpoint from a browser, i.e. the Temporal Web UI;
    * unset: the dev server's UI on TEMPORAL_UI_PORT at localhost and 127.0.0.1.
    */
@@ -417,6 +436,43 @@ function impossibleCombinations(c: ParsedConfig): { path: keyof ParsedConfig; me
     problems.push({ path: 'TEMPORAL_PORT', message: `TEMPORAL_PORT and TEMPORAL_UI_PORT cannot both be ${c.TEMPORAL_PORT}` });
   }
   return problems;
+}
+
+/** A tenant: its id (in tokens, stream keys, X-Tenant) and its Temporal namespace. */
+export interface Tenant {
+  id: string;
+  namespace: string;
+}
+
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/;
+
+/** `acme,globex=ns-globex` -> tenants, or why not. */
+export function parseTenants(value: string): Tenant[] | string {
+  const tenants: Tenant[] = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [id = '', namespace = id] = entry.split('=').map((part) => part.trim());
+    if (!TENANT_ID.test(id)) return `tenant id ${JSON.stringify(id)} must be lowercase letters, digits, "-" or "_" (at most 63)`;
+    if (!NAMESPACE.test(namespace)) return `namespace ${JSON.stringify(namespace)} of tenant ${id} is not a valid namespace name`;
+    if (tenants.some((t) => t.id === id)) return `tenant ${id} is named twice`;
+    if (tenants.some((t) => t.namespace === namespace)) return `namespace ${namespace} is given to two tenants`;
+    tenants.push({ id, namespace });
+  }
+  return tenants.length > 0 ? tenants : 'must name at least one tenant';
+}
+
+/**
+ * The configuration as one tenant's processes see it: its namespace for everything Temporal, its own Redis keys
+ * (events, live streams, notifications) under `{REDIS_KEY_PREFIX}{tenant}:`. Without tenants, the config as is.
+ */
+export function tenantConfig(config: Config, tenant: Tenant | undefined): Config {
+  if (tenant === undefined) return config;
+  return { ...config, TEMPORAL_NAMESPACE: tenant.namespace, REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}${tenant.id}:` };
+}
+
+/** The tenants of this deployment; one unnamed one (the configured namespace) when TENANTS is unset. */
+export function tenantsOf(config: Config): (Tenant | undefined)[] {
+  return config.TENANTS ?? [undefined];
 }
 
 export class ConfigError extends Error {

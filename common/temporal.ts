@@ -60,5 +60,16 @@ export async function connectClient(config: Config): Promise<Client> {
   });
 }
 
+/** A client of `config`'s namespace on `base`'s connection (a tenant's, api/tenants.ts and worker/main.ts). */
+export function clientFor(base: Client, config: Config): Client {
+  if (base.options.namespace === config.TEMPORAL_NAMESPACE) return base;
+  return new Client({
+    connection: base.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
+    ...(tracingEnabled(config) ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
+  });
+}
+
 /** The worker's connection (the Rust core's). */
 export const connectWorker = (config: Config) => reach(config, (options) => NativeConnection.connect(options));

@@ -29,13 +29,15 @@ export function namespaceSetupCommands(address: string, namespace: string) {
 }
 
 /**
- * The Kubernetes Job's script: the commands above on $TEMPORAL_ADDRESS and $TEMPORAL_NAMESPACE, then the
+ * The Kubernetes Job's script: the commands above on $TEMPORAL_ADDRESS and $TEMPORAL_NAMESPACE and on each
+ * tenant's namespace ($TENANTS, as the service reads it), then the
  * notifications app's namespace ($NOTIFICATIONS_NAMESPACE) and its Nexus endpoint ($NOTIFY_NEXUS_ENDPOINT ->
  * $NOTIFICATIONS_TASK_QUEUE). `npm start` and the tests make the endpoint through the operator API
  * (notifications/endpoint.ts).
  */
 export function namespaceSetupScript(): string {
   const commands = namespaceSetupCommands('"$TEMPORAL_ADDRESS"', '"$TEMPORAL_NAMESPACE"');
+  const tenant = namespaceSetupCommands('"$TEMPORAL_ADDRESS"', '"$ns"');
   const notifications = namespaceSetupCommands('"$TEMPORAL_ADDRESS"', '"$NOTIFICATIONS_NAMESPACE"');
   const endpoint = nexusEndpointCommands('"$TEMPORAL_ADDRESS"', '"$NOTIFY_NEXUS_ENDPOINT"', '"$NOTIFICATIONS_NAMESPACE"', '"$NOTIFICATIONS_TASK_QUEUE"');
   const line = (args: string[]) => ['temporal', ...args].join(' ');
@@ -46,6 +48,8 @@ export function namespaceSetupScript(): string {
     // A namespace just registered reaches every frontend within the namespace cache's refresh; an error that
     // lasts (an attribute of another type, the SQL visibility limit, no permission) fails the Job after a minute.
     `tries=0; until ${line(commands.searchAttributes)}; do tries=$((tries + 1)); [ "$tries" -lt 30 ] || exit 1; sleep 2; done`,
+    // Each tenant's namespace (TENANTS: `acme,globex` or `acme=ns-acme,...`; the part after `=`, else the id), the same way.
+    `for entry in $(echo "\${TENANTS:-}" | tr ',' ' '); do ns="\${entry#*=}"; ${line(tenant.describe)} > /dev/null || ${line(tenant.create)}; tries=0; until ${line(tenant.searchAttributes)}; do tries=$((tries + 1)); [ "$tries" -lt 30 ] || exit 1; sleep 2; done; done`,
     // The notifications app (notifications/): its namespace, and the Nexus endpoint processing runs call it by.
     `${line(notifications.describe)} > /dev/null || ${line(notifications.create)}`,
     `tries=0; until ${line(endpoint.get)} > /dev/null || ${line(endpoint.create)}; do tries=$((tries + 1)); [ "$tries" -lt 30 ] || exit 1; sleep 2; done`,

@@ -67,7 +67,8 @@ async function main(): Promise<void> {
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
-        extraNamespaces: [config.NOTIFICATIONS_NAMESPACE],
+        // The notifications app's, and each tenant's (TENANTS), with the search attributes.
+        extraNamespaces: [config.NOTIFICATIONS_NAMESPACE, ...(config.TENANTS ?? []).map((t) => t.namespace)],
         logFile: resolve(dataDir, 'temporal.log'),
         // The browser calls it: the Web UI shows encrypted payloads in plain text through the API.
         uiCodecEndpoint: config.PAYLOAD_ENCRYPTION_KEYS ? `http://localhost:${config.PORT}/codec` : undefined,

@@ -3,6 +3,7 @@
  * Used by the worker process (worker/main.ts) and by the tests, which inject their own dependencies.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -18,9 +19,9 @@ import { activitySettingsOf } from '../activities/settings';
 import { RemoteMcpServers } from '../mcp/remote-servers';
 import { TaskEntityClient } from '../clients/task-entity';
 import { ProjectEntityClient } from '../clients/project-entity';
-import { llmSettings, type Config } from '../common/config';
+import { llmSettings, tenantConfig, type Config } from '../common/config';
 import { dataConverterFor } from '../common/payload-encryption';
-import { connectWorker } from '../common/temporal';
+import { clientFor, connectWorker } from '../common/temporal';
 import type { Tracing } from '../common/tracing';
 import { eventKeyPrefix, eventPublishReplicas, type RedisConnection } from '../common/redis';
 
@@ -73,6 +74,8 @@ export interface CreateWorkerOptions {
   random?: () => number;
   /** The process's tracing (common/tracing.ts); without it, workflow spans are dropped and activities are not traced. */
   tracing?: Tracing;
+  /** A connection to share (one per process, whatever the namespaces: worker/main.ts with TENANTS); default: a new one. */
+  connection?: NativeConnection;
 }
 
 /** A worker, its connection, and what to close once it has stopped (its MCP servers' connections). */
@@ -85,7 +88,7 @@ export interface CreatedWorker {
 export async function createWorker(options: CreateWorkerOptions): Promise<CreatedWorker> {
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.TASK_QUEUE;
-  const connection = await connectWorker(config);
+  const connection = options.connection ?? (await connectWorker(config));
   const mcpServers = config.AGENT_MCP_SERVERS?.length ? new RemoteMcpServers(config.AGENT_MCP_SERVERS, { callMs: config.LLM_TIMEOUT_MS, listMs: Math.min(config.LLM_TIMEOUT_MS, 5_000) }) : undefined;
   const real = createActivities({
     tasks: new TaskEntityClient(options.client, taskQueue),
@@ -122,6 +125,43 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Create
   return { worker, connection, release: async () => mcpServers?.close() };
 }
 
+/** The workers of a process: one per tenant (TENANTS), each on its tenant's namespace; one without tenants. */
+export interface ServiceWorkers {
+  workers: { tenant?: string; worker: Worker }[];
+  connection: NativeConnection;
+  release(): Promise<void>;
+}
+
+/**
+ * A worker for each tenant's namespace, on one connection and one workflow bundle (bundled here once when none
+ * is given), with its tenant's configuration (common/config.ts tenantConfig: its namespace, its Redis keys) and
+ * a client of its namespace; the workflow cache shared between them. Without TENANTS, createWorker's one worker.
+ */
+export async function createServiceWorkers(options: CreateWorkerOptions): Promise<ServiceWorkers> {
+  const tenants = options.config.TENANTS;
+  if (tenants === undefined) {
+    const { worker, connection, release } = await createWorker(options);
+    return { workers: [{ worker }], connection, release };
+  }
+  const connection = options.connection ?? (await connectWorker(options.config));
+  const workflowBundle =
+    options.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES })).code };
+  const created: { tenant?: string; worker: Worker; release(): Promise<void> }[] = [];
+  try {
+    for (const tenant of tenants) {
+      const config = tenantConfig(options.config, tenant);
+      if (config.WORKER_MAX_CACHED_WORKFLOWS === undefined) config.WORKER_MAX_CACHED_WORKFLOWS = sharedCacheSize(tenants.length);
+      const { worker, release } = await createWorker({ ...options, config, client: clientFor(options.client, config), connection, workflowBundle });
+      created.push({ tenant: tenant.id, worker, release });
+    }
+  } catch (err) {
+    await Promise.all(created.map((c) => c.release()));
+    if (!options.connection) await connection.close();
+    throw err;
+  }
+  return { workers: created, connection, release: async () => void (await Promise.all(created.map((c) => c.release()))) };
+}
+
 /**
  * Workflow spans reach the process's span processor through the `exporter` sink the workflow interceptors
  * call (dropped when tracing is off); activities get OpenTelemetry's interceptors when it is on.
@@ -149,6 +189,17 @@ function tracingOptions(tracing: Tracing | undefined, bundlesAtStart: boolean): 
 export function workflowSpanSinks(tracing?: Tracing): WorkerOptions['sinks'] {
   // A tracing that is off carries a no-op processor already (common/tracing.ts).
   return { exporter: makeWorkflowExporter(tracing?.spanProcessor ?? new NoopSpanProcessor(), tracing?.resource ?? Resource.empty()) };
+}
+
+/**
+ * The workflow cache each of `workers` workers in one process gets when WORKER_MAX_CACHED_WORKFLOWS is unset:
+ * the SDK's default for the heap (600 runs per GiB above 200 MiB), shared, so that a worker per tenant does not
+ * multiply the memory a cache takes.
+ */
+export function sharedCacheSize(workers: number): number {
+  const heapMiB = getHeapStatistics().heap_size_limit / 1024 / 1024;
+  const sdkDefault = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+  return Math.max(Math.floor(sdkDefault / workers), 10);
 }
 
 /** The worker's capacity settings from the configuration; what is unset keeps the SDK's default. */

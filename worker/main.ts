@@ -11,7 +11,7 @@ import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
 import { startTracing } from '../common/tracing';
-import { createWorker, effectiveWorkerSettings } from './create-worker';
+import { createServiceWorkers, effectiveWorkerSettings } from './create-worker';
 import { serveWorkerHealth } from './health';
 
 async function main(): Promise<void> {
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   const redis = connectRedis(config, logger);
-  const { worker, connection, release } = await createWorker({
+  // One worker per tenant's namespace (TENANTS), on one connection and one bundle; one worker without tenants.
+  const { workers, connection, release } = await createServiceWorkers({
     config,
     client,
     redis,
@@ -42,11 +43,16 @@ async function main(): Promise<void> {
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
   if (config.NOTIFY_VIA === 'nexus') await checkNotifyEndpoint(config, client, logger);
-  const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(worker, config.WORKER_HEALTH_PORT) : undefined;
-  logger.info({ address: temporalAddress(config), taskQueue: config.TASK_QUEUE, settings: effectiveWorkerSettings(worker) }, 'worker started');
+  const health = config.WORKER_HEALTH_PORT > 0 ? serveWorkerHealth(workers.map((w) => w.worker), config.WORKER_HEALTH_PORT) : undefined;
+  for (const { tenant, worker } of workers) {
+    logger.info(
+      { address: temporalAddress(config), namespace: worker.options.namespace, ...(tenant ? { tenant } : {}), taskQueue: config.TASK_QUEUE, settings: effectiveWorkerSettings(worker) },
+      'worker started',
+    );
+  }
   try {
     // Stops on SIGINT/SIGTERM: polling ends, running tasks get shutdownGraceTime to finish.
-    await worker.run();
+    await Promise.all(workers.map(({ worker }) => worker.run()));
   } finally {
     health?.close();
     await release();

@@ -14,12 +14,12 @@ import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
-import { createApi } from '../../api/app';
+import { createServiceApi } from '../../api/tenants';
 import { loadConfig, type Config } from '../../common/config';
 import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
-import { createWorker } from '../../worker/create-worker';
+import { createServiceWorkers } from '../../worker/create-worker';
 import { deleteNexusEndpoint, ensureNexusEndpoint } from '../../notifications/endpoint';
 import { createNotificationsWorker, type NotifyActivities } from '../../notifications/worker';
 
@@ -49,7 +49,7 @@ export interface HarnessOptions {
 export const uniqueId = (name: string) => `${name}-${inject('runId')}-${randomBytes(3).toString('hex')}`;
 
 export class Harness {
-  private running?: { worker: Worker; connection: NativeConnection; done: Promise<void> };
+  private running?: { workers: Worker[]; connection: NativeConnection; done: Promise<void> };
   private notificationsApp?: { worker: Worker; done: Promise<void> };
   private server?: ServerType;
   subscriber?: EventSubscriber;
@@ -110,7 +110,8 @@ export class Harness {
 
   async startWorker(): Promise<void> {
     if (this.running) return;
-    const { worker, connection, release } = await createWorker({
+    // One worker, or with TENANTS one per tenant's namespace, as the worker process runs them.
+    const { workers, connection, release } = await createServiceWorkers({
       config: this.config,
       client: this.client,
       redis: this.redis,
@@ -119,16 +120,16 @@ export class Harness {
       wrapActivities: this.options.wrapActivities,
       random: this.options.random,
     });
-    const done = worker.run().finally(() => release().then(() => connection.close()));
-    this.running = { worker, connection, done };
+    const done = Promise.all(workers.map(({ worker }) => worker.run())).then(() => undefined).finally(() => release().then(() => connection.close()));
+    this.running = { workers: workers.map((w) => w.worker), connection, done };
   }
 
   async stopWorker(): Promise<void> {
     if (!this.running) return;
-    const { worker, done } = this.running;
+    const { workers, done } = this.running;
     this.running = undefined;
-    worker.shutdown();
-    await done;
+    for (const worker of workers) worker.shutdown();
+    await done.then(() => undefined);
   }
 
   /** The notifications app's worker (notifications/), with the test's fault injection around its activity. */
@@ -171,11 +172,18 @@ export class Harness {
       this.subscriber = subscriberFromConfig({ ...this.config, EVENT_SUBSCRIBER: 'on' }, this.redis, logger);
       this.subscriber?.start();
     }
-    const { app, metrics, close } = createApi({ config: this.config, client: this.client, redis: this.redis, logger, subscriber: this.subscriber });
+    const { fetch, metrics, close } = createServiceApi({
+      config: this.config,
+      client: this.client,
+      redis: this.redis,
+      logger,
+      subscriber: this.config.TENANTS ? undefined : this.subscriber,
+      subscriberFor: (tenant) => (this.options.subscriber ? subscriberFromConfig({ ...tenant, EVENT_SUBSCRIBER: 'on' }, this.redis, logger) : undefined),
+    });
     this.metricsApp = metrics;
     this.closeStreams = close;
     await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: this.options.apiPort ?? 0 }, (info: AddressInfo) => {
+      this.server = serve({ fetch, hostname: '127.0.0.1', port: this.options.apiPort ?? 0 }, (info: AddressInfo) => {
         this.baseUrl = `http://127.0.0.1:${info.port}`;
         resolve();
       });

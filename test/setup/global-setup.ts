@@ -14,7 +14,8 @@ import { loadConfig } from '../../common/config';
 import { freePort } from '../../scripts/dev-server';
 import { findJaeger, findTemporalCli, findTemporalSqlTool } from '../../scripts/go-tools';
 import { dropDatabases, parsePostgresUrl } from '../../scripts/temporal-postgres';
-import { findServerBinaries, startLocalTemporal, type TemporalServerKind } from '../../scripts/temporal-server';
+import { DEFAULT_NOTIFICATIONS_NAMESPACE, findServerBinaries, startLocalTemporal, type TemporalServerKind } from '../../scripts/temporal-server';
+import { TEST_TENANT_NAMESPACES } from '../helpers/tenants';
 import { writeWorkflowBundle } from '../../worker/create-worker';
 import { writeNotificationWorkflowBundle } from '../../notifications/worker';
 import { buildWebPage } from '../../scripts/build-web';
@@ -52,6 +53,8 @@ export default async function setup(project: TestProject) {
     postgresUrl,
     maxConnections,
     database: `task_agent_test_${runId}`,
+    // The notifications app's namespace, and two tenants' for test/tenants.test.ts.
+    extraNamespaces: [DEFAULT_NOTIFICATIONS_NAMESPACE, ...TEST_TENANT_NAMESPACES],
     dropOnFailure: true,
     port: await freePort(),
     logFile: join(dir, 'temporal.log'),
