@@ -288,7 +288,11 @@ export function toolRunner(tasks: TaskEntityClient, projects: ProjectEntityClien
         try {
           const refused = await refusedInProject(project_id, input.user);
           if (refused) return refused;
-          if ((await tasks.get(task_id)) === null) return { ok: false, error: `Task ${task_id} does not exist` };
+          const task = await tasks.get(task_id);
+          if (task === null) return { ok: false, error: `Task ${task_id} does not exist` };
+          // Moving it out of another project takes the right to change that one too (as the API's route asks).
+          const from = task.project_id !== undefined && task.project_id !== project_id ? await refusedInProject(task.project_id, input.user) : undefined;
+          if (from && !from.ok && from.error.startsWith('Not allowed')) return from;
           await projects.addTasks(project_id, [task_id], { updateId: `${updateId}/project`, updatedBy });
           return changed(await tasks.setProject(task_id, project_id, { updateId, updatedBy }), input.user);
         } catch (err) {

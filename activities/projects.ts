@@ -45,11 +45,12 @@ export function createProjectActivities({ tasks, projects }: ProjectActivityDeps
 
     /** A deleted project's members leave it; a task deleted or moved to another project meanwhile is left alone. */
     detachTasks: async ({ project_id, task_ids }: { project_id: string; task_ids: string[] }): Promise<void> => {
-      const { workflowId } = activityCaller();
+      // This call's own (run and activity): a project deleted, created again and deleted again detaches afresh.
+      const { idempotencyKey } = activityCaller();
       let done = 0;
       await eachLimited(task_ids, DETACH_CONCURRENCY, async (taskId) => {
         try {
-          await tasks.setProject(taskId, null, { expectedProjectId: project_id, updateId: `${workflowId}/detach/${taskId}`, updatedBy: `project:${project_id}`, signal: Context.current().cancellationSignal });
+          await tasks.setProject(taskId, null, { expectedProjectId: project_id, updateId: `${idempotencyKey}/detach/${taskId}`, updatedBy: `project:${project_id}`, signal: Context.current().cancellationSignal });
         } catch (err) {
           const kind = err instanceof EntityError ? err.kind : undefined;
           if (kind !== 'not_found' && kind !== 'version_conflict') throw err;
@@ -72,6 +73,21 @@ export function createProjectActivities({ tasks, projects }: ProjectActivityDeps
       try {
         await projects.addTasks(project_id, [task_id], { updateId: activityCaller().idempotencyKey, updatedBy: updated_by, signal: Context.current().cancellationSignal });
       } catch (err) {
+        asActivityFailure(err, `Project ${project_id}`);
+      }
+    },
+
+    /**
+     * A processing run's compensation for joining: the task leaves the project again unless it is in it (its
+     * hand-over set its project), so a run that never made the task leaves no member that never reports.
+     */
+    leaveProjectUnlessIn: async ({ project_id, task_id, updated_by }: { project_id: string; task_id: string; updated_by?: string }) => {
+      const task = await tasks.get(task_id);
+      if (task?.project_id === project_id) return;
+      try {
+        await projects.removeTasks(project_id, [task_id], { updateId: activityCaller().idempotencyKey, updatedBy: updated_by, signal: Context.current().cancellationSignal });
+      } catch (err) {
+        if (err instanceof EntityError && err.kind === 'not_found') return;
         asActivityFailure(err, `Project ${project_id}`);
       }
     },

@@ -138,7 +138,7 @@ describe('chat replies from a language model', () => {
       { role: 'assistant', content: 'You have two open tasks.' },
       { role: 'user', content: 'What tasks do I have?' },
     ]);
-    expect(last.tools?.length).toBe(8);
+    expect(last.tools?.length).toBe(12);
   });
 
   it('falls back to the rules, saying so, after the model failed 4 times', async () => {

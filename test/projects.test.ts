@@ -222,6 +222,31 @@ describe('a project as its tasks change', () => {
     // The entity ends once its tasks are detached; the id can be used again.
     await eventually(async () => (await h.client.workflow.getHandle(projectEntityWorkflowId(id)).describe()).status.name, (s) => s === 'COMPLETED');
     expect((await setUp(alice, id, [])).output.status).toBe('completed');
+    // The same id again, a task in it, deleted again: the task is detached this time too.
+    expect((await call(alice.auth, 'POST', `/projects/${id}/tasks`, { task_ids: [`${id}-1`] })).status).toBe(200);
+    expect((await readTask(h, `${id}-1`)).project_id).toBe(id);
+    expect((await call(alice.auth, 'DELETE', `/projects/${id}`)).status).toBe(204);
+    await eventually(() => readTask(h, `${id}-1`), (t) => t.project_id === undefined);
+  });
+
+  it('a task processed for a project joins it, or, when its run fails, leaves no member behind', { timeout: 90_000 }, async () => {
+    const id = uniqueId('joins');
+    await setUp(alice, id, []);
+    // An existing task with the same title and description: processed for the project, it joins it.
+    const same = uniqueId('same');
+    await createEntity(h, same);
+    const run = await call(alice.auth, 'POST', '/tasks/process', { task_id: same, title: 'Review PR #42', description: 'Review the authentication refactoring pull request', assignee: 'erin@example.com', project_id: id });
+    expect(run.status).toBe(200);
+    await eventually(() => rollupOf(id), (r) => r.tasks === 1 && r.unreported === 0 && r.by_status.assigned === 1);
+    expect((await readTask(h, same)).project_id).toBe(id);
+    // Another task under an id in use with other text: the run fails, and the project does not keep it.
+    const other = uniqueId('other');
+    await createEntity(h, other);
+    await call(alice.auth, 'POST', '/tasks/process', { task_id: other, title: 'Something else', description: 'Not what that task says', assignee: 'erin@example.com', project_id: id });
+    const result = await eventually(() => call(alice.auth, 'GET', `/workflows/task-workflow-${other}`), (r) => r.body.status === 'COMPLETED');
+    expect((result.body.output as { status: string }).status).toBe('failed');
+    await eventually(() => rollupOf(id), (r) => r.tasks === 1);
+    expect((await readTask(h, other)).project_id).toBeUndefined();
   });
 });
 
@@ -257,8 +282,14 @@ describe('the roll-up, durably', () => {
     await h.client.workflow.getHandle(taskEntityWorkflowId(ids[11]!)).signal(updateStatusSignal, { status: 'completed' });
     await h.startWorker();
     await eventually(() => projects.get(id).then((v) => v!.rollup.by_status.completed), (n) => n === 5);
+    // A signal anyone could send, malformed: logged and ignored; the project goes on.
+    await h.client.workflow.getHandle(projectEntityWorkflowId(id)).signal('taskChanged', { project_id: id, task_id: ids[0], columns: 'junk', created_at: 1, version: 99 });
+    await h.client.workflow.getHandle(projectEntityWorkflowId(id)).signal('taskChanged', 'junk');
+    await tasks.updateStatus(ids[5]!, { status: 'completed' });
+    await eventually(() => projects.get(id).then((v) => v!.rollup.by_status.completed), (n) => n === 6);
     const view = await h.client.workflow.getHandle(projectEntityWorkflowId(id)).query(getProjectQuery, { tasks_limit: 0 });
     expect(view?.rollup.tasks).toBe(12);
+    expect(view?.rollup.as_of).not.toBeNull();
   });
 
   it(`refuses more than ${PROJECT_MAX_TASKS} tasks, as a whole`, { timeout: 60_000 }, async () => {
@@ -301,6 +332,12 @@ describe('projects in the chat', () => {
     expect(await say(bob, `/project ${id}`)).toContain('1 task(s)');
     expect(await say(bob, `/project no-such-project-here`)).toBe('Project no-such-project-here does not exist');
     expect(await say(alice, `/addtask ${id}`)).toBe('Invalid arguments for add_task_to_project: task_id: is required\nUsage: /addtask <project id> <task id>');
+    // Nor move a task of Bob's project into hers.
+    const bobsProject = uniqueId('bobs');
+    expect(await say(bob, `/newproject ${bobsProject} Bob's own`)).toContain('created');
+    expect(await say(bob, `/addtask ${bobsProject} ${other}`)).toBe(`${other}: now in project ${bobsProject}`);
+    expect(await say(alice, `/addtask ${id} ${other}`)).toBe(`Not allowed: only the owner of project ${bobsProject} (${bob.email}) or an admin may change it`);
+    expect((await readTask(h, other)).project_id).toBe(bobsProject);
     // Undo leaves a project's membership alone (it reverts task fields only).
     await say(alice, '/undo');
     expect((await readTask(h, taskId)).project_id).toBe(id);

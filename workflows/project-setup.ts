@@ -97,10 +97,13 @@ export async function ProjectSetupWorkflow(rawInput: ProjectSetupRequest, option
     await steps.createProject.executeWithOptions({ summary: `Create project ${project_id} with ${taskIds.length} task(s)` }, [
       { project_id, name: input.name, description: input.description, owner, task_ids: taskIds, ...by },
     ]);
-    compensations.add('deleteCreatedTasks', () => deleteCreatedTasks(taskIds, by));
+    // Only tasks whose run started are this setup's: a run that could not start (another run of the same task
+    // id was open) left someone else's task, which the compensation must not delete.
+    const started = new Set<string>();
+    compensations.add('deleteCreatedTasks', () => deleteCreatedTasks([...started], by));
 
     setCurrentDetails(`Step 3/3: processing ${taskIds.length} task(s)`);
-    const settled = await Promise.allSettled(input.tasks.map((task) => processChild({ ...task, project_id }, by)));
+    const settled = await Promise.allSettled(input.tasks.map((task) => processChild({ ...task, project_id }, by, () => started.add(task.task_id))));
     results = settled.map((outcome, i) =>
       outcome.status === 'fulfilled' ? outcome.value : { task_id: taskIds[i]!, status: 'failed' as const, message: rootCauseMessage(outcome.reason) },
     );
@@ -128,7 +131,7 @@ export async function ProjectSetupWorkflow(rawInput: ProjectSetupRequest, option
 }
 
 /** One task's TaskProcessingWorkflow, as a child: cancelled (and so compensating) when the setup is. */
-async function processChild(task: ProjectSetupRequest['tasks'][number] & { project_id: string }, by: ProcessingOptions): Promise<TaskProcessingResult> {
+async function processChild(task: ProjectSetupRequest['tasks'][number] & { project_id: string }, by: ProcessingOptions, onStarted: () => void): Promise<TaskProcessingResult> {
   const child = await startChild<typeof TaskProcessingWorkflow>('TaskProcessingWorkflow', {
     workflowId: processingWorkflowId(task.task_id),
     args: by.updated_by === undefined ? [task] : [task, by],
@@ -140,11 +143,13 @@ async function processChild(task: ProjectSetupRequest['tasks'][number] & { proje
       { key: ProjectIdAttribute, value: task.project_id },
     ],
   });
+  onStarted();
   return child.result();
 }
 
 /** Deletes each task the setup's children created, as they created it; a task that never came to be needs nothing. */
 async function deleteCreatedTasks(taskIds: string[], by: ProcessingOptions): Promise<void> {
+  if (taskIds.length === 0) return;
   const created = await compensationSteps.taskCreationTimes.executeWithOptions({ summary: 'Compensation: find the tasks created' }, [{ task_ids: taskIds }]);
   await Promise.all(
     Object.entries(created).map(([task_id, created_at]) =>

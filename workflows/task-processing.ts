@@ -121,8 +121,12 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
     if (input.project_id !== undefined) {
       // The project says who belongs to it: the task joins it before it exists, so the project counts it
       // from the start and hears of it from its first change. No project: the run stops here.
-      const joined = await joinProject(input.project_id, task_id, by);
+      const project_id = input.project_id;
+      const joined = await joinProject(project_id, task_id, by);
       if (joined !== undefined) return joined;
+      compensations.add('leaveProject', () =>
+        compensationSteps.leaveProjectUnlessIn.executeWithOptions({ summary: `Compensation: leave project ${project_id} unless the task is in it` }, [{ project_id, task_id, ...by }]),
+      );
     }
 
     if (atOnce) {

@@ -48,7 +48,7 @@ import type { Approval, ChatEntry, UserProfile } from '../../common/schemas';
 import { EventOutbox } from '../outbox';
 import { sleepUnlessForThisRun } from '../timers';
 import { IdempotencyStore, KEY_REUSED, keyedRequestOf, type KeyedRequest } from '../idempotency';
-import { HELP, parseCommand } from './agent/commands';
+import { HELP, PROJECT_COMMANDS, parseCommand } from './agent/commands';
 import { checkCall, TOOLS } from './agent/tools';
 import {
   FAILURES_CONTAINED_PATCH,
@@ -88,6 +88,8 @@ import { chatAsRecordedBefore } from './workflow-v1';
 
 /** Runs recorded before this patch asked the model through a local activity, without tools (workflow-v1.ts). */
 export const CHAT_ENTITY_V2_PATCH = 'chat-entity-v2';
+/** Runs recorded before this patch answered `/projects`, `/project`, `/newproject` and `/addtask` as unknown commands. */
+export const CHAT_PROJECT_COMMANDS_PATCH = 'chat-project-commands';
 /**
  * Runs recorded before this patch kept a turn waiting when nothing in it waited any more (a tool that failed
  * after the approval left it so), answering every later message with an empty list of changes to decide.
@@ -228,7 +230,10 @@ class ChatEntity {
       const number = this.messageCount + 1;
       this.messageCount = number;
       const userEntry: ChatEntry = { role: 'user', content, timestamp: new Date().toISOString() };
-      const command = parseCommand(content);
+      let command = parseCommand(content);
+      // A project command in a run recorded before they existed was an unknown command (no tool turn).
+      const name = content.trim().split(/\s+/)[0]!.toLowerCase();
+      if (command?.kind === 'tool' && PROJECT_COMMANDS.includes(name) && !patched(CHAT_PROJECT_COMMANDS_PATCH)) command = { kind: 'unknown', text: name };
       if (command?.kind === 'decide') return this.decide(command.approval_id, command.approved, userEntry);
       this.dropStaleWait();
       if (this.pending) return this.conclude(userEntry, waitingReminder(this.pending), this.pending, true);

@@ -35,6 +35,11 @@ export interface TaskNotice {
   columns: TaskColumns | null;
   created_at: number;
   version: number;
+  /**
+   * When the task made the change (its `updated_at`, or the deletion's time), epoch ms: a departure from before
+   * the task joined the project (again) is stale. Absent in notices sent before it was.
+   */
+  at?: number;
 }
 
 /** Who makes a change (the API caller's `sub`, `api`, the chat user an agent acts for); unset: `cli`. */
@@ -90,6 +95,10 @@ export interface ProjectEntityInput {
   outbox?: CloudEvent[];
   /** Set once deleted: the members still to detach. */
   detaching?: string[];
+  /** When each member that has not reported yet joined (epoch ms): older departures do not remove it. */
+  joined?: [string, number][];
+  /** When the project last heard from a task (the roll-up's `as_of`). */
+  last_notice_at?: number;
   /** Continue-as-new once history has this many events (default: when Temporal suggests it). */
   history_limit?: number;
 }

@@ -25,10 +25,16 @@ export type NoticeOutcome = 'applied' | 'left' | 'stale' | 'not_a_member';
 /**
  * Applies a task's notice to the members: its new columns, or, when it left the project or was deleted,
  * its removal. A notice of a task that is not a member (removed from the project meanwhile) changes nothing.
+ * `joined`: when each unreported member joined.
  */
-export function applyNotice(members: Map<string, TaskColumns | null>, notice: TaskNotice): NoticeOutcome {
+export function applyNotice(members: Map<string, TaskColumns | null>, notice: TaskNotice, joined = new Map<string, number>()): NoticeOutcome {
   if (!members.has(notice.task_id)) return 'not_a_member';
   if (!isNewer(members.get(notice.task_id)!, notice)) return 'stale';
+  // A member that joined (again) and has not reported yet: a departure from before it joined is an earlier
+  // incarnation's or membership's, still on its way.
+  const since = joined.get(notice.task_id);
+  if (notice.columns === null && since !== undefined && notice.at !== undefined && notice.at < since) return 'stale';
+  joined.delete(notice.task_id);
   if (notice.columns === null) {
     members.delete(notice.task_id);
     return 'left';
@@ -76,4 +82,17 @@ export function taskPage(
     tasks.push({ task_id: taskId, status: columns?.[0] ?? null, deadline: iso(columns?.[1] ?? null) });
   }
   return { tasks, next: null };
+}
+
+const STATUSES: readonly string[] = ['pending', 'assigned', 'in_progress', 'completed', 'overdue'];
+const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+/** Whether a signal's argument is a notice this entity can apply (anyone with access to the namespace can send one). */
+export function isTaskNotice(value: unknown): value is TaskNotice {
+  const n = value as Partial<TaskNotice> | null;
+  if (typeof n !== 'object' || n === null || typeof n.task_id !== 'string' || !isTime(n.created_at) || !isTime(n.version)) return false;
+  if (n.at !== undefined && !isTime(n.at)) return false;
+  if (n.columns === null) return true;
+  const c = n.columns;
+  return Array.isArray(c) && c.length === 4 && STATUSES.includes(c[0] as string) && (c[1] === null || isTime(c[1])) && isTime(c[2]) && isTime(c[3]);
 }

@@ -55,7 +55,7 @@ import {
   type TaskNotice,
   type UpdateProjectInput,
 } from './messages';
-import { applyNotice, rollUp, taskPage } from './rollup';
+import { applyNotice, isTaskNotice, rollUp, taskPage } from './rollup';
 
 /** Detaching a deleted project's tasks: each batch one activity, retried until the tasks take it. */
 const { detachTasks } = proxyActivities<Activities>({
@@ -126,11 +126,15 @@ class ProjectEntity {
   /** Set once deleted: the members still to detach (carried over until done). */
   detaching: string[] | undefined;
   readonly outbox: EventOutbox;
-  private lastNoticeAt: number | null = null;
+  private lastNoticeAt: number | null;
+  /** When each member that has not reported yet joined. */
+  private readonly joined: Map<string, number>;
 
   constructor(private readonly input: ProjectEntityInput) {
     this.project = input.project ?? null;
     this.members = new Map(input.tasks ?? []);
+    this.joined = new Map(input.joined ?? []);
+    this.lastNoticeAt = input.last_notice_at ?? null;
     this.detaching = input.detaching;
     this.outbox = new EventOutbox(input.outbox, { stopMidPublish: true });
   }
@@ -178,7 +182,7 @@ class ProjectEntity {
     const now = new Date().toISOString();
     const by = attribution(input);
     this.project = { project_id: this.projectId, name, description, owner, created_at: now, updated_at: now, version: 1, created_by: by, updated_by: by };
-    for (const id of ids) if (!this.members.has(id)) this.members.set(id, null);
+    for (const id of ids) if (!this.members.has(id)) this.join(id);
     this.emit('project.created', this.project, ids.length > 0 ? ids : undefined);
     upsertSearchAttributes([{ key: ProjectIdAttribute, value: this.projectId }]);
     log.info(`Project ${this.projectId}: created`, { project_id: this.projectId, tasks: ids.length });
@@ -210,17 +214,25 @@ class ProjectEntity {
     const fresh = ids.filter((id) => !this.members.has(id));
     this.checkRoom(fresh.length);
     if (!apply || fresh.length === 0) return project;
-    for (const id of fresh) this.members.set(id, null);
+    for (const id of fresh) this.join(id);
     this.emit('project.tasks_added', { ...project, updated_by: attribution(input) }, fresh);
     this.showState();
     return project;
+  }
+
+  private join(taskId: string): void {
+    this.members.set(taskId, null);
+    this.joined.set(taskId, Date.now());
   }
 
   remove(ids: string[], input: unknown, apply: boolean): Project {
     const project = this.existing();
     const members = ids.filter((id) => this.members.has(id));
     if (!apply || members.length === 0) return project;
-    for (const id of members) this.members.delete(id);
+    for (const id of members) {
+      this.members.delete(id);
+      this.joined.delete(id);
+    }
     this.emit('project.tasks_removed', { ...project, updated_by: attribution(input) }, members);
     this.showState();
     return project;
@@ -233,6 +245,7 @@ class ProjectEntity {
     this.emit('project.deleted', { ...project, updated_by: attribution(input) });
     this.detaching = [...this.members.keys()];
     this.members.clear();
+    this.joined.clear();
     this.project = null;
     // Out of listings at once; the run lives on only to detach its tasks.
     upsertSearchAttributes([{ key: ProjectIdAttribute, value: null }]);
@@ -243,11 +256,12 @@ class ProjectEntity {
   /** A task told how it stands; applied when newer than what the project holds. Never fails. */
   taskChanged(notice: TaskNotice): void {
     if (this.project === null || this.detaching !== undefined) return;
-    if (typeof notice?.task_id !== 'string' || typeof notice.created_at !== 'number' || typeof notice.version !== 'number') {
+    // A signal is anyone's to send who reaches the namespace: what is not a notice is logged, never applied.
+    if (!isTaskNotice(notice)) {
       log.warn('Malformed taskChanged notice ignored', { project_id: this.projectId });
       return;
     }
-    const outcome = applyNotice(this.members, notice);
+    const outcome = applyNotice(this.members, notice, this.joined);
     if (outcome === 'applied' || outcome === 'left') {
       this.lastNoticeAt = Date.now();
       this.showState();
@@ -290,6 +304,8 @@ class ProjectEntity {
       project_id: this.projectId,
       project: this.project,
       tasks: [...this.members.entries()],
+      ...(this.joined.size > 0 ? { joined: [...this.joined.entries()] } : {}),
+      ...(this.lastNoticeAt !== null ? { last_notice_at: this.lastNoticeAt } : {}),
       outbox: this.outbox.snapshot(),
       ...(this.detaching !== undefined ? { detaching: this.detaching } : {}),
       ...(this.input.history_limit !== undefined ? { history_limit: this.input.history_limit } : {}),

@@ -23,8 +23,8 @@ const { tellProject } = proxyActivities<ProjectLaneActivities>({
 /** As the event outbox's: a send in flight may finish this long before the run continues as new. */
 const STOP_GRACE = '2 seconds';
 
-/** What the project keeps of `task`; `left`: the task is no longer its (left it, or deleted). */
-export function noticeOf(task: Task, projectId: string, left = false): TaskNotice {
+/** What the project keeps of `task`; `left`: the task is no longer its (left it, or deleted), at `at` (default: its last change). */
+export function noticeOf(task: Task, projectId: string, left = false, at = Date.parse(task.updated_at)): TaskNotice {
   const createdAt = Date.parse(task.created_at);
   return {
     project_id: projectId,
@@ -32,6 +32,7 @@ export function noticeOf(task: Task, projectId: string, left = false): TaskNotic
     columns: left ? null : [task.status, task.deadline === null ? null : Date.parse(task.deadline), createdAt, task.version],
     created_at: createdAt,
     version: task.version,
+    at,
   };
 }
 

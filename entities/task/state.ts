@@ -52,7 +52,12 @@ function requireOpen(task: Task, action: string): void {
 export function createTask(taskId: string, existing: Task | null, input: CreateTaskInput, now: number): Task {
   if (existing !== null) {
     if (existing.title === input.title && existing.description === input.description && (input.priority ?? existing.priority) === existing.priority) {
-      return existing;
+      // Processed again for a project: it joins it, unless it is another project's (moved only on purpose).
+      if (input.project_id === undefined || existing.project_id === input.project_id) return existing;
+      if (existing.project_id !== undefined) {
+        throw new TaskRuleError(`Task ${taskId} is in project ${existing.project_id}; move it with POST /projects/${input.project_id}/tasks`);
+      }
+      return change(existing, { project_id: input.project_id }, now);
     }
     throw new TaskRuleError(`Task ${taskId} already exists with a different title, description or priority`);
   }

@@ -338,7 +338,7 @@ class TaskEntity {
       return current;
     });
     if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
-    if (task.project_id !== undefined) this.projectLane.tell(noticeOf(task, task.project_id, true));
+    if (task.project_id !== undefined) this.projectLane.tell(noticeOf(task, task.project_id, true, Date.now()));
     this.task = null;
     this.deleted = true;
     if (this.current) {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TaskColumns, TaskNotice } from '../../entities/project/messages';
-import { applyNotice, isNewer, rollUp, taskPage } from '../../entities/project/rollup';
+import { applyNotice, isNewer, isTaskNotice, rollUp, taskPage } from '../../entities/project/rollup';
 import { TASK_STATUSES } from '../../workflows/shared/input-rules';
 
 const notice = (task_id: string, version: number, status: TaskColumns[0] = 'assigned', createdAt = 1_000, deadline: number | null = null, left = false): TaskNotice => ({
@@ -70,6 +70,25 @@ describe('project roll-up', () => {
         }
       }),
     );
+  });
+
+  it('keeps a member that joined again when the departure of its earlier membership arrives late', () => {
+    const members = new Map<string, TaskColumns | null>([['t', null]]);
+    const joined = new Map([['t', 5_000]]);
+    // Left at 4,000 (before it was added back at 5,000), told only now: stale.
+    expect(applyNotice(members, { ...notice('t', 6, 'assigned', 1_000, null, true), at: 4_000 }, joined)).toBe('stale');
+    expect(members.has('t')).toBe(true);
+    // Its notice after joining applies; a departure after joining removes it.
+    expect(applyNotice(members, { ...notice('t', 7), at: 5_100 }, joined)).toBe('applied');
+    expect(applyNotice(members, { ...notice('t', 8, 'assigned', 1_000, null, true), at: 6_000 }, joined)).toBe('left');
+  });
+
+  it('takes only well-formed notices (a signal is anyone with access to the namespace)', () => {
+    expect(isTaskNotice(notice('a', 1))).toBe(true);
+    expect(isTaskNotice(notice('a', 1, 'pending', 1, null, true))).toBe(true);
+    for (const junk of [null, 'x', {}, { ...notice('a', 1), columns: 'x' }, { ...notice('a', 1), columns: ['done', null, 1, 1] }, { ...notice('a', 1), columns: ['pending', 'soon', 1, 1] }, { ...notice('a', 1), version: '2' }, { ...notice('a', 1), at: 'now' }]) {
+      expect(isTaskNotice(junk), JSON.stringify(junk)).toBe(false);
+    }
   });
 
   it('pages the members in the order they joined, by status too', () => {

@@ -34,6 +34,9 @@ const args = <N extends ToolName>(tool: N, value: Partial<Record<keyof ToolArgs[
   arguments: JSON.stringify(value),
 });
 
+/** Commands that came with projects: before them these were unknown commands (see CHAT_PROJECT_COMMANDS_PATCH). */
+export const PROJECT_COMMANDS = ['/projects', '/project', '/newproject', '/addtask'];
+
 /** The command in a message, or undefined when the message is not one (it does not start with "/"). */
 export function parseCommand(content: string): Command | undefined {
   const text = content.trim();
