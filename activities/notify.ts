@@ -32,6 +32,8 @@ export interface NotifyAssigneeInput {
    */
   workflow_id?: string;
   idempotency_key?: string;
+  /** The asking run's namespace (the notifications app serves every tenant's): recorded with the notification. */
+  namespace?: string;
 }
 
 export interface NotifyAssigneeResult {
@@ -66,7 +68,14 @@ export function createNotifyActivities(deps: NotifyDeps) {
       if (deps.failureRate > 0 && random() < deps.failureRate) {
         throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}`, 'NotifyUnavailable');
       }
-      const notification = { task_id: input.task_id, assignee: input.assignee, title: input.title, workflow_id: workflowId, notified_at: notifiedAt };
+      const notification = {
+        task_id: input.task_id,
+        assignee: input.assignee,
+        title: input.title,
+        workflow_id: workflowId,
+        ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
+        notified_at: notifiedAt,
+      };
 
       if (deps.webhookUrl !== undefined) {
         const timeoutMs = attemptTimeoutMs(deps.timeoutMs);
@@ -92,9 +101,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
         return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'webhook' };
       }
 
+      // Two tenants' runs of the same task id are two notifications: another namespace's are kept under it.
+      const field = input.namespace !== undefined && input.namespace !== 'default' ? `${input.namespace}/${workflowId}` : workflowId;
       await deps.redis.hset(
         notificationsKey(deps.keyPrefix, input.assignee),
-        workflowId,
+        field,
         JSON.stringify(notification),
       );
       return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'redis' };

@@ -15,7 +15,7 @@ import type { EventSubscriber } from '../events/subscriber';
 import { PUBLIC_PATHS, authenticate, principalOf, type AccessVariables } from './access';
 import { createApi, type Api } from './app';
 import type { AppDeps } from './deps';
-import { errorBody } from './errors';
+import { createErrorHandler, errorBody } from './errors';
 
 /** The service's API: one app, or with TENANTS one per tenant behind the router. */
 export interface ServedApi {
@@ -49,11 +49,22 @@ export function createServiceApi(deps: ServiceApiDeps): ServedApi {
   }
   const first = apis.get(tenants[0]!.id)!;
   const router = new Hono<{ Variables: AccessVariables }>();
-  const shared = (path: string) => path.startsWith('/codec/') || PUBLIC_PATHS.some((p) => p.test(path));
-  router.use(async (c, next) => (shared(c.req.path) ? first.app.fetch(c.req.raw, c.env) : next()));
+  const codec = (path: string) => path.startsWith('/codec/');
+  // Public paths, and the codec's CORS preflight (a browser sends it without a token), need no tenant.
+  router.use(async (c, next) => (PUBLIC_PATHS.some((p) => p.test(c.req.path)) || (codec(c.req.path) && c.req.method === 'OPTIONS') ? first.app.fetch(c.req.raw, c.env) : next()));
   router.use(authenticate(deps.config, { fetch: deps.fetch }));
   router.all('*', async (c) => {
     const principal = principalOf(c);
+    if (codec(c.req.path)) {
+      // One key set for the deployment: its admins (the service credential, an admin of a tenant served here)
+      // decode, and a user's only for their own namespace when the caller names one (the Web UI's X-Namespace).
+      const tenant = tenants.find((t) => t.id === principal.tenant);
+      const namespace = c.req.header('x-namespace');
+      if (principal.kind === 'user' && (tenant === undefined || (namespace !== undefined && namespace !== tenant.namespace))) {
+        return c.json(errorBody('Forbidden: this needs the admin right of the namespace asked for'), 403);
+      }
+      return first.app.fetch(c.req.raw, c.env);
+    }
     const api = principal.tenant === undefined ? undefined : apis.get(principal.tenant);
     if (api) return api.app.fetch(c.req.raw, c.env);
     if (principal.kind === 'user') {
@@ -62,6 +73,8 @@ export function createServiceApi(deps: ServiceApiDeps): ServedApi {
     }
     return c.json(errorBody('Request validation failed', [{ field: 'x-tenant', message: `must name a tenant: one of ${tenants.map((t) => t.id).join(', ')}` }]), 422);
   });
+
+  router.onError(createErrorHandler(deps.logger));
 
   const metrics = new Hono();
   metrics.get('/metrics', (c) => first.metrics.fetch(c.req.raw));

@@ -451,7 +451,9 @@ const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/;
 export function parseTenants(value: string): Tenant[] | string {
   const tenants: Tenant[] = [];
   for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const [id = '', namespace = id] = entry.split('=').map((part) => part.trim());
+    // The setup Job's shell splits TENANTS on commas and spaces: an entry holds none.
+    if (/\s/.test(entry)) return `entry ${JSON.stringify(entry)} must not contain spaces (write id=namespace)`;
+    const [id = '', namespace = id] = entry.split('=');
     if (!TENANT_ID.test(id)) return `tenant id ${JSON.stringify(id)} must be lowercase letters, digits, "-" or "_" (at most 63)`;
     if (!NAMESPACE.test(namespace)) return `namespace ${JSON.stringify(namespace)} of tenant ${id} is not a valid namespace name`;
     if (tenants.some((t) => t.id === id)) return `tenant ${id} is named twice`;

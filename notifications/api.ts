@@ -21,6 +21,8 @@ export interface NotifyAssigneeRequest {
    * caller gave up and compensated.
    */
   deliver_by?: string;
+  /** The caller's namespace (a tenant's, with TENANTS): the notification is recorded and sent with it, so tenants never mix. */
+  namespace?: string;
 }
 
 export interface NotifyAssigneeResult {

@@ -25,6 +25,10 @@ export function checkNotifyRequest(input: unknown): NotifyAssigneeRequest {
     if (typeof record.deliver_by !== 'string' || Number.isNaN(Date.parse(record.deliver_by))) throw new nexus.HandlerError('BAD_REQUEST', 'deliver_by must be an ISO date-time');
     request.deliver_by = record.deliver_by;
   }
+  if (record.namespace !== undefined) {
+    if (typeof record.namespace !== 'string' || record.namespace.length === 0 || record.namespace.length > 255) throw new nexus.HandlerError('BAD_REQUEST', 'namespace must be a string of 1 to 255 characters');
+    request.namespace = record.namespace;
+  }
   return request;
 }
 

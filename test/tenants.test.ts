@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantConfig, type Tenant } from '../common/config';
 import { clientFor } from '../common/temporal';
 import { TOPICS } from '../workflows/shared/cloudevents';
+import { notificationsKey } from '../activities/notify';
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { TEST_JWT_SECRET, tokenFor } from './helpers/people';
@@ -77,6 +78,11 @@ describe('tenants kept apart', () => {
     expect(acmeEvents.filter((e) => e.data.task_id === id).every((e) => (e.data as unknown as { task: { title: string } }).task.title.startsWith('Acme'))).toBe(true);
     expect(globexEvents.some((e) => e.data.task.title.startsWith('Acme'))).toBe(false);
     expect(await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks)).toEqual([]);
+    // One notifications app for all: each tenant's notification kept under its namespace, none overwriting the other.
+    const kept = await h.redis.hgetall(notificationsKey(h.config.REDIS_KEY_PREFIX, a.email));
+    expect(Object.keys(kept)).toEqual([`${acme.namespace}/task-workflow-${id}`]);
+    expect(JSON.parse(kept[`${acme.namespace}/task-workflow-${id}`]!)).toMatchObject({ namespace: acme.namespace, title: 'Acme: review PR' });
+    expect(Object.keys(await h.redis.hgetall(notificationsKey(h.config.REDIS_KEY_PREFIX, g.email)))).toEqual([`${globex.namespace}/task-workflow-${id}`]);
   });
 
   it('answers 404 to anyone of another tenant, admins included, for reads, changes, listings, projects and approvals', { timeout: 90_000 }, async () => {
@@ -180,6 +186,15 @@ describe('tenants kept apart', () => {
     const g = await member('globex', uniqueId('gus'));
     expect((await call(g.auth, 'GET', `/tasks/${id}`, undefined, { 'x-tenant': 'acme' })).status).toBe(404);
     expect((await call(service, 'GET', `/tasks/${id}`, undefined, { 'x-tenant': 'acme' })).status).toBe(200);
+    // The codec: one key set, decoded for the deployment's admins only; not for an admin of a tenant not
+    // served, nor for another tenant's namespace.
+    const codec = { payloads: [] };
+    const strangerAdmin = await member('initech', uniqueId('peter'), { admin: true });
+    const acmeAdmin = await member('acme', uniqueId('root'), { admin: true });
+    expect((await call(strangerAdmin.auth, 'POST', '/codec/decode', codec)).status).toBe(403);
+    expect((await call(acmeAdmin.auth, 'POST', '/codec/decode', codec, { 'x-namespace': globex.namespace })).status).toBe(403);
+    expect((await call(acmeAdmin.auth, 'POST', '/codec/decode', codec, { 'x-namespace': acme.namespace })).status).not.toBe(403);
+    expect((await call(service, 'POST', '/codec/decode', codec)).status).not.toBe(403);
     // Health and docs need no tenant.
     expect((await h.fetch('/healthz')).status).toBe(200);
     expect((await h.fetch('/openapi.json')).status).toBe(200);

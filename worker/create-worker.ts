@@ -133,6 +133,29 @@ export interface ServiceWorkers {
 }
 
 /**
+ * Runs the workers until all have stopped. When one fails, the others are shut down (their running tasks get
+ * the grace time) before the first failure is thrown: a process whose tenant's worker died is restarted whole.
+ */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  let failure: unknown;
+  await Promise.allSettled(
+    workers.map((worker) =>
+      worker.run().catch((err: unknown) => {
+        failure ??= err;
+        for (const other of workers) {
+          try {
+            if (other !== worker) other.shutdown();
+          } catch {
+            // Already stopping or stopped.
+          }
+        }
+      }),
+    ),
+  );
+  if (failure !== undefined) throw failure;
+}
+
+/**
  * A worker for each tenant's namespace, on one connection and one workflow bundle (bundled here once when none
  * is given), with its tenant's configuration (common/config.ts tenantConfig: its namespace, its Redis keys) and
  * a client of its namespace; the workflow cache shared between them. Without TENANTS, createWorker's one worker.
@@ -150,13 +173,16 @@ export async function createServiceWorkers(options: CreateWorkerOptions): Promis
   try {
     for (const tenant of tenants) {
       const config = tenantConfig(options.config, tenant);
-      if (config.WORKER_MAX_CACHED_WORKFLOWS === undefined) config.WORKER_MAX_CACHED_WORKFLOWS = sharedCacheSize(tenants.length);
+      // The cache is the process's memory: shared between the workers (WORKER_MAX_CACHED_WORKFLOWS is the process's).
+      config.WORKER_MAX_CACHED_WORKFLOWS =
+        options.config.WORKER_MAX_CACHED_WORKFLOWS === undefined ? sharedCacheSize(tenants.length) : Math.max(Math.floor(options.config.WORKER_MAX_CACHED_WORKFLOWS / tenants.length), 2);
       const { worker, release } = await createWorker({ ...options, config, client: clientFor(options.client, config), connection, workflowBundle });
       created.push({ tenant: tenant.id, worker, release });
     }
   } catch (err) {
+    // The first error is the one to tell (a namespace never registered, say); closing may fail behind it.
     await Promise.all(created.map((c) => c.release()));
-    if (!options.connection) await connection.close();
+    if (!options.connection) await connection.close().catch(() => undefined);
     throw err;
   }
   return { workers: created, connection, release: async () => void (await Promise.all(created.map((c) => c.release()))) };

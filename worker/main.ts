@@ -11,7 +11,7 @@ import { createLogger } from '../common/logger';
 import { connectRedis } from '../common/redis';
 import { connectClient } from '../common/temporal';
 import { startTracing } from '../common/tracing';
-import { createServiceWorkers, effectiveWorkerSettings } from './create-worker';
+import { createServiceWorkers, effectiveWorkerSettings, runWorkers } from './create-worker';
 import { serveWorkerHealth } from './health';
 
 async function main(): Promise<void> {
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   try {
     // Stops on SIGINT/SIGTERM: polling ends, running tasks get shutdownGraceTime to finish.
-    await Promise.all(workers.map(({ worker }) => worker.run()));
+    await runWorkers(workers.map((w) => w.worker));
   } finally {
     health?.close();
     await release();

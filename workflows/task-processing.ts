@@ -210,7 +210,7 @@ async function joinProject(projectId: string, taskId: string, by: ProcessingOpti
  * cancelled meanwhile waits for the operation's cancellation (or its end) before it compensates, as for the hand-over.
  */
 async function notifyOverNexus(nexus: NonNullable<ActivitySettings['notify_nexus']>, notification: { task_id: string; assignee: string; title: string }) {
-  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const { workflowId, firstExecutionRunId, namespace } = workflowInfo();
   const notifications = createNexusServiceClient({ endpoint: nexus.endpoint, service: notificationsService });
   try {
     await notifications.executeOperation(
@@ -219,6 +219,7 @@ async function notifyOverNexus(nexus: NonNullable<ActivitySettings['notify_nexus
         ...notification,
         workflow_id: workflowId,
         idempotency_key: notificationKey(workflowId, firstExecutionRunId),
+        namespace,
         deliver_by: new Date(Date.now() + nexus.timeout_ms).toISOString(),
       },
       { scheduleToCloseTimeout: nexus.timeout_ms, summary: `Notify ${notification.assignee}`, cancellationType: 'WAIT_CANCELLATION_COMPLETED' },

@@ -30,10 +30,10 @@ export type NoticeOutcome = 'applied' | 'left' | 'stale' | 'not_a_member';
 export function applyNotice(members: Map<string, TaskColumns | null>, notice: TaskNotice, joined = new Map<string, number>()): NoticeOutcome {
   if (!members.has(notice.task_id)) return 'not_a_member';
   if (!isNewer(members.get(notice.task_id)!, notice)) return 'stale';
-  // A member that joined (again) and has not reported yet: a departure from before it joined is an earlier
-  // incarnation's or membership's, still on its way.
+  // A member that joined (again) and has not reported yet: a notice from before it joined (a departure above
+  // all) is an earlier incarnation's or membership's, still on its way.
   const since = joined.get(notice.task_id);
-  if (notice.columns === null && since !== undefined && notice.at !== undefined && notice.at < since) return 'stale';
+  if (since !== undefined && notice.at !== undefined && notice.at < since) return 'stale';
   joined.delete(notice.task_id);
   if (notice.columns === null) {
     members.delete(notice.task_id);

@@ -256,7 +256,7 @@ class TaskEntity {
     const before = this.task;
     const next = attributed(before, this.mutate(name, input, Date.now()), input);
     // Joining the project it is in already: tell it again (the project may have taken it back after removing it).
-    if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id));
+    if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, Date.now()));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
     this.commit(next, { publish });

@@ -19,7 +19,7 @@ import { loadConfig, type Config } from '../../common/config';
 import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
-import { createServiceWorkers } from '../../worker/create-worker';
+import { createServiceWorkers, runWorkers } from '../../worker/create-worker';
 import { deleteNexusEndpoint, ensureNexusEndpoint } from '../../notifications/endpoint';
 import { createNotificationsWorker, type NotifyActivities } from '../../notifications/worker';
 
@@ -120,7 +120,7 @@ export class Harness {
       wrapActivities: this.options.wrapActivities,
       random: this.options.random,
     });
-    const done = Promise.all(workers.map(({ worker }) => worker.run())).then(() => undefined).finally(() => release().then(() => connection.close()));
+    const done = runWorkers(workers.map((w) => w.worker)).finally(() => release().then(() => connection.close()));
     this.running = { workers: workers.map((w) => w.worker), connection, done };
   }
 
@@ -128,7 +128,13 @@ export class Harness {
     if (!this.running) return;
     const { workers, done } = this.running;
     this.running = undefined;
-    for (const worker of workers) worker.shutdown();
+    for (const worker of workers) {
+      try {
+        worker.shutdown();
+      } catch {
+        // Already stopping or stopped (a tenant's worker that failed).
+      }
+    }
     await done.then(() => undefined);
   }
 

@@ -83,3 +83,24 @@ describe('PAYLOAD_ENCRYPTION_KEYS', () => {
     }
   });
 });
+
+describe('TENANTS', () => {
+  it('reads tenants with their namespaces, and refuses what the setup cannot take, naming the setting', () => {
+    expect(loadConfig({ TENANTS: 'acme,globex=task-agent-globex' }).TENANTS).toEqual([
+      { id: 'acme', namespace: 'acme' },
+      { id: 'globex', namespace: 'task-agent-globex' },
+    ]);
+    expect(loadConfig({ TENANTS: ' acme , globex ' }).TENANTS).toHaveLength(2);
+    expect(loadConfig({}).TENANTS).toBeUndefined();
+    for (const [value, why] of [
+      ['acme = ns-acme', 'must not contain spaces'],
+      ['Acme', 'lowercase'],
+      ['acme,acme', 'named twice'],
+      ['acme=ns,globex=ns', 'given to two tenants'],
+      ['acme=bad/ns', 'not a valid namespace'],
+      [',', 'at least one tenant'],
+    ]) {
+      expect(() => loadConfig({ TENANTS: value }), value).toThrow(new RegExp(`^Invalid configuration: TENANTS: .*${why}`));
+    }
+  });
+});

@@ -78,6 +78,9 @@ describe('project roll-up', () => {
     // Left at 4,000 (before it was added back at 5,000), told only now: stale.
     expect(applyNotice(members, { ...notice('t', 6, 'assigned', 1_000, null, true), at: 4_000 }, joined)).toBe('stale');
     expect(members.has('t')).toBe(true);
+    // So is how it stood before (a late or resent notice of the earlier membership): it would clear the join.
+    expect(applyNotice(members, { ...notice('t', 6, 'completed'), at: 4_500 }, joined)).toBe('stale');
+    expect(members.get('t')).toBeNull();
     // Its notice after joining applies; a departure after joining removes it.
     expect(applyNotice(members, { ...notice('t', 7), at: 5_100 }, joined)).toBe('applied');
     expect(applyNotice(members, { ...notice('t', 8, 'assigned', 1_000, null, true), at: 6_000 }, joined)).toBe('left');
