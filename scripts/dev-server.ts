@@ -62,7 +62,24 @@ export function devServerArgs(options: DevServerOptions): string[] {
   return args;
 }
 
+/** The dev server exited before it answered: its output's head (a panic's reason) and tail. */
+class ExitedAtStart extends Error {}
+
+/**
+ * Starts the dev server; once more when it exits before answering. It picks free ports for its internal services
+ * at start, and another process starting at the same moment (parallel test files, each with a server of its own)
+ * can take one first: the server then panics at start, and a second start picks others.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  try {
+    return await startDevServerOnce(options);
+  } catch (err) {
+    if (!(err instanceof ExitedAtStart)) throw err;
+    return startDevServerOnce(options);
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const host = options.ip && options.ip !== '0.0.0.0' ? options.ip : '127.0.0.1';
   const address = `${host}:${options.port}`;
   const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +99,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`temporal server start-dev exited with code ${child.exitCode}:\n${output.slice(-4000)}`);
+      sink?.end();
+      const reason = output.match(/^(panic|Error|.*fatal).*$/m)?.[0];
+      throw new ExitedAtStart(`temporal server start-dev exited with code ${child.exitCode}${reason ? ` (${reason})` : ''}:\n${output.slice(-4000)}`);
     }
     if (await namespaceReady(address, options.namespace ?? 'default')) break;
     if (Date.now() > deadline) {
