@@ -60,16 +60,24 @@ export class ProcessingClient {
    * The latest run of `workflowId`, or null when there is none or it is not a processing run. The result is
    * the described run's: a run started since neither stands in for it nor is waited for.
    */
-  async status(workflowId: string): Promise<ProcessingStatus | null> {
-    try {
-      const description = await this.client.workflow.getHandle(workflowId).describe();
-      if (description.type !== TASK_PROCESSING_WORKFLOW_TYPE) return null;
-      const status = description.status.name;
-      const described = this.client.workflow.getHandle<typeof TaskProcessingWorkflow>(workflowId, description.runId, { followRuns: false });
-      return { workflowId, runId: description.runId, status, output: status === 'COMPLETED' ? await described.result() : null };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      rethrowAsEntityError(err, `Workflow ${workflowId}`);
-    }
+  status(workflowId: string): Promise<ProcessingStatus | null> {
+    return runStatus<TaskProcessingResult>(this.client, workflowId, TASK_PROCESSING_WORKFLOW_TYPE);
+  }
+}
+
+/**
+ * The latest run of `workflowId` when it is of `type`: its status and, once completed, its result (the
+ * described run's: a run started since neither stands in for it nor is waited for); null otherwise.
+ */
+export async function runStatus<R>(client: Client, workflowId: string, type: string): Promise<(ProcessingRun & { status: string; output: R | null }) | null> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    if (description.type !== type) return null;
+    const status = description.status.name;
+    const described = client.workflow.getHandle(workflowId, description.runId, { followRuns: false });
+    return { workflowId, runId: description.runId, status, output: status === 'COMPLETED' ? ((await described.result()) as R) : null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    rethrowAsEntityError(err, `Workflow ${workflowId}`);
   }
 }

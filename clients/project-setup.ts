@@ -3,13 +3,12 @@
  * API's `POST /projects/process` and the agent's create_project tool use it; `GET /workflows/{id}` reads one.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import type { ProjectSetupRequest, ProjectSetupResult } from '../common/schemas';
 import { projectSetupWorkflowId } from '../workflows/shared/ids';
 import { ProjectIdAttribute } from '../workflows/shared/search-attributes';
 import type { ProjectSetupWorkflow } from '../workflows/project-setup';
 import { EntityError, rethrowAsEntityError } from './errors';
-import type { ProcessingRun } from './processing';
+import { runStatus, type ProcessingRun } from './processing';
 
 export const PROJECT_SETUP_WORKFLOW_TYPE = 'ProjectSetupWorkflow';
 
@@ -41,17 +40,7 @@ export class ProjectSetupClient {
   }
 
   /** The latest setup of the project: its status and, once completed, its result; null when there is none. */
-  async status(projectId: string): Promise<{ workflowId: string; runId: string; status: string; output: ProjectSetupResult | null } | null> {
-    const workflowId = projectSetupWorkflowId(projectId);
-    try {
-      const description = await this.client.workflow.getHandle(workflowId).describe();
-      if (description.type !== PROJECT_SETUP_WORKFLOW_TYPE) return null;
-      const status = description.status.name;
-      const described = this.client.workflow.getHandle<typeof ProjectSetupWorkflow>(workflowId, description.runId, { followRuns: false });
-      return { workflowId, runId: description.runId, status, output: status === 'COMPLETED' ? await described.result() : null };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      rethrowAsEntityError(err, `Workflow ${workflowId}`);
-    }
+  status(projectId: string) {
+    return runStatus<ProjectSetupResult>(this.client, projectSetupWorkflowId(projectId), PROJECT_SETUP_WORKFLOW_TYPE);
   }
 }

@@ -239,16 +239,21 @@ export const CreateTaskRequestSchema = object({
 /** `PUT /tasks/{task_id}/status`: the status in the JSON body, or in `?status=` as the seed sent it. */
 export const UpdateStatusRequestSchema = object({ status: SettableTaskStatusSchema }).meta({ id: 'UpdateStatusRequest' });
 
-export const TaskListQuerySchema = z.object({
-  status: TaskStatusSchema.optional(),
-  // Any printable text: clients/visibility-query.ts quotes it for the visibility query.
-  assignee: textSchema(text(254)).min(1, MESSAGES.empty).optional(),
+/** A page of a visibility listing: its size and the token of the page before's answer. */
+const PAGE_QUERY = {
   page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
   page_token: z
     .string()
     .max(4096, 'is too long')
     .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be a token from next_page_token')
     .optional(),
+};
+
+export const TaskListQuerySchema = z.object({
+  status: TaskStatusSchema.optional(),
+  // Any printable text: clients/visibility-query.ts quotes it for the visibility query.
+  assignee: textSchema(text(254)).min(1, MESSAGES.empty).optional(),
+  ...PAGE_QUERY,
 });
 
 export const TaskSummarySchema = z
@@ -411,14 +416,7 @@ export const ProjectQuerySchema = z.object({
   status: TaskStatusSchema.optional().meta({ description: 'Only tasks with this status in `tasks` (the roll-up counts all)' }),
 });
 
-export const ProjectListQuerySchema = z.object({
-  page_size: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  page_token: z
-    .string()
-    .max(4096, 'is too long')
-    .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be a token from next_page_token')
-    .optional(),
-});
+export const ProjectListQuerySchema = z.object(PAGE_QUERY);
 
 export const ProjectListSchema = z
   .object({

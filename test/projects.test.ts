@@ -28,15 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const call = async (who: { authorization: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await h.fetch(path, {
-    method,
-    headers: { ...who, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown>, etag: res.headers.get('etag') };
-};
+const call = (...args: Parameters<Harness['call']>) => h.call(...args);
 
 const threeTasks = (prefix: string, overrides: Record<string, unknown>[] = []) =>
   ['Draft the sitemap', 'Write the copy', 'Migrate the blog'].map((title, i) => ({

@@ -36,15 +36,7 @@ async function member(tenant: string | undefined, sub: string, { admin = false, 
 }
 type Member = Awaited<ReturnType<typeof member>>;
 
-const call = async (who: { authorization: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await h.fetch(path, {
-    method,
-    headers: { ...who, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
-};
+const call = (...args: Parameters<Harness['call']>) => h.call(...args);
 
 async function processed(who: Member, body: Record<string, unknown>) {
   const started = await call(who.auth, 'POST', '/tasks/process', body);

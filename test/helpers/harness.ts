@@ -211,6 +211,17 @@ export class Harness {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
+  /** A request as `who` (their Authorization header), any method; the answer's status, parsed body and ETag. */
+  async call(who: { authorization: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await this.fetch(path, {
+      method,
+      headers: { ...who, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown>, etag: res.headers.get('etag') };
+  }
+
   async getJson(path: string) {
     const res = await this.fetch(path);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
