@@ -3,7 +3,9 @@
  * answer or a timeout is a failure, retried by the workflow's policy), otherwise records the notification
  * in Redis. Both are idempotent: the webhook gets an Idempotency-Key that is the same on every retry, and
  * the Redis record is keyed by the processing workflow, so a retry overwrites rather than duplicates. Run by the
- * notifications app (notifications/) for runs that notify through Nexus, and by the task worker otherwise.
+ * notifications app (notifications/) for runs that notify through Nexus, and by the task worker otherwise. The
+ * app makes a first attempt at once, in its Nexus handler, outside any activity: it passes the attempt's
+ * timeout and cancellation signal (`NotifyAttempt`), which an activity takes from its context.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { activityCaller } from './caller';
@@ -43,6 +45,12 @@ export interface NotifyAssigneeResult {
   channel: 'webhook' | 'redis';
 }
 
+/** An attempt made outside an activity (the notifications app's first, in its Nexus handler): its time and its cancellation. */
+export interface NotifyAttempt {
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
 /** Redis hash holding an assignee's notifications: field = processing workflow id, value = JSON. */
 export const notificationsKey = (prefix: string, assignee: string) => `${prefix}notifications:${assignee}`;
 
@@ -60,10 +68,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
   const random = deps.random ?? Math.random;
 
   return {
-    async notifyAssignee(input: NotifyAssigneeInput): Promise<NotifyAssigneeResult> {
-      const caller = activityCaller();
-      const workflowId = input.workflow_id ?? caller.workflowId;
-      const idempotencyKey = input.idempotency_key ?? caller.idempotencyKey;
+    /** As an activity `attempt` is unset; called outside one, the input names the caller and its key. */
+    async notifyAssignee(input: NotifyAssigneeInput, attempt?: NotifyAttempt): Promise<NotifyAssigneeResult> {
+      const caller = input.workflow_id !== undefined && input.idempotency_key !== undefined ? undefined : activityCaller();
+      const workflowId = input.workflow_id ?? caller!.workflowId;
+      const idempotencyKey = input.idempotency_key ?? caller!.idempotencyKey;
       const notifiedAt = new Date().toISOString();
       if (deps.failureRate > 0 && random() < deps.failureRate) {
         throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}`, 'NotifyUnavailable');
@@ -78,16 +87,18 @@ export function createNotifyActivities(deps: NotifyDeps) {
       };
 
       if (deps.webhookUrl !== undefined) {
-        const timeoutMs = attemptTimeoutMs(deps.timeoutMs);
-        const response = await heartbeating(fetch(deps.webhookUrl, {
+        const timeoutMs = attempt?.timeoutMs ?? attemptTimeoutMs(deps.timeoutMs);
+        const cancelled = attempt?.signal ?? Context.current().cancellationSignal;
+        const request = fetch(deps.webhookUrl, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
             'idempotency-key': idempotencyKey,
           },
           body: JSON.stringify(notification),
-          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
-        })).catch((err: unknown) => {
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled]),
+        });
+        const response = await (attempt ? request : heartbeating(request)).catch((err: unknown) => {
           const reason = err instanceof Error && err.name === 'TimeoutError' ? `webhook did not answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
           throw ApplicationFailure.retryable(`Notification service unavailable for ${input.assignee}: ${reason}`, 'NotifyUnavailable');
         });

@@ -36,6 +36,9 @@ export const notificationsService = nexus.service('notifications', {
   notifyAssignee: nexus.operation<NotifyAssigneeRequest, NotifyAssigneeResult>(),
 });
 
+/** The seed's retry policy for a notification: 3 attempts, 1 s apart at first, doubling. */
+export const NOTIFY_RETRY_POLICY = { maximumAttempts: 3, initialIntervalMs: 1_000, backoffCoefficient: 2 } as const;
+
 /** A processing run's notification key: one per run, kept by a reset (which keeps the first run's id). */
 export const notificationKey = (workflowId: string, firstRunId: string) => `${workflowId}/${firstRunId}/notify-assignee`;
 

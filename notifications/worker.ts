@@ -1,7 +1,7 @@
 /**
  * The notifications app's worker: on its own namespace (NOTIFICATIONS_NAMESPACE) and task queue
- * (NOTIFICATIONS_TASK_QUEUE), it serves the `notifications` Nexus service, runs the notification workflows and
- * their notifyAssignee activity. Used by notifications/main.ts and by the tests, which run it in-process.
+ * (NOTIFICATIONS_TASK_QUEUE), it serves the `notifications` Nexus service (whose handler makes a first attempt
+ * at once), runs the notification workflows and their notifyAssignee activity. Used by notifications/main.ts and by the tests, which run it in-process.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -59,7 +59,14 @@ export async function createNotificationsWorker(options: NotificationsWorkerOpti
       namespace: config.NOTIFICATIONS_NAMESPACE,
       taskQueue: config.NOTIFICATIONS_TASK_QUEUE,
       activities,
-      nexusServices: [notificationsHandler({ attemptTimeoutMs: config.NOTIFY_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS })],
+      nexusServices: [
+        notificationsHandler({
+          timeoutMs: config.NOTIFY_TIMEOUT_MS,
+          attemptTimeoutMs: config.NOTIFY_TIMEOUT_MS + ACTIVITY_TIMEOUT_GRACE_MS,
+          // The same function as the activity, so a test's fault injection meets the first attempt too.
+          attempt: (request, attempt) => activities.notifyAssignee(request, attempt),
+        }),
+      ],
       dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: NOTIFICATION_WORKFLOWS_PATH }),
       shutdownGraceTime: '10 seconds',

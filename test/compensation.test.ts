@@ -34,15 +34,16 @@ const plan: {
 const STEPS = ['validateTask', 'handOverTask', 'notifyAssignee'] as const;
 
 function wrap(real: Activities): Partial<Activities> {
-  const wrapped: Record<string, (input: never) => Promise<unknown>> = {};
+  const wrapped: Record<string, (...args: never[]) => Promise<unknown>> = {};
   for (const name of STEPS) {
-    const step = real[name] as (input: never) => Promise<unknown>;
-    wrapped[name] = async (input) => {
+    const step = real[name] as (...args: never[]) => Promise<unknown>;
+    // Every argument passed on: the notifications app's first attempt, outside an activity, passes its time in a second.
+    wrapped[name] = async (...args) => {
       if (plan.hold === name) {
         await plan.onEnter?.();
         await sleep(plan.holdMs ?? 1_500);
       }
-      const result = await step(input);
+      const result = await step(...args);
       if (plan.failAfter === name) throw ApplicationFailure.nonRetryable(`${name}: the call failed after its change landed`);
       return result;
     };

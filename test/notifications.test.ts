@@ -1,8 +1,8 @@
 /**
  * Notifications as a separate app, called across apps over Nexus (notifications/): a processing run's notify step
  * is an operation on the `notifications` service behind a Nexus endpoint, served by the notifications app's own
- * worker on its own namespace and task queue. Against the real server: the operation and its linked run, the
- * seed's retry policy and one Idempotency-Key per run, the app down (the run waits, then compensates when
+ * worker on its own namespace and task queue. Against the real server: the operation answered at once, or
+ * carried on by its linked run when the first attempt does not deliver, the seed's retry policy and one Idempotency-Key per run, the app down (the run waits, then compensates when
  * NOTIFY_NEXUS_TIMEOUT_MS passes, or completes when the app is back), and the app's process SIGKILLed mid-operation.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -44,7 +44,7 @@ describe('the notify step through the notifications app', () => {
     webhook.delayMs = 0;
   });
 
-  it('is a Nexus operation on the endpoint, linked to the notification run in the app namespace', async () => {
+  it('is a Nexus operation on the endpoint, delivered at once by the app: no notification run when the first attempt delivers', async () => {
     const taskId = uniqueId('nexus-notify');
     const run = await process(h, taskId);
     const result = (await run.result()) as TaskProcessingResult;
@@ -54,26 +54,17 @@ describe('the notify step through the notifications app', () => {
     const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED)!;
     expect(scheduled.nexusOperationScheduledEventAttributes).toMatchObject({ endpoint: h.config.NOTIFY_NEXUS_ENDPOINT, service: 'notifications', operation: 'notifyAssignee' });
     expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyAssignee')).toBe(false);
-    const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)!;
-    // The Web UI follows this link from the operation to the run that carried it out.
-    const linked = started.links?.map((link) => link.workflowEvent).find(Boolean);
-    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
-    expect(linked).toMatchObject({ namespace: h.config.NOTIFICATIONS_NAMESPACE, workflowId: notificationId });
-    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)).toBe(true);
-
-    // The notification run in the app's namespace, on the app's task queue.
-    const notification = await h.client.connection.workflowService.describeWorkflowExecution({
-      namespace: h.config.NOTIFICATIONS_NAMESPACE,
-      execution: { workflowId: notificationId },
-    });
-    expect(notification.workflowExecutionInfo?.type?.name).toBe('NotifyAssigneeWorkflow');
-    expect(notification.workflowExecutionInfo?.taskQueue).toBe(h.config.NOTIFICATIONS_TASK_QUEUE);
-    expect(notification.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
-    // One delivery, keyed by the run.
+    // Answered within the request: completed, never started as an asynchronous operation.
+    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)).toBe(false);
+    const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)!;
+    expect(completed).toBeDefined();
+    // No run in the app's namespace: the webhook got the one request, keyed by the run.
+    await expect((await h.notificationRun(run.workflowId, run.firstExecutionRunId)).describe()).rejects.toThrow(/not found/i);
     expect([...webhook.keysByTask.get(taskId)!]).toEqual([notificationKey(run.workflowId, run.firstExecutionRunId)]);
+    expect(webhook.deliveries.get(notificationKey(run.workflowId, run.firstExecutionRunId))).toBe(1);
   });
 
-  it("keeps the seed's policy across the call: two failed attempts, the third delivers, under one Idempotency-Key", async () => {
+  it("keeps the seed's policy across the call: the first attempt fails at once, a linked notification run in the app namespace makes the second and third under one Idempotency-Key", async () => {
     const taskId = uniqueId('nexus-retry');
     const before = webhook.answered.length;
     webhook.status = 503;
@@ -83,6 +74,25 @@ describe('the notify step through the notifications app', () => {
     expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
     expect(webhook.answered.slice(before)).toEqual([503, 503, 200]);
     expect(webhook.keysByTask.get(taskId)?.size).toBe(1);
+
+    const events = await historyOf(h, run.workflowId);
+    const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)!;
+    // The Web UI follows this link from the operation to the run that carried it on.
+    const linked = started.links?.map((link) => link.workflowEvent).find(Boolean);
+    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
+    expect(linked).toMatchObject({ namespace: h.config.NOTIFICATIONS_NAMESPACE, workflowId: notificationId });
+    const notification = await h.client.connection.workflowService.describeWorkflowExecution({
+      namespace: h.config.NOTIFICATIONS_NAMESPACE,
+      execution: { workflowId: notificationId },
+    });
+    expect(notification.workflowExecutionInfo?.type?.name).toBe('NotifyAssigneeWorkflow');
+    expect(notification.workflowExecutionInfo?.taskQueue).toBe(h.config.NOTIFICATIONS_TASK_QUEUE);
+    expect(notification.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    // The run waited the policy's first second, then its activity made attempts 2 and 3 (the policy's last, 2 s on).
+    const runEvents = (await (await h.notificationRun(run.workflowId, run.firstExecutionRunId)).fetchHistory()).events ?? [];
+    expect(runEvents.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds))).toEqual([1]);
+    expect(runEvents.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes?.retryPolicy).toMatchObject({ maximumAttempts: 2, backoffCoefficient: 2 });
+    expect(runEvents.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([2]);
   });
 
   it('compensates when the notification fails for good (three attempts), with the failure named', async () => {
@@ -194,11 +204,14 @@ describe('the notifications app SIGKILLed mid-operation', () => {
     const ready = () => eventually(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000 });
     children.push(startServiceProcess('notifications/main.ts', env));
     await ready();
-    // The first delivery hangs; the process dies while it does.
-    webhook.delayMs = 30_000;
+    // The first attempt, at once, is refused; the run's attempt hangs, and the process dies while it does.
+    webhook.status = 503;
     const taskId = uniqueId('nexus-kill');
     const run = await process(h, taskId);
-    await eventually(async () => webhook.received, (n) => n >= 1, { timeoutMs: 30_000, intervalMs: 50 });
+    await eventually(async () => webhook.answered.length, (n) => n >= 1, { timeoutMs: 30_000, intervalMs: 20 });
+    webhook.status = 200;
+    webhook.delayMs = 30_000;
+    await eventually(async () => webhook.received, (n) => n >= 2, { timeoutMs: 30_000, intervalMs: 50 });
     children[0]!.kill('SIGKILL');
     await exitOf(children[0]!);
     webhook.delayMs = 0;

@@ -16,6 +16,7 @@ import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 import { createEntity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { scripted, startModelServer, type ModelServer } from './helpers/model-server';
+import { startWebhook, type TestWebhook } from './helpers/webhook';
 
 const shots = resolve(__dirname, '../test-output/ui');
 let dir: string;
@@ -24,6 +25,7 @@ let h: Harness;
 let browser: Browser;
 let page: Page;
 let model: ModelServer;
+let webhook: TestWebhook;
 const taskId = uniqueId('ui-task');
 let started: { ui_url: string };
 
@@ -33,8 +35,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'task-agent-ui-'));
   server = await startTestTemporal({ stateDir: dir, port: await freePort(), uiPort: await freePort() });
   model = await startModelServer();
-  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_UI_URL: server.uiUrl!, LLM_BASE_URL: model.url, LLM_MODEL: 'scripted' } });
+  // The first attempt, made at once by the notifications app, is refused: a notification run carries the step on.
+  webhook = await startWebhook({ status: 503 });
+  h = await Harness.start({ env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_UI_URL: server.uiUrl!, LLM_BASE_URL: model.url, LLM_MODEL: 'scripted', NOTIFY_WEBHOOK_URL: webhook.url } });
   started = (await h.postJson('/tasks/process', seedTask(taskId))).body as { ui_url: string };
+  await eventually(async () => webhook.answered.length, (n) => n >= 1);
+  webhook.status = 200;
   await eventually(() => h.getJson(`/workflows/task-workflow-${taskId}`), (r) => r.body.status === 'COMPLETED');
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -44,6 +50,7 @@ afterAll(async () => {
   await browser?.close();
   await h?.close();
   model?.close();
+  webhook?.close();
   await server?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
