@@ -11,13 +11,17 @@ import { dataConverterFor } from '../common/payload-encryption';
 import { workflowSpanSinks } from '../worker/create-worker';
 
 const dir = join(__dirname, 'replay', 'histories');
-const histories = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(dir, file), 'utf8')) }));
+const historiesIn = (folder: string) =>
+  readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(folder, file), 'utf8')) }));
+const histories = historiesIn(dir);
+/** The notifications app's runs (notifications/workflows.ts), replayed against its own bundle. */
+const appHistories = historiesIn(join(dir, 'notifications'));
 
-async function replayErrors(options: ReplayWorkerOptions, only?: (id: string) => boolean) {
+async function replayErrors(options: ReplayWorkerOptions, only?: (id: string) => boolean, from = histories) {
   const errors: Record<string, string> = {};
-  const selected = histories.filter((h) => !only || only(h.workflowId));
+  const selected = from.filter((h) => !only || only(h.workflowId));
   // The bundle's tracing interceptors call their span sink; replay never exports, but the sink must exist.
   for await (const result of Worker.runReplayHistories({ sinks: workflowSpanSinks(), ...options }, selected)) {
     if (result.error) errors[result.workflowId] = String(result.error);
@@ -39,6 +43,12 @@ describe('replay of recorded histories', () => {
       dataConverter: dataConverterFor([{ id: 'k1', key: randomBytes(32) }]),
     });
     expect(replayed).toBe(histories.length);
+    expect(errors).toEqual({});
+  });
+
+  it("replays the notifications app's recorded runs against its bundle, those from before its handler made the first attempt included", async () => {
+    const { replayed, errors } = await replayErrors({ workflowBundle: { codePath: inject('notificationsBundlePath') } }, undefined, appHistories);
+    expect(replayed).toBeGreaterThanOrEqual(2);
     expect(errors).toEqual({});
   });
 

@@ -1,7 +1,9 @@
 /** 1. Processing throughput: TaskProcessingWorkflow completions per second vs five no-op activities. */
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { ProcessingClient } from '../../clients/processing';
 import type { TaskProcessingResult } from '../../common/schemas';
+import { notificationKey, notificationWorkflowId } from '../../notifications/api';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { BareFiveStepWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
@@ -80,25 +82,41 @@ interface WorkflowCost {
   workflowTasks: number;
   activityTasks: number;
   localActivities: number;
+  /** Nexus operations scheduled: each a Nexus task for the handler's worker (the notify step). */
+  nexusOperations: number;
   events: number;
 }
 
 async function costOf(ctx: BenchContext, workflowId: string): Promise<WorkflowCost> {
-  const events = (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return costOfEvents((await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
+}
+
+function costOfEvents(events: temporal.api.history.v1.IHistoryEvent[]): WorkflowCost {
   return {
     workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
     activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
     localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    nexusOperations: events.filter((e) => e.nexusOperationScheduledEventAttributes).length,
     events: events.length,
   };
 }
 
 /**
  * One processing run's cost against the bare run's: the run, the task entity it created (everything in its
- * history: the changes and the publishing of their events), and both together.
+ * history: the changes and the publishing of their events), the notification run in the notifications app
+ * when there was one (none when its first attempt, made at once, delivered), and all together.
  */
 async function costPerRun(ctx: BenchContext, runId: string, entityId: string, bareId: string) {
   const [run, entity, bare] = await Promise.all([costOf(ctx, runId), costOf(ctx, entityId), costOf(ctx, bareId)]);
-  const sum = (key: keyof WorkflowCost) => run[key] + entity[key];
-  return { run, entity, total: { workflowTasks: sum('workflowTasks'), activityTasks: sum('activityTasks'), localActivities: sum('localActivities'), events: sum('events') }, bare };
+  const firstRunId = (await ctx.client.workflow.getHandle(runId).describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
+  const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(runId, firstRunId) });
+  const app = new Client({ connection: ctx.client.connection, namespace: ctx.config.NOTIFICATIONS_NAMESPACE });
+  const notification = await app.workflow
+    .getHandle(notificationId)
+    .fetchHistory()
+    .then((history) => costOfEvents(history.events ?? []), () => undefined);
+  const parts = [run, entity, ...(notification ? [notification] : [])];
+  const sum = (key: keyof WorkflowCost) => parts.reduce((total, part) => total + part[key], 0);
+  const total: WorkflowCost = { workflowTasks: sum('workflowTasks'), activityTasks: sum('activityTasks'), localActivities: sum('localActivities'), nexusOperations: sum('nexusOperations'), events: sum('events') };
+  return { run, entity, notificationRun: notification ?? null, total, bare };
 }

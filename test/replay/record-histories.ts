@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -38,6 +38,7 @@ import {
   undoLastTurnUpdate,
 } from '../../entities/chat/messages';
 import { getTaskQuery } from '../../entities/task/messages';
+import { notificationKey, notificationWorkflowId } from '../../notifications/api';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
@@ -55,16 +56,20 @@ interface Context {
   /** Where a worker with a model (the scripted one) runs the chat as an agent. */
   agentTaskQueue: string;
   model: ModelServer;
-  /** Makes notification attempts fail (true) or succeed. */
-  failNotifications(fail: boolean): void;
+  /** Makes notification attempts fail (true), succeed (false), or fail this many times and then succeed. */
+  failNotifications(fail: boolean | number): void;
+  notificationsNamespace: string;
   /** Makes the agent's undo of `agent-broken` fail for good (true) or work. */
   breakUndo(broken: boolean): void;
   process(taskId: string, overrides?: Record<string, unknown>): Promise<unknown>;
-  startProcessing(taskId: string, overrides?: Record<string, unknown>): Promise<WorkflowHandle>;
+  startProcessing(taskId: string, overrides?: Record<string, unknown>): Promise<WorkflowHandleWithFirstExecutionRunId>;
 }
 
-/** What each scenario runs; it returns the run to save (a workflow id, and a run id when not the latest). */
-type Scenario = (ctx: Context) => Promise<{ workflowId: string; runId?: string }>;
+/**
+ * What each scenario runs; it returns the run to save (a workflow id, and a run id when not the latest), and
+ * the notifications app's namespace for a run of that app.
+ */
+type Scenario = (ctx: Context) => Promise<{ workflowId: string; runId?: string; namespace?: string }>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,11 +158,28 @@ const SCENARIOS: Record<string, Scenario> = {
     await ctx.process('over-nexus');
     return { workflowId: processingWorkflowId('over-nexus') };
   },
+  // The same, since the app makes the first attempt within the Nexus request: the operation completes
+  // without being started (processing-notified-over-nexus.json was recorded when it always started a run).
+  'processing-notified-at-once': async (ctx) => {
+    await ctx.process('at-once');
+    return { workflowId: processingWorkflowId('at-once') };
+  },
   'processing-compensated-over-nexus': async (ctx) => {
     ctx.failNotifications(true);
     await ctx.process('compensated-over-nexus');
     ctx.failNotifications(false);
     return { workflowId: processingWorkflowId('compensated-over-nexus') };
+  },
+  // The notifications app's own run (its namespace, its bundle; saved under histories/notifications/): the
+  // first attempt fails, the run delivers on the next. Recorded when the handler started a run for every
+  // notification (its activity's second attempt), and since it makes the first attempt itself (a timer, then
+  // the activity's first attempt of the two left).
+  'notification-run-retried': async (ctx) => {
+    ctx.failNotifications(1);
+    const run = await ctx.startProcessing('notification-run');
+    await run.result();
+    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
+    return { workflowId: notificationId, namespace: ctx.notificationsNamespace };
   },
   // Cancelled while the notification is being retried: it compensates, then ends cancelled.
   'processing-cancelled': async (ctx) => {
@@ -353,12 +375,17 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
+/** The notifications app's runs, replayed against its own bundle. */
+const APP_SCENARIOS = new Set(['notification-run-retried']);
+const outOf = (scenario: string) => (APP_SCENARIOS.has(scenario) ? join(OUT, 'notifications') : OUT);
+
 /** A scenario is recorded when `<scenario>.json` or `<scenario>.<date>.json` exists. */
 function recorded(scenario: string): boolean {
-  return readdirSync(OUT).some((file) => file === `${scenario}.json` || (file.startsWith(`${scenario}.`) && /^\d{4}-/.test(file.slice(scenario.length + 1))));
+  return readdirSync(outOf(scenario)).some((file) => file === `${scenario}.json` || (file.startsWith(`${scenario}.`) && /^\d{4}-/.test(file.slice(scenario.length + 1))));
 }
 
 function newFileName(scenario: string): string {
+  const OUT = outOf(scenario);
   if (!existsSync(join(OUT, `${scenario}.json`))) return `${scenario}.json`;
   const date = new Date().toISOString().slice(0, 10);
   for (let n = 1; ; n++) {
@@ -371,7 +398,7 @@ async function main() {
   const requested = process.argv.slice(2);
   const unknown = requested.filter((name) => !(name in SCENARIOS));
   if (unknown.length > 0) throw new Error(`Unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
-  mkdirSync(OUT, { recursive: true });
+  mkdirSync(join(OUT, 'notifications'), { recursive: true });
   const selected = requested.length > 0 ? requested : Object.keys(SCENARIOS).filter((name) => !recorded(name));
   if (selected.length === 0) {
     console.log('Every scenario has a recorded history; name scenarios to record them again.');
@@ -393,11 +420,16 @@ async function main() {
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
   const redis = new Redis(config.REDIS_URL);
-  let failNotifications = false;
-  const { worker, connection } = await createWorker({ config, client, redis, tracing, random: () => (failNotifications ? 0 : 1) });
+  let failNotifications: boolean | number = false;
+  // random() = 0 is below NOTIFY_FAILURE_RATE: the attempt fails. A count fails that many attempts, then none.
+  const notifyRandom = () => {
+    if (typeof failNotifications !== 'number') return failNotifications ? 0 : 1;
+    return failNotifications-- > 0 ? 0 : 1;
+  };
+  const { worker, connection } = await createWorker({ config, client, redis, tracing, random: notifyRandom });
   // The notifications app, behind its Nexus endpoint (processing runs notify through it).
   await ensureNexusEndpoint(client.connection, { name: config.NOTIFY_NEXUS_ENDPOINT, namespace: config.NOTIFICATIONS_NAMESPACE, taskQueue: config.NOTIFICATIONS_TASK_QUEUE });
-  const notifications = await createNotificationsWorker({ config, redis, random: () => (failNotifications ? 0 : 1) });
+  const notifications = await createNotificationsWorker({ config, redis, random: notifyRandom });
   const model = await startModelServer();
   // Another MCP server whose tools the agent offers (chat-mcp).
   const library = await startMcpToolServer();
@@ -441,6 +473,7 @@ async function main() {
     taskQueue: config.TASK_QUEUE,
     agentTaskQueue: agentConfig.TASK_QUEUE,
     model,
+    notificationsNamespace: config.NOTIFICATIONS_NAMESPACE,
     failNotifications: (fail) => (failNotifications = fail),
     breakUndo: (isBroken) => (undoBroken = isBroken),
     startProcessing,
@@ -448,11 +481,11 @@ async function main() {
   };
 
   // The CLI's JSON export is the format the SDK's replayer reads (and what a user would attach to a bug).
-  const save = async (scenario: string, { workflowId, runId }: { workflowId: string; runId?: string }) => {
-    const args = ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
+  const save = async (scenario: string, { workflowId, runId, namespace }: { workflowId: string; runId?: string; namespace?: string }) => {
+    const args = ['workflow', 'show', '--address', server.address, ...(namespace ? ['--namespace', namespace] : []), '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'];
     const { stdout } = await promisify(execFile)(cli, args, { maxBuffer: 64 * 1024 * 1024 });
     const file = newFileName(scenario);
-    writeFileSync(join(OUT, file), stdout);
+    writeFileSync(join(outOf(scenario), file), stdout);
     console.log(`saved ${file} (${(JSON.parse(stdout) as { events: unknown[] }).events.length} events)`);
   };
 
