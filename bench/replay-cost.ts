@@ -1,0 +1,83 @@
+/**
+ * What replaying an evicted entity costs the worker: records one task entity as the scale scenario makes it
+ * (created, a deadline set, the deadline fired) and one bare timer entity (bench/baseline-workflows.ts) on a
+ * private dev server, then replays each history many times in one replay worker per bundle and prints the
+ * milliseconds per replay. `npx tsx bench/replay-cost.ts [replays]`. Evidence for bench/README.md, "Deadlines".
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { TaskEntityClient } from '../clients/task-entity';
+import { loadConfig } from '../common/config';
+import { getTaskQuery } from '../entities/task/messages';
+import { findTemporalCli } from '../scripts/go-tools';
+import { freePort, startDevServer } from '../scripts/dev-server';
+import { createWorker, workflowSpanSinks } from '../worker/create-worker';
+import { taskEntityWorkflowId } from '../workflows/shared/ids';
+import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from './baseline-workflows';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error };
+
+async function replayTimes(codePath: { code: string }, history: unknown, workflowId: string, replays: number): Promise<number> {
+  const many = Array.from({ length: replays }, (_, i) => ({ workflowId: `${workflowId}-${i}`, history }));
+  // One warm-up pass, then the timed one.
+  for await (const r of Worker.runReplayHistories({ workflowBundle: codePath, sinks: workflowSpanSinks() }, many.slice(0, 20))) if (r.error) throw r.error;
+  const started = performance.now();
+  for await (const r of Worker.runReplayHistories({ workflowBundle: codePath, sinks: workflowSpanSinks() }, many)) if (r.error) throw r.error;
+  return (performance.now() - started) / replays;
+}
+
+async function main() {
+  const replays = Number(process.argv[2] ?? 300);
+  const dir = mkdtempSync(join(tmpdir(), 'replay-cost-'));
+  const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
+  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'replay-cost', REDIS_KEY_PREFIX: 'replay-cost:', NOTIFY_VIA: 'activity' });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const redis = new Redis(config.REDIS_URL);
+  const ours = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../workflows/index.ts'), logger: quiet });
+  const bare = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, 'baseline-workflows.ts'), logger: quiet });
+  const { worker, connection } = await createWorker({ config, client, redis, workflowBundle: ours });
+  const bareWorker = await Worker.create({ connection, taskQueue: 'replay-cost-bare', workflowBundle: bare });
+  try {
+    const histories = await worker.runUntil(() =>
+      bareWorker.runUntil(async () => {
+        const tasks = new TaskEntityClient(client, config.TASK_QUEUE);
+        await tasks.create('replayed', { title: 'Scale 1', description: 'One of many open tasks', priority: 2 });
+        await tasks.setDeadline('replayed', 1);
+        const entity = client.workflow.getHandle(taskEntityWorkflowId('replayed'));
+        while ((await entity.query(getTaskQuery))?.status !== 'overdue') await sleep(100);
+        await sleep(500);
+        const timer = await client.workflow.start(BareTimerEntityWorkflow, { workflowId: 'bare-replayed', taskQueue: 'replay-cost-bare' });
+        await timer.executeUpdate(setDueUpdate, { args: [Date.now() + 1_000] });
+        while ((await timer.query(firedAtQuery)) === null) await sleep(100);
+        return { ours: await entity.fetchHistory(), bare: await timer.fetchHistory() };
+      }),
+    );
+    const size = (h: unknown) => JSON.stringify(h).length;
+    const oursMs = await replayTimes(ours, histories.ours, 'task-entity', replays);
+    const bareMs = await replayTimes(bare, histories.bare, 'bare-timer', replays);
+    console.log(`task entity: ${histories.ours.events?.length} events, ${size(histories.ours)} bytes, ${oursMs.toFixed(2)} ms per replay`);
+    console.log(`bare timer entity: ${histories.bare.events?.length} events, ${size(histories.bare)} bytes, ${bareMs.toFixed(2)} ms per replay`);
+    console.log(`ratio ${(oursMs / bareMs).toFixed(2)}`);
+    console.log(histories.ours.events?.map((e) => String(e.eventType)).join(' '));
+    // The same histories cut after their first workflow task started: what creating the workflow costs.
+    const firstTask = (h: typeof histories.ours) => ({ events: h.events!.slice(0, 3) });
+    const oursStart = await replayTimes(ours, firstTask(histories.ours), 'task-entity-start', replays);
+    const bareStart = await replayTimes(bare, firstTask(histories.bare), 'bare-timer-start', replays);
+    console.log(`up to the first workflow task: task entity ${oursStart.toFixed(2)} ms, bare ${bareStart.toFixed(2)} ms`);
+  } finally {
+    await connection.close();
+    redis.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
