@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promiseHooks } from 'node:v8';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -15,20 +16,28 @@ import { loadConfig } from '../common/config';
 import { getTaskQuery } from '../entities/task/messages';
 import { findTemporalCli } from '../scripts/go-tools';
 import { freePort, startDevServer } from '../scripts/dev-server';
-import { createWorker, workflowSpanSinks } from '../worker/create-worker';
+import { createWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH, workflowSpanSinks } from '../worker/create-worker';
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
 import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from './baseline-workflows';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error };
 
-async function replayTimes(codePath: { code: string }, history: unknown, workflowId: string, replays: number): Promise<number> {
+/**
+ * Promises made in this thread, where the replays run: the SDK takes a stack trace for each one a workflow
+ * makes (its promise hook), a large share of a replay's time.
+ */
+let promisesMade = 0;
+promiseHooks.createHook({ init: () => void promisesMade++ });
+
+async function replayTimes(codePath: { code: string }, history: unknown, workflowId: string, replays: number) {
   const many = Array.from({ length: replays }, (_, i) => ({ workflowId: `${workflowId}-${i}`, history }));
   // One warm-up pass, then the timed one.
   for await (const r of Worker.runReplayHistories({ workflowBundle: codePath, sinks: workflowSpanSinks() }, many.slice(0, 20))) if (r.error) throw r.error;
   const started = performance.now();
+  const before = promisesMade;
   for await (const r of Worker.runReplayHistories({ workflowBundle: codePath, sinks: workflowSpanSinks() }, many)) if (r.error) throw r.error;
-  return (performance.now() - started) / replays;
+  return { ms: (performance.now() - started) / replays, promises: Math.round((promisesMade - before) / replays) };
 }
 
 async function main() {
@@ -38,7 +47,8 @@ async function main() {
   const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'replay-cost', REDIS_KEY_PREFIX: 'replay-cost:', NOTIFY_VIA: 'activity' });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const redis = new Redis(config.REDIS_URL);
-  const ours = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../workflows/index.ts'), logger: quiet });
+  // The worker's own bundle, its workflow interceptors (tracing, passing calls through when untraced) included.
+  const ours = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quiet });
   const bare = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, 'baseline-workflows.ts'), logger: quiet });
   const { worker, connection } = await createWorker({ config, client, redis, workflowBundle: ours });
   const bareWorker = await Worker.create({ connection, taskQueue: 'replay-cost-bare', workflowBundle: bare });
@@ -58,17 +68,20 @@ async function main() {
       }),
     );
     const size = (h: unknown) => JSON.stringify(h).length;
-    const oursMs = await replayTimes(ours, histories.ours, 'task-entity', replays);
-    const bareMs = await replayTimes(bare, histories.bare, 'bare-timer', replays);
-    console.log(`task entity: ${histories.ours.events?.length} events, ${size(histories.ours)} bytes, ${oursMs.toFixed(2)} ms per replay`);
-    console.log(`bare timer entity: ${histories.bare.events?.length} events, ${size(histories.bare)} bytes, ${bareMs.toFixed(2)} ms per replay`);
-    console.log(`ratio ${(oursMs / bareMs).toFixed(2)}`);
-    console.log(histories.ours.events?.map((e) => String(e.eventType)).join(' '));
-    // The same histories cut after their first workflow task started: what creating the workflow costs.
+    const line = (name: string, h: typeof histories.ours, whole: { ms: number; promises: number }, start: { ms: number; promises: number }) =>
+      console.log(
+        `${name}: ${h.events?.length} events, ${size(h)} bytes; per replay ${whole.ms.toFixed(2)} ms and ${whole.promises} promises; ` +
+          `up to its first workflow task ${start.ms.toFixed(2)} ms and ${start.promises} promises`,
+      );
+    // Each history whole, then cut after its first workflow task started: what creating the workflow costs.
     const firstTask = (h: typeof histories.ours) => ({ events: h.events!.slice(0, 3) });
+    const oursWhole = await replayTimes(ours, histories.ours, 'task-entity', replays);
+    const bareWhole = await replayTimes(bare, histories.bare, 'bare-timer', replays);
     const oursStart = await replayTimes(ours, firstTask(histories.ours), 'task-entity-start', replays);
     const bareStart = await replayTimes(bare, firstTask(histories.bare), 'bare-timer-start', replays);
-    console.log(`up to the first workflow task: task entity ${oursStart.toFixed(2)} ms, bare ${bareStart.toFixed(2)} ms`);
+    line('task entity', histories.ours, oursWhole, oursStart);
+    line('bare timer entity', histories.bare, bareWhole, bareStart);
+    console.log(`ratio per replay ${(oursWhole.ms / bareWhole.ms).toFixed(2)}, promises ${(oursWhole.promises / bareWhole.promises).toFixed(2)}`);
   } finally {
     await connection.close();
     redis.disconnect();
