@@ -64,6 +64,26 @@ function attemptTimeoutMs(configured: number): number {
   return Math.max(100, Math.floor(Math.min(configured, given - Math.min(ACTIVITY_TIMEOUT_GRACE_MS, given / 2))));
 }
 
+/** `work`, or a retryable NotifyUnavailable failure when the attempt's time runs out or it is cancelled first. */
+async function within<T>(work: Promise<T>, attempt: NotifyAttempt, message: string): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<never>((_, reject) => {
+    const fail = (why: string) => reject(ApplicationFailure.retryable(`${message} ${why}`, 'NotifyUnavailable'));
+    timer = setTimeout(() => fail(`within ${attempt.timeoutMs} ms`), attempt.timeoutMs);
+    if (attempt.signal.aborted) fail('(cancelled)');
+    attempt.signal.addEventListener('abort', () => fail('(cancelled)'), { once: true });
+  });
+  try {
+    return await Promise.race([work, cut]);
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    throw ApplicationFailure.retryable(`${message}: ${err instanceof Error ? err.message : String(err)}`, 'NotifyUnavailable');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createNotifyActivities(deps: NotifyDeps) {
   const random = deps.random ?? Math.random;
 
@@ -114,11 +134,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
 
       // Two tenants' runs of the same task id are two notifications: another namespace's are kept under it.
       const field = input.namespace !== undefined && input.namespace !== 'default' ? `${input.namespace}/${workflowId}` : workflowId;
-      await deps.redis.hset(
-        notificationsKey(deps.keyPrefix, input.assignee),
-        field,
-        JSON.stringify(notification),
-      );
+      const write = deps.redis.hset(notificationsKey(deps.keyPrefix, input.assignee), field, JSON.stringify(notification));
+      // Outside an activity nothing else bounds the attempt: a Redis that stalls fails it in its time. A write
+      // that lands later is the same field with the same record.
+      await (attempt ? within(write, attempt, `Notification service unavailable for ${input.assignee}: Redis did not answer`) : write);
       return { notified: true, assignee: input.assignee, notified_at: notifiedAt, channel: 'redis' };
     },
   };

@@ -49,9 +49,6 @@ export interface NotificationsHandlerOptions {
   attempt: (request: NotifyAssigneeRequest, attempt: NotifyAttempt) => Promise<NotifyAssigneeResult>;
 }
 
-/** An attempt that said the notification service did not take it: it counts against the policy. */
-const isDeliveryFailure = (err: unknown) => err instanceof ApplicationFailure && err.type === 'NotifyUnavailable';
-
 export function notificationsHandler(options: NotificationsHandlerOptions) {
   const runs = new WorkflowRunOperationHandler<NotifyAssigneeRun, NotifyAssigneeResult>(async (ctx, run) =>
     startWorkflow<(run: NotifyAssigneeRun) => Promise<NotifyAssigneeResult>>(ctx, 'NotifyAssigneeWorkflow', {
@@ -76,14 +73,19 @@ export function notificationsHandler(options: NotificationsHandlerOptions) {
         try {
           return nexus.HandlerStartOperationResult.sync(await options.attempt(request, { timeoutMs: options.timeoutMs, signal: ctx.abortSignal }));
         } catch (err) {
+          // The request was given up (timed out, the worker stopping): the server sends it again.
+          if (ctx.abortSignal.aborted) throw err;
           if (err instanceof ApplicationFailure && err.nonRetryable) throw new nexus.OperationError('failed', err.message, { cause: err });
-          // Anything else (Redis down, a bug) did not reach the notification service: the run makes every attempt.
-          if (isDeliveryFailure(err)) attemptsMade = 1;
+          // Whatever failed it (the webhook, Redis, the worker), it was the policy's first attempt, as in an activity.
+          attemptsMade = 1;
           log.info(`First attempt to notify ${request.assignee} did not deliver; a notification run goes on`, {
             idempotency_key: request.idempotency_key,
             error: err instanceof Error ? err.message : String(err),
           });
         }
+      }
+      if (request.deliver_by !== undefined && Date.parse(request.deliver_by) - Date.now() <= 0) {
+        throw new nexus.OperationError('failed', `Notification service unavailable for ${request.assignee}: deliver_by ${request.deliver_by} passed during the first attempt`);
       }
       return runs.start(ctx, { ...request, attempt_timeout_ms: options.attemptTimeoutMs, attempts_made: attemptsMade });
     },

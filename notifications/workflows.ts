@@ -5,12 +5,19 @@
  * doubling. A failure after the last attempt fails the run, which fails the caller's operation, whose run then
  * compensates.
  */
-import { proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
 import type { createNotifyActivities } from '../activities/notify';
 import { HEARTBEAT_TIMEOUT_MS } from '../workflows/shared/activity-timeouts';
 import { NOTIFY_RETRY_POLICY, type NotifyAssigneeRequest, type NotifyAssigneeResult } from './api';
 
 type NotifyActivities = ReturnType<typeof createNotifyActivities>;
+
+/**
+ * A run told of an attempt made before it (`attempts_made`) continues the policy. Behind a patch because during
+ * a rolling deploy a replica with the code before may take such a run's first workflow task: it makes three
+ * attempts at once, and a replica with this code that replays it later must do the same.
+ */
+export const CONTINUES_FIRST_ATTEMPT_PATCH = 'notify-run-continues-first-attempt';
 
 export interface NotifyAssigneeRun extends NotifyAssigneeRequest {
   /** One attempt's start-to-close: the app's NOTIFY_TIMEOUT_MS and a grace period, given by the handler. */
@@ -25,7 +32,8 @@ export interface NotifyAssigneeRun extends NotifyAssigneeRequest {
 export async function NotifyAssigneeWorkflow(run: NotifyAssigneeRun): Promise<NotifyAssigneeResult> {
   const { attempt_timeout_ms, attempts_made = 0, ...request } = run;
   const { maximumAttempts, initialIntervalMs, backoffCoefficient } = NOTIFY_RETRY_POLICY;
-  const made = Math.min(Math.max(0, Math.floor(attempts_made)), maximumAttempts - 1);
+  const told = Math.min(Math.max(0, Math.floor(attempts_made)), maximumAttempts - 1);
+  const made = told > 0 && patched(CONTINUES_FIRST_ATTEMPT_PATCH) ? told : 0;
   if (made > 0) {
     setCurrentDetails(`Attempt ${made} did not deliver to ${request.assignee}; trying again`);
     await sleep(initialIntervalMs * backoffCoefficient ** (made - 1));

@@ -105,6 +105,36 @@ describe('the notify step through the notifications app', () => {
   });
 });
 
+describe("a first attempt that fails for another reason than the webhook's answer", () => {
+  let h: Harness;
+  /** The next attempts that fail as a lost Redis connection would: a plain error, not the activity's NotifyUnavailable. */
+  let failing = 0;
+  beforeAll(async () => {
+    h = await Harness.start({
+      wrapActivities: (real) => ({
+        notifyAssignee: async (...args: Parameters<typeof real.notifyAssignee>) => {
+          if (failing > 0) {
+            failing--;
+            throw new Error('Connection is closed.');
+          }
+          return real.notifyAssignee(...args);
+        },
+      }),
+    });
+  });
+  afterAll(() => h?.close());
+
+  it("still counts as the policy's first: the run waits 1 s and makes the two attempts left", async () => {
+    failing = 1;
+    const taskId = uniqueId('nexus-redis-lost');
+    const run = await process(h, taskId);
+    expect(((await run.result()) as TaskProcessingResult).status).toBe('completed');
+    const runEvents = (await (await h.notificationRun(run.workflowId, run.firstExecutionRunId)).fetchHistory()).events ?? [];
+    expect(runEvents.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toHaveLength(1);
+    expect(runEvents.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes?.retryPolicy).toMatchObject({ maximumAttempts: 2 });
+  });
+});
+
 describe('the notifications app down', () => {
   let h: Harness;
   /** A harness that waits for the app the default 5 minutes. */

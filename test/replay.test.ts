@@ -52,6 +52,18 @@ describe('replay of recorded histories', () => {
     expect(errors).toEqual({});
   });
 
+  it('replays a run told of a first attempt whose first task a replica with the code before took (a rolling deploy: no patch marker)', async () => {
+    // What such a replica records: the run's input names the attempt, its commands are those of the code before.
+    const before = appHistories.find((h) => h.workflowId === 'notification-run-retried')!;
+    const history = structuredClone(before.history) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[] };
+    const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as Record<string, unknown>;
+    expect(input.attempts_made).toBeUndefined();
+    payload.data = Buffer.from(JSON.stringify({ ...input, attempts_made: 1 })).toString('base64');
+    const { errors } = await replayErrors({ workflowBundle: { codePath: inject('notificationsBundlePath') } }, undefined, [{ workflowId: 'told-without-marker', history }]);
+    expect(errors).toEqual({});
+  });
+
   it('fails for a workflow whose commands changed (so the check above can fail)', async () => {
     const { errors } = await replayErrors(
       { workflowsPath: require.resolve('./workflows/reordered-processing.ts') },
