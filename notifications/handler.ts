@@ -1,7 +1,7 @@
 /**
  * The notifications app's Nexus service handler. `notifyAssignee` makes the first attempt at once, within the
  * Nexus request, and answers with its result: one task for the server, where a run costs a start, two workflow
- * tasks, an activity and a callback (bench/README.md, "Processing at bare Temporal's pace"). When that attempt
+ * tasks, an activity and a callback (bench/README.md, "The notify step: one Nexus task instead of a run"). When that attempt
  * does not deliver, or an attempt would not fit in the request's time, it starts a notification run
  * (notifications/workflows.ts) that makes the rest of the seed's policy, and answers with its token; the run's
  * result or failure reaches the caller when it ends. The run's id comes from the request's idempotency key, and

@@ -1,7 +1,8 @@
 /**
  * The notifications app's worker: on its own namespace (NOTIFICATIONS_NAMESPACE) and task queue
  * (NOTIFICATIONS_TASK_QUEUE), it serves the `notifications` Nexus service (whose handler makes a first attempt
- * at once), runs the notification workflows and their notifyAssignee activity. Used by notifications/main.ts and by the tests, which run it in-process.
+ * at once), runs the notification workflows and their notifyAssignee activity. Used by notifications/main.ts and
+ * by the tests, which run it in-process.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

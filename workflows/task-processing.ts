@@ -44,7 +44,7 @@ export const REVERT_PATCH = 'processing-reverts-its-changes';
  * Runs recorded before this patch validated in an activity and made the entity's three changes in three
  * activities (three updates); since, validation is a local activity and the three changes are one
  * `handOverTask` activity (one update-with-start), each still under its own update id. Half the server's work
- * per run (bench/README.md, "Processing at bare Temporal's pace").
+ * per run (bench/README.md, "What one run costs").
  */
 export const HAND_OVER_PATCH = 'processing-hands-over-at-once';
 /** Runs recorded before this patch set their search attributes again even when started with them. */

@@ -18,7 +18,7 @@
  * 3. OpenTelemetry (its API, SDK, resources and semantic conventions: two thirds of the bundle's modules) is
  *    loaded by a workflow only when it first meets a traced call. The SDK evaluates a bundle's
  *    modules once per workflow, so loading it always cost every untraced workflow its evaluation, at every
- *    start and every rebuild from history (bench/README.md, "Processing at bare Temporal's pace").
+ *    start and every rebuild from history (bench/README.md, "What one run costs").
  *
  * Always in the bundle (it is built before the process knows its settings); a worker with tracing off drops
  * whatever spans a traced caller still causes (worker/create-worker.ts).
