@@ -84,6 +84,7 @@ async function main() {
     console.log(`ratio per replay ${(oursWhole.ms / bareWhole.ms).toFixed(2)}, promises ${(oursWhole.promises / bareWhole.promises).toFixed(2)}`);
   } finally {
     await connection.close();
+    await client.connection.close();
     redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -44,3 +44,6 @@ export const notificationKey = (workflowId: string, firstRunId: string) => `${wo
 
 /** The notification run behind one operation, in the notifications namespace. */
 export const notificationWorkflowId = (request: Pick<NotifyAssigneeRequest, 'idempotency_key'>) => `notify/${request.idempotency_key}`;
+
+/** The notification run of a processing run (when its first attempt did not deliver), by its id and first run's id. */
+export const notificationRunId = (workflowId: string, firstRunId: string) => notificationWorkflowId({ idempotency_key: notificationKey(workflowId, firstRunId) });

@@ -10,7 +10,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../scripts/dev-server';
 import type { TaskProcessingResult } from '../common/schemas';
-import { notificationKey, notificationWorkflowId } from '../notifications/api';
+import { notificationKey, notificationRunId } from '../notifications/api';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { exitOf, harnessEnv, startServiceProcess } from './helpers/processes';
 import { startWebhook, type TestWebhook } from './helpers/webhook';
@@ -79,7 +79,7 @@ describe('the notify step through the notifications app', () => {
     const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)!;
     // The Web UI follows this link from the operation to the run that carried it on.
     const linked = started.links?.map((link) => link.workflowEvent).find(Boolean);
-    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
+    const notificationId = notificationRunId(run.workflowId, run.firstExecutionRunId);
     expect(linked).toMatchObject({ namespace: h.config.NOTIFICATIONS_NAMESPACE, workflowId: notificationId });
     const notification = await h.client.connection.workflowService.describeWorkflowExecution({
       namespace: h.config.NOTIFICATIONS_NAMESPACE,
@@ -254,7 +254,7 @@ describe('the notifications app SIGKILLed mid-operation', () => {
     const listed = () =>
       h.client.connection.workflowService.listWorkflowExecutions({
         namespace: h.config.NOTIFICATIONS_NAMESPACE,
-        query: `WorkflowId = '${notificationWorkflowId({ idempotency_key: key })}' AND ExecutionStatus = 'Completed'`,
+        query: `WorkflowId = '${notificationRunId(run.workflowId, run.firstExecutionRunId)}' AND ExecutionStatus = 'Completed'`,
       });
     // Visibility follows the run's end by a moment; one run, never two.
     expect((await eventually(listed, (runs) => (runs.executions?.length ?? 0) > 0)).executions).toHaveLength(1);

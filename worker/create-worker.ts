@@ -142,17 +142,22 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
     workers.map((worker) =>
       worker.run().catch((err: unknown) => {
         failure ??= err;
-        for (const other of workers) {
-          try {
-            if (other !== worker) other.shutdown();
-          } catch {
-            // Already stopping or stopped.
-          }
-        }
+        shutdownWorkers(workers.filter((other) => other !== worker));
       }),
     ),
   );
   if (failure !== undefined) throw failure;
+}
+
+/** Asks each worker to stop; one already stopping or stopped (a tenant's worker that failed) is left as it is. */
+export function shutdownWorkers(workers: Worker[]): void {
+  for (const worker of workers) {
+    try {
+      worker.shutdown();
+    } catch {
+      // Already stopping or stopped.
+    }
+  }
 }
 
 /**

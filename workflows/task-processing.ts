@@ -35,7 +35,7 @@ import { TASK_ENTITY_REFUSAL_TYPES } from '../entities/task/messages';
 import { compensationSteps, entitySteps, handOverStep, localValidation, progress, projectStep } from './processing-steps';
 import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation } from './saga';
 import { processAsRecordedBefore } from './task-processing-v1';
-import { notificationKey, notificationsService } from '../notifications/api';
+import { NOTIFY_RETRY_POLICY, notificationKey, notificationsService } from '../notifications/api';
 import type { ActivitySettings } from './shared/activity-timeouts';
 
 /** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
@@ -103,7 +103,7 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
   const notifyStep = proxyActivities<Activities>({
     startToCloseTimeout: settings.notify_timeout_ms,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-    retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+    retry: { maximumAttempts: NOTIFY_RETRY_POLICY.maximumAttempts, initialInterval: NOTIFY_RETRY_POLICY.initialIntervalMs, backoffCoefficient: NOTIFY_RETRY_POLICY.backoffCoefficient },
   });
   const ids = updateIds();
   const compensations = new Compensations();

@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { ProcessingClient } from '../../clients/processing';
 import type { TaskProcessingResult } from '../../common/schemas';
-import { notificationKey, notificationWorkflowId } from '../../notifications/api';
+import { notificationRunId } from '../../notifications/api';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { BareFiveStepWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
@@ -109,7 +109,7 @@ function costOfEvents(events: temporal.api.history.v1.IHistoryEvent[]): Workflow
 async function costPerRun(ctx: BenchContext, runId: string, entityId: string, bareId: string) {
   const [run, entity, bare] = await Promise.all([costOf(ctx, runId), costOf(ctx, entityId), costOf(ctx, bareId)]);
   const firstRunId = (await ctx.client.workflow.getHandle(runId).describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
-  const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(runId, firstRunId) });
+  const notificationId = notificationRunId(runId, firstRunId);
   const app = new Client({ connection: ctx.client.connection, namespace: ctx.config.NOTIFICATIONS_NAMESPACE });
   const notification = await app.workflow
     .getHandle(notificationId)

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { notificationKey, notificationWorkflowId } from '../../notifications/api';
+import { notificationRunId } from '../../notifications/api';
 import type { Hono } from 'hono';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Cluster } from 'ioredis';
@@ -19,7 +19,7 @@ import { loadConfig, type Config } from '../../common/config';
 import { connectRedis, type RedisConnection } from '../../common/redis';
 import { connectClient } from '../../common/temporal';
 import { subscriberFromConfig, type EventSubscriber } from '../../events/subscriber';
-import { createServiceWorkers, runWorkers } from '../../worker/create-worker';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../worker/create-worker';
 import { deleteNexusEndpoint, ensureNexusEndpoint } from '../../notifications/endpoint';
 import { createNotificationsWorker, type NotifyActivities } from '../../notifications/worker';
 
@@ -128,13 +128,7 @@ export class Harness {
     if (!this.running) return;
     const { workers, done } = this.running;
     this.running = undefined;
-    for (const worker of workers) {
-      try {
-        worker.shutdown();
-      } catch {
-        // Already stopping or stopped (a tenant's worker that failed).
-      }
-    }
+    shutdownWorkers(workers);
     await done.then(() => undefined);
   }
 
@@ -161,7 +155,7 @@ export class Harness {
     const described = firstRunId ? undefined : await this.client.workflow.getHandle(workflowId).describe();
     const id = firstRunId ?? described!.raw.workflowExecutionInfo?.firstRunId ?? described!.runId;
     const app = new Client({ connection: this.client.connection, namespace: this.config.NOTIFICATIONS_NAMESPACE });
-    return app.workflow.getHandle(notificationWorkflowId({ idempotency_key: notificationKey(workflowId, id) }));
+    return app.workflow.getHandle(notificationRunId(workflowId, id));
   }
 
   async stopNotifications(): Promise<void> {

@@ -38,7 +38,7 @@ import {
   undoLastTurnUpdate,
 } from '../../entities/chat/messages';
 import { getTaskQuery } from '../../entities/task/messages';
-import { notificationKey, notificationWorkflowId } from '../../notifications/api';
+import { notificationRunId } from '../../notifications/api';
 import { freePort, startDevServer } from '../../scripts/dev-server';
 import { findTemporalCli } from '../../scripts/go-tools';
 import { createWorker } from '../../worker/create-worker';
@@ -178,7 +178,7 @@ const SCENARIOS: Record<string, Scenario> = {
     ctx.failNotifications(1);
     const run = await ctx.startProcessing('notification-run');
     await run.result();
-    const notificationId = notificationWorkflowId({ idempotency_key: notificationKey(run.workflowId, run.firstExecutionRunId) });
+    const notificationId = notificationRunId(run.workflowId, run.firstExecutionRunId);
     return { workflowId: notificationId, namespace: ctx.notificationsNamespace };
   },
   // Cancelled while the notification is being retried: it compensates, then ends cancelled.
