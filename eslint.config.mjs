@@ -3,7 +3,8 @@
 //   (`no-floating-promises`): in a worker, API or test, a forgotten promise is a lost error or a race.
 // - In the code the workflow bundle runs (WORKFLOW_SANDBOX below): no Node built-ins and no I/O libraries.
 //   The SDK makes Date and Math.random deterministic inside the sandbox; it cannot do that for fs, fetch,
-//   ioredis or a Temporal client, and a workflow that reaches them fails at run time or on replay.
+//   ioredis or a Temporal client, and a workflow that reaches them fails at run time or on replay. And no
+//   module-level `let` or `var`: the worker shares these modules among all its workflows.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -54,6 +55,15 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+      // The bundle's modules are evaluated once per worker thread and shared by all its workflows
+      // (WORKFLOW_PRELOAD_MODULES in worker/create-worker.ts): module scope holds no state of a workflow.
+      'no-restricted-syntax': [
+        'error',
+        ...['Program > VariableDeclaration[kind!="const"]', 'Program > ExportNamedDeclaration > VariableDeclaration[kind!="const"]'].map((selector) => ({
+          selector,
+          message: "Module scope is shared by every workflow of a worker: keep a workflow's state in the workflow function (or on globalThis), not in a module-level let or var.",
+        })),
       ],
       'no-restricted-globals': [
         'error',

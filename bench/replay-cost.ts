@@ -2,7 +2,9 @@
  * What replaying an evicted entity costs the worker: records one task entity as the scale scenario makes it
  * (created, a deadline set, the deadline fired) and one bare timer entity (bench/baseline-workflows.ts) on a
  * private dev server, then replays each history many times in one replay worker per bundle and prints the
- * milliseconds per replay. `npx tsx bench/replay-cost.ts [replays]`. Evidence for bench/README.md, "Deadlines".
+ * milliseconds per replay. `npx tsx bench/replay-cost.ts [replays] [--no-preload]`: the second bundles the workflows
+ * without WORKFLOW_PRELOAD_MODULES, as before they were shared, for the comparison. Evidence for bench/README.md,
+ * "Deadlines" and "Workflow modules evaluated once".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { loadConfig } from '../common/config';
 import { getTaskQuery } from '../entities/task/messages';
 import { findTemporalCli } from '../scripts/go-tools';
 import { freePort, startDevServer } from '../scripts/dev-server';
-import { createWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH, workflowSpanSinks } from '../worker/create-worker';
+import { createWorker, WORKFLOW_BUNDLE_OPTIONS, workflowSpanSinks } from '../worker/create-worker';
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
 import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from './baseline-workflows';
 
@@ -41,14 +43,15 @@ async function replayTimes(codePath: { code: string }, history: unknown, workflo
 }
 
 async function main() {
-  const replays = Number(process.argv[2] ?? 300);
+  const replays = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 300);
+  const preload = !process.argv.includes('--no-preload');
   const dir = mkdtempSync(join(tmpdir(), 'replay-cost-'));
   const server = await startDevServer({ cli: await findTemporalCli(), dbFile: join(dir, 'temporal.db'), port: await freePort() });
   const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'replay-cost', REDIS_KEY_PREFIX: 'replay-cost:', NOTIFY_VIA: 'activity' });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const redis = new Redis(config.REDIS_URL);
   // The worker's own bundle, its workflow interceptors (tracing, passing calls through when untraced) included.
-  const ours = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quiet });
+  const ours = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, ...(preload ? {} : { preloadModules: [] }), logger: quiet });
   const bare = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, 'baseline-workflows.ts'), logger: quiet });
   const { worker, connection } = await createWorker({ config, client, redis, workflowBundle: ours });
   const bareWorker = await Worker.create({ connection, taskQueue: 'replay-cost-bare', workflowBundle: bare });

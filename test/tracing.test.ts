@@ -178,4 +178,34 @@ describe('tracing into Jaeger', () => {
       expect(spans.find((s) => s.spanID === line!.span_id)?.operationName).toBe('process task-events');
     }
   });
+
+  // The worker shares its workflow modules among all its workflows (WORKFLOW_PRELOAD_MODULES); what tracing
+  // loads is each workflow's own. Were it shared, the run above, traced and ended, would have taken the
+  // tracing of every later workflow down with it (its end disables its context manager), and an entity's
+  // first traced update after that would publish its event outside the trace.
+  it("traces a request to an entity after another traced workflow ended: each workflow's tracing is its own", { timeout: 60_000 }, async () => {
+    const taskId = uniqueId('later');
+    await new TaskEntityClient(h.client, h.config.TASK_QUEUE).create(taskId, { title: 'Traced later', description: 'Its first traced change comes now' });
+    const changed = await fetch(`${apiUrl}/tasks/${taskId}/status`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'completed' }),
+    });
+    expect(changed.status).toBe(200);
+    const isPut = (s: JaegerSpan) => s.operationName.startsWith('PUT /tasks/') && tag(s, 'http.route') !== undefined;
+    const [trace] = await eventually(
+      async () => (await jaeger.traces('task-agent-api')).filter((t) => t.some((s) => isPut(s) && tag(s, 'url.path') === `/tasks/${taskId}/status`)),
+      (traces) => traces.length === 1,
+      { timeoutMs: 30_000 },
+    );
+    const traceId = trace![0]!.traceID;
+    const spans = await eventually(
+      () => jaeger.trace(traceId),
+      (all) => all.some((s) => s.operationName === 'process task-events'),
+      { timeoutMs: 30_000 },
+    );
+    const byId = new Map(spans.map((s) => [s.spanID, s]));
+    const published = spans.find((s) => s.operationName === 'publish task-events')!;
+    expect(byId.get(parentOf(published)!)?.operationName).toBe('HandleUpdate:updateStatus');
+  });
 });

@@ -39,14 +39,32 @@ export const WORKFLOWS_PATH = workflowModule('index');
 export const WORKFLOW_INTERCEPTOR_MODULES = [workflowModule('tracing-interceptors')];
 
 /**
+ * Modules evaluated once per worker thread and shared by all its workflows, instead of once for every
+ * workflow: our workflow code and the interceptors. Without it, every start and every rebuild of an evicted
+ * workflow from its history (a query, a timer, an update on a workflow out of the cache) evaluated the
+ * bundle's forty modules again, a third of the cost of replaying a task entity (bench/README.md, "Results of
+ * 2026-12-07, afternoon"). Safe because none of them keeps per-workflow state in module scope (the SDK
+ * freezes what they export); the tracing interceptors keep theirs on the workflow's globals, and
+ * OpenTelemetry, required at run time, is still evaluated per workflow. A module that needs state of its
+ * own per workflow must keep it in the workflow function (or on `globalThis`), never at module level.
+ */
+export const WORKFLOW_PRELOAD_MODULES = [WORKFLOWS_PATH, ...WORKFLOW_INTERCEPTOR_MODULES];
+
+/** How the worker's workflow bundle is made, wherever it is made (workers, `npm run bundle`, benchmarks). */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  preloadModules: WORKFLOW_PRELOAD_MODULES,
+} as const;
+
+/**
  * Bundles the workflows ahead of time into `path` (`npm run bundle`, the Dockerfile, the tests, the soak and
  * the benchmarks), so workers load it through WORKFLOW_BUNDLE_PATH and start without webpack. Returns its size.
  */
 export async function writeWorkflowBundle(path: string): Promise<number> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    ...WORKFLOW_BUNDLE_OPTIONS,
     logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: console.warn, error: console.error },
   });
   mkdirSync(dirname(path), { recursive: true });
@@ -117,7 +135,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Create
     dataConverter: dataConverterFor(config.PAYLOAD_ENCRYPTION_KEYS),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     ...tracingOptions(options.tracing, !options.workflowBundle),
     shutdownGraceTime: `${SHUTDOWN_GRACE_SECONDS} seconds`,
     ...workerSettings(config),
@@ -173,7 +191,7 @@ export async function createServiceWorkers(options: CreateWorkerOptions): Promis
   }
   const connection = options.connection ?? (await connectWorker(options.config));
   const workflowBundle =
-    options.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES })).code };
+    options.workflowBundle ?? { code: (await bundleWorkflowCode(WORKFLOW_BUNDLE_OPTIONS)).code };
   const created: { tenant?: string; worker: Worker; release(): Promise<void> }[] = [];
   try {
     for (const tenant of tenants) {

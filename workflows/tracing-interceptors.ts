@@ -16,9 +16,9 @@
  *    stream (SDK 1.24) leaves the workflow's sequence as it is; `next()` goes back to it.
  *
  * 3. OpenTelemetry (its API, SDK, resources and semantic conventions: two thirds of the bundle's modules) is
- *    loaded by a workflow only when it first meets a traced call. The SDK evaluates a bundle's
- *    modules once per workflow, so loading it always cost every untraced workflow its evaluation, at every
- *    start and every rebuild from history (bench/README.md, "What one run costs").
+ *    loaded by a workflow only when it first meets a traced call. The SDK evaluates every module a workflow
+ *    loads once per workflow (all but those preloaded), so loading it always cost every untraced workflow its
+ *    evaluation, at every start and every rebuild from history (bench/README.md, "What one run costs").
  *
  * Always in the bundle (it is built before the process knows its settings); a worker with tracing off drops
  * whatever spans a traced caller still causes (worker/create-worker.ts).
@@ -47,33 +47,38 @@ type OpenTelemetryInterceptors = {
 };
 
 /**
- * This workflow's OpenTelemetry interceptors, once a traced call made it load them. Module state is this
- * workflow's own: the SDK gives each workflow its own instance of every module.
+ * This workflow's OpenTelemetry interceptors, once a traced call made it load them. Kept on the workflow's
+ * global object, not in module scope: the bundle's own modules are evaluated once and shared by every workflow
+ * of the worker (WORKFLOW_PRELOAD_MODULES, worker/create-worker.ts), while every workflow has globals of its
+ * own. (OpenTelemetry itself, required at run time, is still evaluated per workflow.)
  */
-let loaded: OpenTelemetryInterceptors | undefined;
+const LOADED = Symbol.for('task-agent/opentelemetry-interceptors');
+type WorkflowGlobals = { [LOADED]?: OpenTelemetryInterceptors };
+const loaded = (): OpenTelemetryInterceptors | undefined => (globalThis as WorkflowGlobals)[LOADED];
 
 // Requires webpack resolves into the bundle and evaluates only when called (an import would evaluate at load).
 /* eslint-disable @typescript-eslint/no-require-imports, no-restricted-globals */
 const api = () => require('@opentelemetry/api') as typeof OpenTelemetryApi;
 /** Loaded, and its tracer made, on this workflow's first traced call (within a stream call: no draw on the workflow's own sequence). */
 function load(): OpenTelemetryInterceptors {
-  if (loaded === undefined) {
+  const globals = globalThis as WorkflowGlobals;
+  if (globals[LOADED] === undefined) {
     const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
-    loaded = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
+    globals[LOADED] = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
   }
-  return loaded;
+  return globals[LOADED];
 }
 /* eslint-enable @typescript-eslint/no-require-imports, no-restricted-globals */
 
 /** Outbound calls (and log attributes) are traced within a traced inbound call: a span is active. */
-const withinTracedCall = () => loaded !== undefined && api().trace.getActiveSpan() !== undefined;
+const withinTracedCall = () => loaded() !== undefined && api().trace.getActiveSpan() !== undefined;
 
 /**
  * The W3C trace context of the code running now (an update or run a traced caller started), for an event it
  * adds; none in a workflow nobody traced. Reads context only (no ids drawn), so it is deterministic.
  */
 export function currentTraceContext(): { traceparent?: string; tracestate?: string } {
-  if (loaded === undefined) return {};
+  if (loaded() === undefined) return {};
   const carrier: { traceparent?: string; tracestate?: string } = {};
   const { context, propagation } = api();
   propagation.inject(context.active(), carrier);
@@ -85,7 +90,7 @@ export const interceptors = (): WorkflowInterceptors => {
   return {
     inbound: [traceOnly(() => load().inbound, streams, fromTracedCaller)],
     outbound: [traceOnly(() => load().outbound, streams, withinTracedCall)],
-    internals: [traceOnly(() => load().internals, streams, () => loaded !== undefined)],
+    internals: [traceOnly(() => load().internals, streams, () => loaded() !== undefined)],
   };
 };
 
