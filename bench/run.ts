@@ -217,8 +217,8 @@ async function runOn(kind: TemporalServerKind, only: string[], { quick, repeats,
       if (name === 'project') scenarios.push(await project(ctx));
       if (name === 'tracing') {
         const startTracedWorker = (taskQueue: string, otlpEndpoint: string) =>
-          // A traced workflow carries an instance of OpenTelemetry's SDK (the SDK evaluates a bundle's modules per
-          // workflow): a worker that traces every workflow fits about a third as many in the same heap.
+          // A traced workflow carries an instance of OpenTelemetry's SDK (loaded at its first traced call and
+          // evaluated per workflow): a worker that traces every workflow fits about a third as many in the same heap.
           startProcess('traced-worker', 'worker/main.ts', {
             ...env,
             ...heap,

@@ -1,7 +1,8 @@
 /**
  * The lint rules `npm test` runs (eslint.config.mjs) catch what they are there for, so a config change that
  * quietly turns them off fails here: a floating promise anywhere, and Node built-ins, I/O libraries and
- * `fetch` in the code the workflow bundle runs (while the same imports stay fine in the API).
+ * `fetch` in the code the workflow bundle runs (while the same imports stay fine in the API), and state in
+ * its module scope, which the worker shares among all its workflows (WORKFLOW_PRELOAD_MODULES).
  */
 import { resolve } from 'node:path';
 import { ESLint } from 'eslint';
@@ -14,6 +15,9 @@ const probe = [
   "import { Client } from '@temporalio/client';",
   'async function later(): Promise<number> { return 1; }',
   "export function run(): void { later(); void readFileSync; void Redis; void Client; void fetch('http://x'); }",
+  'let shared = 0;',
+  'export let exported = 0;',
+  'export function count(): number { let local = 0; local += ++shared + ++exported; return local; }',
   '',
 ].join('\n');
 
@@ -23,7 +27,7 @@ async function rulesHit(file: string): Promise<string[]> {
 }
 
 describe('lint rules', () => {
-  it('refuse Node built-ins, I/O libraries, a Temporal client and fetch in workflow code, and floating promises there', { timeout: 120_000 }, async () => {
+  it('refuse Node built-ins, I/O libraries, a Temporal client, fetch and module-level state in workflow code, and floating promises there', { timeout: 120_000 }, async () => {
     const hits = await rulesHit('entities/task/workflow.ts');
     expect(hits).toEqual([
       "@typescript-eslint/no-floating-promises: Promises must be awaited, end with a call to ",
@@ -31,6 +35,9 @@ describe('lint rules', () => {
       "@typescript-eslint/no-restricted-imports: 'ioredis' import is restricted from being used by a pattern",
       "@typescript-eslint/no-restricted-imports: 'node:fs' import is restricted from being used by a pattern",
       "no-restricted-globals: Unexpected use of 'fetch'",
+      // Both module-level lets; the function's own `let` is fine.
+      'no-restricted-syntax: Module scope is shared by every workflow of a worker: keep a workflow\'s state in the workflow function (or on globalThis), not in a module-level let or var',
+      'no-restricted-syntax: Module scope is shared by every workflow of a worker: keep a workflow\'s state in the workflow function (or on globalThis), not in a module-level let or var',
     ].sort());
   });
 
