@@ -25,8 +25,12 @@ beforeAll(() => {
   new NodeTracerProvider().register();
 });
 
-/** Runs the probe once with `interceptorModule`, then replays its history with the same module; the replay's error, if any. */
-async function replayErrorWith(interceptorModule: string): Promise<string | undefined> {
+/**
+ * Runs the probe once with `interceptorModule`, then replays its history with the same module; the replay's
+ * error, if any. `preload`: the probe and the interceptors evaluated once and shared, as the worker bundles ours.
+ */
+async function replayErrorWith(interceptorModule: string, { preload = false } = {}): Promise<string | undefined> {
+  const bundlerOptions = preload ? { preloadModules: [probe, interceptorModule] } : {};
   const taskQueue = uniqueId('random-probe');
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const worker = await Worker.create({
@@ -34,6 +38,7 @@ async function replayErrorWith(interceptorModule: string): Promise<string | unde
     taskQueue,
     workflowsPath: probe,
     interceptors: { workflowModules: [interceptorModule] },
+    bundlerOptions,
     sinks,
     activities: { async noop() {} },
   });
@@ -48,7 +53,7 @@ async function replayErrorWith(interceptorModule: string): Promise<string | unde
     });
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
     try {
-      await Worker.runReplayHistory({ workflowsPath: probe, interceptors: { workflowModules: [interceptorModule] }, sinks }, history, workflowId);
+      await Worker.runReplayHistory({ workflowsPath: probe, interceptors: { workflowModules: [interceptorModule] }, bundlerOptions, sinks }, history, workflowId);
       return undefined;
     } catch (err) {
       return String(err);
@@ -68,7 +73,7 @@ describe('tracing and replay', () => {
 
   it("ours replay: their span ids come from a stream of their own, the workflow's uuid4() is untouched", { timeout: 60_000 }, async () => {
     spans.reset();
-    expect(await replayErrorWith(WORKFLOW_INTERCEPTOR_MODULES[0]!)).toBeUndefined();
+    expect(await replayErrorWith(WORKFLOW_INTERCEPTOR_MODULES[0]!, { preload: true })).toBeUndefined();
     // And they traced the run: the validator, the handler, the run and the activity it started.
     const names = spans.getFinishedSpans().map((s) => s.name);
     expect(names).toEqual(

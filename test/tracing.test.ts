@@ -180,10 +180,15 @@ describe('tracing into Jaeger', () => {
   });
 
   // The worker shares its workflow modules among all its workflows (WORKFLOW_PRELOAD_MODULES); what tracing
-  // loads is each workflow's own. Were it shared, the run above, traced and ended, would have taken the
-  // tracing of every later workflow down with it (its end disables its context manager), and an entity's
-  // first traced update after that would publish its event outside the trace.
+  // loads is each workflow's own. Were it shared, a traced run that ended would take the tracing of every
+  // later workflow down with it (its end disables its context manager), and an entity's first traced update
+  // after that would publish its event outside the trace.
   it("traces a request to an entity after another traced workflow ended: each workflow's tracing is its own", { timeout: 60_000 }, async () => {
+    const ended = uniqueId('ended');
+    const run = await fetch(`${apiUrl}/tasks/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(seedTask(ended)) });
+    expect(run.status).toBe(200);
+    expect(await h.client.workflow.getHandle(`task-workflow-${ended}`).result()).toMatchObject({ status: 'completed' });
+
     const taskId = uniqueId('later');
     await new TaskEntityClient(h.client, h.config.TASK_QUEUE).create(taskId, { title: 'Traced later', description: 'Its first traced change comes now' });
     const changed = await fetch(`${apiUrl}/tasks/${taskId}/status`, {

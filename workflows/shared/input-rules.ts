@@ -4,8 +4,9 @@
  * Workflow code checks its inputs with `checkInput` (so `temporal workflow start` input gets the same
  * checks as the API); common/schemas.ts builds the API's zod schemas, and so the OpenAPI document, from
  * the same rules; test/unit/input-rules.test.ts proves the two agree on generated inputs. Why not zod inside
- * workflows: the SDK evaluates a workflow's modules once per cached run, and zod cost 1.4 MB and 1.7x
- * the creation time of every workflow (bench/README.md). Keep this module free of imports: common/schemas.ts imports it.
+ * workflows: the SDK evaluated a workflow's modules once per cached run (before WORKFLOW_PRELOAD_MODULES), and
+ * zod cost 1.4 MB and 1.7x the creation time of every workflow (bench/README.md); it would also add a library to
+ * the modules every worker shares. Keep this module free of imports: common/schemas.ts imports it.
  */
 /** A broken rule: the field (a dotted path, or `body`) and why. The API's FieldErrorSchema has this shape. */
 export interface FieldError {
