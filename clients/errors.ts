@@ -94,6 +94,12 @@ export function entityFailure(err: unknown, what: string): EntityError | undefin
       return new EntityError('not_applied', `${what} could not take the update just now; send it again`, { cause: err });
     }
     if (code === GRPC.RESOURCE_EXHAUSTED) return new EntityError('busy', `Temporal is busy with ${what}; try again shortly`, { cause: err });
+    // A query to an entity whose task queue no worker has polled for a while (the server's
+    // matching.queryPollerUnavailableWindow, 20 s): the server stops waiting for one a second before the
+    // deadline. No worker is running; as the deadline itself, that is unavailability.
+    if (code === GRPC.FAILED_PRECONDITION && /no poller seen/i.test(String((err as Error).message) + String((err as { cause?: Error }).cause?.message))) {
+      return new EntityError('unavailable', 'Temporal is unavailable; try again shortly', { cause: err });
+    }
     // A call nobody answered in time: the deadline passed here, or the server cancelled it at that deadline
     // (under load it may answer first, with its own context cancelled).
     if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED || code === GRPC.CANCELLED) {

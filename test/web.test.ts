@@ -29,7 +29,8 @@ async function signedIn(user: Person, options: { context?: BrowserContext; viewp
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
   page.on('console', (message) => {
-    if (message.type() === 'warning' || message.type() === 'error') console.error('page console:', message.text());
+    // With the address: "Failed to load resource" alone does not say which request failed.
+    if (message.type() === 'warning' || message.type() === 'error') console.error('page console:', message.text(), message.location().url);
   });
   await page.goto(ctx.h.baseUrl);
   await page.getByLabel('Token', { exact: true }).waitFor();

@@ -42,6 +42,12 @@ describe('a call Temporal did not answer', () => {
     expect(entityFailure(grpcError(1, 'context canceled'), 'Task t-1')).toMatchObject({ kind: 'unavailable' });
   });
 
+  it('is unavailability when the server says no worker has polled the task queue lately', () => {
+    expect(entityFailure(grpcError(9, 'no poller seen for task queue recently, worker may be down'), 'Task t-1')).toMatchObject({ kind: 'unavailable' });
+    // Other refusals of that code are not.
+    expect(entityFailure(grpcError(9, 'some other precondition'), 'Task t-1')).toBeUndefined();
+  });
+
   it('is a bug to surface otherwise', () => {
     expect(entityFailure(grpcError(3, 'invalid argument'), 'Task t-1')).toBeUndefined();
   });
