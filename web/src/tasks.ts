@@ -81,7 +81,11 @@ export class TasksView {
     if (this.open === task.task_id) void this.showDetail(task.task_id);
   }
 
-  /** The list names tasks by id and status: their titles and deadlines come from the tasks themselves, a few at a time. */
+  /**
+   * The list names tasks by id and status: their titles and deadlines come from the tasks themselves, two at
+   * a time. Not more: a browser opens six connections to the API, the event stream holds one, and a read may
+   * take seconds (no worker serving that task), so more readers could leave a message the user sends waiting.
+   */
   private async readDetails(): Promise<void> {
     const missing = [...this.tasks.values()].filter((row) => row.title === undefined).map((row) => row.task_id);
     const worker = async () => {
@@ -93,7 +97,7 @@ export class TasksView {
         if (task && this.tasks.get(id)?.title === undefined) this.apply(task, false);
       }
     };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    await Promise.all([worker(), worker()]);
     this.render();
   }
 
