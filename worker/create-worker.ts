@@ -43,10 +43,11 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [workflowModule('tracing-interceptor
  * workflow: our workflow code and the interceptors. Without it, every start and every rebuild of an evicted
  * workflow from its history (a query, a timer, an update on a workflow out of the cache) evaluated the
  * bundle's forty modules again: about 40 % of rebuilding a task entity up to its first workflow task
- * (bench/README.md, "Workflow modules evaluated once per worker thread"). Safe because none of them keeps per-workflow state in module scope (the SDK
- * freezes what they export); the tracing interceptors keep theirs on the workflow's globals, and
- * OpenTelemetry, required at run time, is still evaluated per workflow. A module that needs state of its
- * own per workflow must keep it in the workflow function (or on `globalThis`), never at module level.
+ * (bench/README.md, "Workflow modules evaluated once per worker thread"). Safe because none of them keeps
+ * per-workflow state in module scope (the SDK freezes what they export; the lint forbids a module-level let
+ * or var); the tracing interceptors keep theirs on the workflow's globals, and OpenTelemetry, required at
+ * run time, is still evaluated per workflow. A module that needs state of its own per workflow must keep
+ * it in the workflow function (or on `globalThis`), never at module level.
  */
 export const WORKFLOW_PRELOAD_MODULES = [WORKFLOWS_PATH, ...WORKFLOW_INTERCEPTOR_MODULES];
 
