@@ -67,6 +67,9 @@ function grpcCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** A failed call's message with its cause's: the client wraps the server's words in a ServiceError. */
+const messageAndCause = (err: unknown) => String((err as Error).message) + String((err as { cause?: Error }).cause?.message);
+
 /**
  * The kind of a failed Temporal call, or undefined when it is not one of these outcomes (a bug: let it
  * surface). `what` names the entity or task in messages ("Task task-001").
@@ -90,14 +93,14 @@ export function entityFailure(err: unknown, what: string): EntityError | undefin
     }
     // The workflow task that carried the update failed (since server 1.27 the update then fails at once):
     // typically a continue-as-new that met a new event and was refused (UnhandledCommand). Nothing applied.
-    if (code === GRPC.FAILED_PRECONDITION && /workflow task failure/i.test(String((err as Error).message) + String((err as { cause?: Error }).cause?.message))) {
+    if (code === GRPC.FAILED_PRECONDITION && /workflow task failure/i.test(messageAndCause(err))) {
       return new EntityError('not_applied', `${what} could not take the update just now; send it again`, { cause: err });
     }
     if (code === GRPC.RESOURCE_EXHAUSTED) return new EntityError('busy', `Temporal is busy with ${what}; try again shortly`, { cause: err });
     // A query to an entity whose task queue no worker has polled for a while (the server's
     // matching.queryPollerUnavailableWindow, 20 s): the server stops waiting for one a second before the
     // deadline. No worker is running; as the deadline itself, that is unavailability.
-    if (code === GRPC.FAILED_PRECONDITION && /no poller seen/i.test(String((err as Error).message) + String((err as { cause?: Error }).cause?.message))) {
+    if (code === GRPC.FAILED_PRECONDITION && /no poller seen/i.test(messageAndCause(err))) {
       return new EntityError('unavailable', 'Temporal is unavailable; try again shortly', { cause: err });
     }
     // A call nobody answered in time: the deadline passed here, or the server cancelled it at that deadline

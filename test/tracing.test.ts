@@ -67,6 +67,13 @@ afterAll(async () => {
 
 const names = (spans: JaegerSpan[]) => new Set(spans.map((s) => s.operationName));
 
+/** `POST /tasks/process` through the traced API, and its run to completion. */
+async function processThroughApi(taskId: string): Promise<void> {
+  const started = await fetch(`${apiUrl}/tasks/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(seedTask(taskId)) });
+  expect(started.status).toBe(200);
+  expect(await h.client.workflow.getHandle(`task-workflow-${taskId}`).result()).toMatchObject({ status: 'completed' });
+}
+
 /** The activity type of a local activity's marker (the run's entity steps are local activities). */
 function localActivityType(event: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }): string | undefined {
   const marker = event.markerRecordedEventAttributes;
@@ -79,13 +86,7 @@ describe('tracing into Jaeger', () => {
   it('shows one POST /tasks/process as one trace, from the HTTP span to the consumption of its events', { timeout: 120_000 }, async () => {
     const taskId = uniqueId('traced');
     const workflowId = `task-workflow-${taskId}`;
-    const started = await fetch(`${apiUrl}/tasks/process`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(seedTask(taskId)),
-    });
-    expect(started.status).toBe(200);
-    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'completed' });
+    await processThroughApi(taskId);
 
     // What the run did, from Temporal: its activities, the updates its task entity took, the events it caused.
     const activities = new Set<string>();
@@ -184,10 +185,7 @@ describe('tracing into Jaeger', () => {
   // later workflow down with it (its end disables its context manager), and an entity's first traced update
   // after that would publish its event outside the trace.
   it("traces a request to an entity after another traced workflow ended: each workflow's tracing is its own", { timeout: 60_000 }, async () => {
-    const ended = uniqueId('ended');
-    const run = await fetch(`${apiUrl}/tasks/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(seedTask(ended)) });
-    expect(run.status).toBe(200);
-    expect(await h.client.workflow.getHandle(`task-workflow-${ended}`).result()).toMatchObject({ status: 'completed' });
+    await processThroughApi(uniqueId('ended'));
 
     const taskId = uniqueId('later');
     await new TaskEntityClient(h.client, h.config.TASK_QUEUE).create(taskId, { title: 'Traced later', description: 'Its first traced change comes now' });
