@@ -2,8 +2,9 @@
  * What replaying an evicted entity costs the worker: records one task entity as the scale scenario makes it
  * (created, a deadline set, the deadline fired) and one bare timer entity (bench/baseline-workflows.ts) on a
  * private dev server, then replays each history many times in one replay worker per bundle and prints the
- * milliseconds per replay. `npx tsx bench/replay-cost.ts [replays] [--no-preload]`: the second bundles the workflows
- * without WORKFLOW_PRELOAD_MODULES, as before they were shared, for the comparison. Evidence for bench/README.md,
+ * milliseconds per replay. `npx tsx bench/replay-cost.ts [replays] [--no-preload] [--events]`: the second bundles the
+ * workflows without WORKFLOW_PRELOAD_MODULES, as before they were shared, for the comparison; the third prints
+ * each history's event types. Evidence for bench/README.md,
  * "Deadlines" and "Workflow modules evaluated once".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +23,11 @@ import { createWorker, WORKFLOW_BUNDLE_OPTIONS, workflowSpanSinks } from '../wor
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
 import { BareTimerEntityWorkflow, firedAtQuery, setDueUpdate } from './baseline-workflows';
 
+/** An event's type as its attributes' field names it: workflowTaskCompletedEventAttributes is WorkflowTaskCompleted. */
+const eventTypeName = (event: object) => {
+  const field = Object.keys(event).find((key) => key.endsWith('EventAttributes') && (event as Record<string, unknown>)[key] != null) ?? '?';
+  return field.replace(/EventAttributes$/, '').replace(/^./, (c) => c.toUpperCase());
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error };
 
@@ -82,6 +88,9 @@ async function main() {
     const bareWhole = await replayTimes(bare, histories.bare, 'bare-timer', replays);
     const oursStart = await replayTimes(ours, firstTask(histories.ours), 'task-entity-start', replays);
     const bareStart = await replayTimes(bare, firstTask(histories.bare), 'bare-timer-start', replays);
+    if (process.argv.includes('--events')) {
+      for (const [name, h] of Object.entries(histories)) console.log(`${name}: ${h.events!.map(eventTypeName).join(' ')}`);
+    }
     line('task entity', histories.ours, oursWhole, oursStart);
     line('bare timer entity', histories.bare, bareWhole, bareStart);
     console.log(`ratio per replay ${(oursWhole.ms / bareWhole.ms).toFixed(2)}, promises ${(oursWhole.promises / bareWhole.promises).toFixed(2)}`);
