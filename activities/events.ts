@@ -1,4 +1,5 @@
 /** Publishes entity events to their Redis Streams; a retry of the same events adds nothing (see events/streams.ts). */
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CloudEvent } from '../workflows/shared/cloudevents';
 import { publishEvent, streamKey } from '../events/streams';
 import { publishWithTrace } from '../events/trace-context';
@@ -21,6 +22,12 @@ export function createEventActivities(deps: EventActivityDeps) {
   return {
     /** In order, one at a time: a retry after a partial batch re-adds nothing already in. */
     async publishEvents(events: CloudEvent[]): Promise<{ published: number }> {
+      // The one attempt made at once (a local activity, entities/outbox.ts) holds up the entity's workflow task,
+      // and with it the answer to whoever made the change: with Redis unreachable it gives way to the retrying
+      // activity now instead of waiting out the reconnection.
+      if (Context.current().info.isLocal && deps.redis.status !== 'ready') {
+        throw ApplicationFailure.retryable(`Redis is not connected (${deps.redis.status}); the events go the retrying way`, 'RedisNotConnected');
+      }
       let published = 0;
       for (const event of events) {
         const stream = streamKey(deps.eventKeyPrefix, event.topic);

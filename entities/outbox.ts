@@ -8,13 +8,16 @@
  * Not a local activity as a rule, though it would save a task round trip per batch: while a workflow task
  * waits on a local activity, the server hands the worker updates that the task then completes without, and
  * rejects them as `UnprocessedUpdate` (30 concurrent updates to one entity lost a few; tried twice, in #21
- * and #22). The exception is an event nobody is waiting on that comes in a burst: a deadline going overdue
- * (`add(event, { atOnce: true })`). Thousands of deadlines can fall due in the same second, and a regular
- * activity would cost each of them a second workflow task, taken after the backlog of other deadlines and
- * on an entity evicted from the cache meanwhile; so that batch is tried once as a local activity within the
- * workflow task that made it, and goes the retrying way when that fails. An update arriving in those few
- * milliseconds may be refused as `UnprocessedUpdate`; it changed nothing, and the entity clients send it
- * again (clients/errors.ts).
+ * and #22). The exceptions are changes that seldom meet another update, made by the thousand
+ * (`add(event, { atOnce: true })`):
+ * - a deadline going overdue: thousands can fall due in the same second, and a regular activity would cost each
+ *   a second workflow task, taken after the backlog of other deadlines and on an entity evicted meanwhile;
+ * - the creation of a task: every new entity would pay a second workflow task and an activity task (its
+ *   first change is a processing run's hand-over or a `POST /tasks`), and nobody else knows the task yet.
+ * Such a batch is tried once as a local activity within the workflow task that made it, and goes the retrying
+ * way when that fails (at once while Redis is not connected: activities/events.ts). An update arriving in
+ * those few milliseconds may be refused as `UnprocessedUpdate`; it changed nothing, and the entity clients
+ * send it again (clients/errors.ts).
  */
 import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';

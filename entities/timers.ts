@@ -9,15 +9,20 @@
  * timer one microtask later. Retire it with deprecatePatch once no run from before the patch is open.
  */
 import { CancellationScope, condition, patched, sleep } from '@temporalio/workflow';
+import type { Patches } from '../workflows/shared/patches';
 
 export const SDK_CONDITION_TIMER_PATCH = 'sdk-condition-timer';
 
 /** Sleeps `ms` unless `interrupted()` holds first. True when the time ran out, false when interrupted. */
 export type SleepUnless = (ms: number, interrupted: () => boolean, summary: string) => Promise<boolean>;
 
-/** Decided once per run, at its start: the SDK's condition for runs with the patch marker. */
-export function sleepUnlessForThisRun(): SleepUnless {
-  return patched(SDK_CONDITION_TIMER_PATCH) ? sleepUnlessWithSdk : sleepUnlessAsRecordedBefore;
+/**
+ * Decided once per run, at its start: the SDK's condition for runs with the patch marker. `patches`: the
+ * entity's own (workflows/shared/patches.ts), which may stand for this one.
+ */
+export function sleepUnlessForThisRun(patches?: Patches): SleepUnless {
+  const sdk = patches ? patches.has(SDK_CONDITION_TIMER_PATCH) : patched(SDK_CONDITION_TIMER_PATCH);
+  return sdk ? sleepUnlessWithSdk : sleepUnlessAsRecordedBefore;
 }
 
 const sleepUnlessWithSdk: SleepUnless = async (ms, interrupted, summary) => !(await condition(interrupted, ms, { summary }));

@@ -5,7 +5,11 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignTaskSignal, assignTaskUpdate, updateStatusSignal, updateStatusUpdate } from '../entities/task/messages';
-import { createEntity, entity, readTask } from './helpers/entity';
+import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
+import { taskEntityWorkflowId } from '../workflows/shared/ids';
+import { TaskStatusAttribute } from '../workflows/shared/search-attributes';
+import { createEntity, entity, readTask, taskClient } from './helpers/entity';
+import { attributesUpserted, patchesAsked } from './helpers/history';
 import { Harness, eventually, uniqueId } from './helpers/harness';
 
 let h: Harness;
@@ -56,5 +60,33 @@ describe('task entity messages', () => {
     const task = await eventually(() => readTask(h, taskId), (t) => t.assignee === 'bob');
     expect(task).toMatchObject({ status: 'assigned', version: 2 });
     expect((await entity(h, taskId).describe()).status.name).toBe('RUNNING');
+  });
+});
+
+describe("what the task entity writes to its history (each marker and upsert is work for the server)", () => {
+  it('asks one patch per run, and writes a search attribute only when its value changes, across continue-as-new too', async () => {
+    const taskId = uniqueId('upserts');
+    await createEntity(h, taskId, { history_limit: 50 });
+    const firstRun = (await entity(h, taskId).describe()).runId;
+    const tasks = taskClient(h);
+    await tasks.setDeadline(taskId, 3600);
+    await tasks.assign(taskId, 'alice@example.com');
+    // New deadlines until the run reaches its history limit and continues as new.
+    for (let seconds = 7200; (await entity(h, taskId).describe()).runId === firstRun; seconds += 60) {
+      expect(seconds).toBeLessThan(7200 + 60 * 40);
+      await tasks.setDeadline(taskId, seconds);
+    }
+    await tasks.updateStatus(taskId, { status: 'in_progress' });
+
+    const first = (await h.client.workflow.getHandle(taskEntityWorkflowId(taskId), firstRun).fetchHistory()).events ?? [];
+    expect(patchesAsked(first)).toEqual([TASK_ENTITY_V3_PATCH]);
+    // The creation writes what it sets (no assignee yet); the deadlines write nothing; the assignment what it moved.
+    expect(attributesUpserted(first)).toEqual(['TaskId,TaskStatus', 'TaskAssignee,TaskStatus']);
+
+    const next = (await entity(h, taskId).fetchHistory()).events ?? [];
+    expect(patchesAsked(next)).toEqual([TASK_ENTITY_V3_PATCH]);
+    // The run continued as new keeps the attributes: it writes only the status that changed in it.
+    expect(attributesUpserted(next)).toEqual(['TaskStatus']);
+    expect((await entity(h, taskId).describe()).typedSearchAttributes.get(TaskStatusAttribute)).toBe('in_progress');
   });
 });

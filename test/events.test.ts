@@ -10,6 +10,7 @@ import { streamKey } from '../events/streams';
 import { EventSubscriber } from '../events/subscriber';
 import { unassignTaskUpdate, updateStatusUpdate } from '../entities/task/messages';
 import { entity } from './helpers/entity';
+import type { HistoryEvent } from './helpers/history';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { withPrivateRedis } from './helpers/private-redis';
 import { streamEvents } from './helpers/streams';
@@ -82,17 +83,64 @@ describe('events published by the entities', () => {
   });
 });
 
-/** What the entity's history shows after its deadline timer fired: local activities run, activities scheduled. */
+/** How a stretch of an entity's history published: local activities run (and how they failed), activities scheduled. */
+function publishing(events: HistoryEvent[]) {
+  const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  return {
+    localActivities: markers.length,
+    localFailures: markers.flatMap((e) => e.markerRecordedEventAttributes?.failure?.cause?.applicationFailureInfo?.type ?? e.markerRecordedEventAttributes?.failure?.applicationFailureInfo?.type ?? []),
+    activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+  };
+}
+
+/** What the entity's history shows after its deadline timer fired. */
 async function afterDeadline(h: Harness, taskId: string) {
   const events = (await entity(h, taskId).fetchHistory()).events ?? [];
   const fired = events.findIndex((e) => e.timerFiredEventAttributes);
-  const after = events.slice(fired);
-  return {
-    fired: fired !== -1,
-    localActivities: after.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
-    activities: after.filter((e) => e.activityTaskScheduledEventAttributes).length,
-  };
+  const { localActivities, activities } = publishing(events.slice(fired));
+  return { fired: fired !== -1, localActivities, activities };
 }
+
+/** What the entity's whole history shows (its task only created, or handed over). */
+async function sinceCreated(h: Harness, taskId: string) {
+  return publishing((await entity(h, taskId).fetchHistory()).events ?? []);
+}
+
+describe('task.created', () => {
+  const ctx = withPrivateRedis();
+  const typesOf = async (taskId: string) =>
+    (await streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[]))
+      .filter((e) => (e.data as { task_id: string }).task_id === taskId)
+      .map((e) => e.type);
+
+  it('is published within the workflow task that created the task, for POST /tasks and a hand-over alike', async () => {
+    const created = await ctx.h.postJson('/tasks', { title: 'Created at once', description: 'Its event goes with its creation' });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    expect(await eventually(() => typesOf(taskId), (t) => t.length === 1)).toEqual(['task.created']);
+    expect(await eventually(() => sinceCreated(ctx.h, taskId), (a) => a.localActivities > 0)).toEqual({ localActivities: 1, localFailures: [], activities: 0 });
+
+    const handedOver = uniqueId('created-at-once');
+    await ctx.h.postJson('/tasks/process', seedTask(handedOver));
+    expect(await eventually(() => typesOf(handedOver), (t) => t.length >= 2)).toEqual(['task.created', 'task.assigned']);
+    expect(await eventually(() => sinceCreated(ctx.h, handedOver), (a) => a.localActivities > 0)).toEqual({ localActivities: 1, localFailures: [], activities: 0 });
+  });
+
+  it('gives way to the retrying activity at once while Redis is not connected, and is published once it is back', { timeout: 90_000 }, async () => {
+    await ctx.redisServer.stop();
+    const created = await ctx.h.postJson('/tasks', { title: 'Created during an outage', description: 'Its event waits for Redis' });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    // The attempt at once did not wait for a reconnection: it failed as not connected, not by its timeout.
+    expect(await eventually(() => sinceCreated(ctx.h, taskId), (a) => a.activities > 0, { timeoutMs: 20_000 })).toEqual({
+      localActivities: 1,
+      localFailures: ['RedisNotConnected'],
+      activities: 1,
+    });
+    await ctx.redisServer.resume();
+    expect(await eventually(() => typesOf(taskId), (t) => t.length >= 1, { timeoutMs: 60_000, intervalMs: 500 })).toEqual(['task.created']);
+  });
+});
 
 describe('task.overdue', () => {
   const ctx = withPrivateRedis();

@@ -3,7 +3,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsKey } from '../activities/notify';
+import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
+import { PROCESSING_V2_PATCH } from '../workflows/task-processing';
+import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
+import { patchesAsked } from './helpers/history';
 
 let h: Harness;
 beforeAll(async () => {
@@ -59,6 +63,14 @@ describe('TaskProcessingWorkflow through the API', () => {
     // With no webhook configured, the notification is recorded in Redis, keyed by the processing run.
     const recorded = await h.redis.hget(notificationsKey(h.config.REDIS_KEY_PREFIX, 'alice@example.com'), `task-workflow-${taskId}`);
     expect(JSON.parse(recorded!)).toMatchObject({ task_id: taskId, assignee: 'alice@example.com', title: 'Review PR #42' });
+  });
+
+  it('asks one patch in the run and one in its new task entity (each asked is a marker, an upsert and a visibility write)', async () => {
+    const taskId = uniqueId('one-patch');
+    await h.postJson('/tasks/process', seedTask(taskId));
+    await workflowDone(`task-workflow-${taskId}`);
+    expect(patchesAsked((await h.client.workflow.getHandle(`task-workflow-${taskId}`).fetchHistory()).events ?? [])).toEqual([PROCESSING_V2_PATCH]);
+    expect(patchesAsked((await entity(h, taskId).fetchHistory()).events ?? [])).toEqual([TASK_ENTITY_V3_PATCH]);
   });
 
   it('accepts the seed Test 5 body sent by curl without a Content-Type, with deadline_seconds defaulting to 3600', async () => {

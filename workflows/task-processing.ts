@@ -16,7 +16,6 @@ import {
   createNexusServiceClient,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -37,6 +36,7 @@ import { Compensations, rootCauseMessage, rootCauseType, type FailedCompensation
 import { processAsRecordedBefore } from './task-processing-v1';
 import { NOTIFY_RETRY_POLICY, notificationKey, notificationsService } from '../notifications/api';
 import type { ActivitySettings } from './shared/activity-timeouts';
+import { patchesSince, type Patches } from './shared/patches';
 
 /** Runs recorded before this patch compensated by unassigning only (workflows/task-processing-v1.ts). */
 export const REVERT_PATCH = 'processing-reverts-its-changes';
@@ -54,6 +54,12 @@ export const TAGGED_AT_START_PATCH = 'processing-tagged-at-start';
  * app through its Nexus endpoint (NOTIFY_VIA=nexus, the default), which runs the same activity under the same policy.
  */
 export const NOTIFY_OVER_NEXUS_PATCH = 'processing-notifies-over-nexus';
+/**
+ * Runs since this patch take the path of every patch above without asking them: each asked costs the run a
+ * marker, an upsert and a visibility write (workflows/shared/patches.ts).
+ */
+export const PROCESSING_V2_PATCH = 'processing-v2';
+const PATCHES_BEFORE_V2 = [REVERT_PATCH, HAND_OVER_PATCH, TAGGED_AT_START_PATCH, NOTIFY_OVER_NEXUS_PATCH];
 
 const { activitySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5 seconds' });
 
@@ -74,6 +80,7 @@ export interface ProcessingOptions {
 }
 
 export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest, options: ProcessingOptions = {}): Promise<TaskProcessingResult> {
+  const patches = patchesSince(PROCESSING_V2_PATCH, PATCHES_BEFORE_V2);
   // The API has already validated this; a start from the CLI or another client has not.
   const parsed = checkInput(ProcessTaskRequestRules, rawInput);
   if (!parsed.success) {
@@ -83,17 +90,17 @@ export async function TaskProcessingWorkflow(rawInput: ProcessTaskRequest, optio
   // The API starts runs with these set (clients/processing.ts); a start from elsewhere gets them here.
   const attributes = workflowInfo().typedSearchAttributes;
   const tagged = attributes.get(TaskIdAttribute) === input.task_id && attributes.get(TaskAssigneeAttribute) === input.assignee;
-  if (!tagged || !patched(TAGGED_AT_START_PATCH)) {
+  if (!tagged || !patches.has(TAGGED_AT_START_PATCH)) {
     upsertSearchAttributes([
       { key: TaskIdAttribute, value: input.task_id },
       { key: TaskAssigneeAttribute, value: input.assignee },
     ]);
   }
   const by = typeof options?.updated_by === 'string' ? { updated_by: options.updated_by } : {};
-  return patched(REVERT_PATCH) ? processTask(input, by) : processAsRecordedBefore(input);
+  return patches.has(REVERT_PATCH) ? processTask(input, by, patches) : processAsRecordedBefore(input);
 }
 
-async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Promise<TaskProcessingResult> {
+async function processTask(input: ProcessTaskRequest, by: ProcessingOptions, patches: Patches): Promise<TaskProcessingResult> {
   const { task_id, assignee } = input;
   const settings = await activitySettings();
   /**
@@ -107,7 +114,7 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
   });
   const ids = updateIds();
   const compensations = new Compensations();
-  const atOnce = patched(HAND_OVER_PATCH);
+  const atOnce = patches.has(HAND_OVER_PATCH);
   try {
     progress(1, 'validating');
     const validation = await (atOnce ? localValidation : entitySteps).validateTask.executeWithOptions({ summary: 'Validate title and description' }, [
@@ -164,7 +171,7 @@ async function processTask(input: ProcessTaskRequest, by: ProcessingOptions): Pr
 
     progress(5, `notifying ${assignee}`);
     const notification = { task_id, assignee, title: input.title };
-    if (settings.notify_nexus && patched(NOTIFY_OVER_NEXUS_PATCH)) {
+    if (settings.notify_nexus && patches.has(NOTIFY_OVER_NEXUS_PATCH)) {
       await notifyOverNexus(settings.notify_nexus, notification);
     } else {
       await notifyStep.notifyAssignee.executeWithOptions({ summary: `Notify ${assignee}` }, [notification]);

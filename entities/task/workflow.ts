@@ -20,7 +20,6 @@ import {
   continueAsNew,
   currentUpdateInfo,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -39,10 +38,12 @@ import {
 } from '../../workflows/shared/workflow-inputs';
 import { checkInput, describeFieldErrors, type InputRules } from '../../workflows/shared/input-rules';
 import type { Task } from '../../common/schemas';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { ProjectIdAttribute, TaskAssigneeAttribute, TaskIdAttribute, TaskStatusAttribute } from '../../workflows/shared/search-attributes';
 import { IdempotencyStore, KEY_REUSED, keyedRequestOf } from '../idempotency';
 import { EventOutbox } from '../outbox';
-import { sleepUnlessForThisRun } from '../timers';
+import { SDK_CONDITION_TIMER_PATCH, sleepUnlessForThisRun } from '../timers';
+import { patchesSince, type Patches } from '../../workflows/shared/patches';
 import { taskDeletedEvent, taskEvents, taskUpdatedEvent } from './events';
 import { ProjectLane, noticeOf } from './project-lane';
 import {
@@ -89,6 +90,24 @@ export const OVERDUE_AT_ONCE_PATCH = 'overdue-published-at-once';
  * (`in_progress`, a new deadline): since, such a change publishes `task.updated`.
  */
 export const UPDATED_EVENT_PATCH = 'task-updated-event';
+/** Entities that started before task events existed replay without them (asked at each change). */
+export const TASK_EVENTS_PATCH = 'task-events';
+/**
+ * Runs since this patch take the path of every patch listed below without asking them (workflows/shared/patches.ts:
+ * each asked costs a marker, an upsert and a visibility write, in every run of every task). And they publish
+ * the events of the change that creates the task (`task.created`, with a hand-over's `task.assigned`) as a
+ * local activity within the workflow task that made it, as `task.overdue`; runs before it published them
+ * through a regular activity, which cost every new entity a second workflow task and an activity task.
+ */
+export const TASK_ENTITY_V3_PATCH = 'task-entity-v3';
+const PATCHES_BEFORE_V3 = [
+  TASK_ENTITY_V2_PATCH,
+  SDK_CONDITION_TIMER_PATCH,
+  TASK_EVENTS_PATCH,
+  OVERDUE_LOGGED_PATCH,
+  OVERDUE_AT_ONCE_PATCH,
+  UPDATED_EVENT_PATCH,
+];
 /*
  * Projects came without a patch: a task joins one only by input that runs recorded before did not take
  * (`project_id`, `setProject`), and without a project the entity issues the same commands as before (the
@@ -138,6 +157,8 @@ function asRefusal<T>(mutate: () => T): T {
 
 class TaskEntity {
   task: Task | null;
+  /** False while replaying a run recorded before TASK_ENTITY_V2_PATCH. */
+  readonly current: boolean;
   /** Set by deleteTask: this run takes nothing more and ends. */
   deleted = false;
   readonly outbox: EventOutbox;
@@ -152,12 +173,12 @@ class TaskEntity {
 
   constructor(
     private readonly input: TaskEntityInput,
-    /** False while replaying a run recorded before TASK_ENTITY_V2_PATCH. */
-    readonly current: boolean,
+    private readonly patches: Patches,
   ) {
+    this.current = patches.has(TASK_ENTITY_V2_PATCH);
     this.taskId = input.task_id;
     this.task = input.task ?? null;
-    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: current });
+    this.outbox = new EventOutbox(input.outbox, { stopMidPublish: this.current });
     this.projectLane = new ProjectLane(input.project_lane);
     this.log = new UpdateLog(input.applied_updates, input.applied_update_ids, input.reverted_prefixes);
     this.deadlineSetBy = input.deadline_set_by;
@@ -259,7 +280,9 @@ class TaskEntity {
     if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, Date.now()));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
-    this.commit(next, { publish });
+    // A new task's first events go at once: nobody else knows the task yet (entities/outbox.ts says why that matters).
+    const atOnce = before === null && this.patches.all;
+    this.commit(next, { publish, atOnce });
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
     if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
@@ -302,7 +325,7 @@ class TaskEntity {
         }
       }
     } finally {
-      if (this.task !== null) publishState(this.task);
+      if (this.task !== null) publishState(this.task, { onlyChanges: this.patches.all });
     }
     return { task: this.task! };
   }
@@ -337,7 +360,7 @@ class TaskEntity {
       rules.requireVersion(current, expected_version, expected_created_at);
       return current;
     });
-    if (patched('task-events')) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
+    if (this.patches.has(TASK_EVENTS_PATCH)) this.outbox.add(taskDeletedEvent(task, new Date().toISOString(), uuid4));
     if (task.project_id !== undefined) this.projectLane.tell(noticeOf(task, task.project_id, true, Date.now()));
     this.task = null;
     this.deleted = true;
@@ -365,8 +388,8 @@ class TaskEntity {
     const next = this.current ? rules.markOverdue(task, Date.now()) : rules.markOverdueUnchecked(task, Date.now());
     if (next === task) return;
     log.info('Deadline reached', { task_id: this.taskId });
-    this.commit(next, { atOnce: this.current && patched(OVERDUE_AT_ONCE_PATCH) });
-    if (this.deadlineSetBy !== undefined && patched(OVERDUE_LOGGED_PATCH)) this.log.record(`${this.deadlineSetBy}/deadline-reached`, task, next);
+    this.commit(next, { atOnce: this.current && this.patches.has(OVERDUE_AT_ONCE_PATCH) });
+    if (this.deadlineSetBy !== undefined && this.patches.has(OVERDUE_LOGGED_PATCH)) this.log.record(`${this.deadlineSetBy}/deadline-reached`, task, next);
   }
 
   shouldContinueAsNew(): boolean {
@@ -409,33 +432,38 @@ class TaskEntity {
 
   private commit(next: Task, { publish = true, atOnce = false } = {}): void {
     if (next === this.task) return;
-    // Entities that started before task events existed replay without them.
-    if (patched('task-events')) {
+    if (this.patches.has(TASK_EVENTS_PATCH)) {
       const events = taskEvents(this.task, next, uuid4);
       // A hand-over's steps (publish: false) are one change, told by its created and assigned events.
-      if (events.length === 0 && this.task !== null && publish && patched(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
+      if (events.length === 0 && this.task !== null && publish && this.patches.has(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
       for (const event of events) this.outbox.add(event, { atOnce });
     }
     const before = this.task;
     this.projectLane.tellChange(before, next);
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
-    if (publish) publishState(next, before);
+    if (publish) publishState(next, { before, onlyChanges: this.patches.all });
   }
 }
 
 /**
  * What the Web UI shows: searchable attributes and a one-line "where it stands". ProjectId only for a task
  * that is or was in a project (`before`: the state it changed from), so a task without one writes what it always did.
+ * `onlyChanges` (runs since TASK_ENTITY_V3_PATCH): write only the attributes whose value the run does not have
+ * already. Each upsert is a visibility write on the server; a change that moves none of them (a deadline, a
+ * title), a run continued as new (it keeps them) and the start of a run whose first update set them write none.
  */
-function publishState(task: Task, before?: Task | null): void {
+function publishState(task: Task, { before, onlyChanges = false }: { before?: Task | null; onlyChanges?: boolean } = {}): void {
   const inProject = task.project_id !== undefined || before?.project_id !== undefined;
-  upsertSearchAttributes([
+  const attributes: SearchAttributeUpdatePair[] = [
     { key: TaskIdAttribute, value: task.task_id },
     { key: TaskStatusAttribute, value: task.status },
     { key: TaskAssigneeAttribute, value: task.assignee },
     ...(inProject ? [{ key: ProjectIdAttribute, value: task.project_id ?? null }] : []),
-  ]);
+  ];
+  const current = workflowInfo().typedSearchAttributes;
+  const changed = onlyChanges ? attributes.filter(({ key, value }) => (current.get(key) ?? null) !== value) : attributes;
+  if (changed.length > 0) upsertSearchAttributes(changed);
   const parts = [`${task.title}: ${task.status}`];
   if (task.assignee !== null) parts.push(`assigned to ${task.assignee}`);
   if (task.deadline !== null) parts.push(`due ${task.deadline}`);
@@ -444,8 +472,9 @@ function publishState(task: Task, before?: Task | null): void {
 }
 
 export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
-  const entity = new TaskEntity(input, patched(TASK_ENTITY_V2_PATCH));
-  const sleepUnless = sleepUnlessForThisRun();
+  const patches = patchesSince(TASK_ENTITY_V3_PATCH, PATCHES_BEFORE_V3);
+  const entity = new TaskEntity(input, patches);
+  const sleepUnless = sleepUnlessForThisRun(patches);
 
   for (const definition of MUTATION_UPDATES) {
     const name: MutationName = definition.name;
@@ -462,7 +491,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
   setHandler(getTaskQuery, () => entity.task);
   setHandler(getTaskHistoryQuery, () => entity.history());
 
-  if (entity.task !== null) publishState(entity.task);
+  if (entity.task !== null) publishState(entity.task, { onlyChanges: patches.all });
   else if (input.outbox?.length) setCurrentDetails(`Deleted; publishing its last events`);
 
   // The deadline timer: a durable timer, replaced whenever the deadline changes (the updatable-timer
