@@ -75,6 +75,14 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
+/** CPU seconds each process used while `work` ran (what the server spends on one side of a comparison). */
+export async function cpuDuring<T>(processes: ServiceProcess[], work: () => Promise<T>): Promise<{ result: T; cpuSeconds: Record<string, number> }> {
+  const before = new Map(processes.map((p) => [p.name, readProcess(p.child.pid!).cpuSeconds]));
+  const result = await work();
+  const cpuSeconds = Object.fromEntries(processes.map((p) => [p.name, readProcess(p.child.pid!).cpuSeconds - before.get(p.name)!]));
+  return { result, cpuSeconds };
+}
+
 /** CPU and peak memory of each process over one scenario. */
 export class Usage {
   private readonly start = new Map<string, ProcessReading>();

@@ -7,7 +7,7 @@ import { notificationRunId } from '../../notifications/api';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { BareFiveStepWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
-import { Usage } from '../processes';
+import { Usage, cpuDuring, type ServiceProcess } from '../processes';
 import { closedLoop, median, round } from '../stats';
 
 /**
@@ -28,27 +28,54 @@ export async function processAndWait(client: Client, taskQueue: string, taskId: 
   return result;
 }
 
+/**
+ * CPU milliseconds per completed run, from the CPU each process used while one side's runs went on: the Temporal
+ * server's, and the workers' (ours: the service's worker and the notifications app; bare: the baseline worker).
+ * The server is the busiest process here, so its milliseconds per run explain the ratio.
+ */
+function cpuMsPerRun(processes: ServiceProcess[], cpuSeconds: Record<string, number>[], runs: number, workers: string[]) {
+  const total = (names: (name: string) => boolean) =>
+    cpuSeconds.reduce((sum, reading) => sum + processes.filter((p) => names(p.name)).reduce((s, p) => s + (reading[p.name] ?? 0), 0), 0);
+  return {
+    server: round((total((name) => name.startsWith('temporal')) * 1000) / runs, 1),
+    workers: round((total((name) => workers.includes(name)) * 1000) / runs, 1),
+  };
+}
+
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const levels = ctx.quick ? [10, 50] : [10, 50, 200];
   const usage = new Usage(ctx.processes);
   const started = performance.now();
-  const rows: { concurrency: number; runs: number; ours: number[]; bare: number[]; oursPerSecond: number; barePerSecond: number; ratio: number }[] = [];
+  const rows: {
+    concurrency: number;
+    runs: number;
+    ours: number[];
+    bare: number[];
+    oursPerSecond: number;
+    barePerSecond: number;
+    ratio: number;
+    cpuMsPerRun: { ours: { server: number; workers: number }; bare: { server: number; workers: number } };
+  }[] = [];
   let seq = 0;
   let lastTag = '';
   for (const concurrency of levels) {
     const total = ctx.quick ? 40 : Math.max(200, concurrency * 2);
     const ours: number[] = [];
     const bare: number[] = [];
+    const oursCpu: Record<string, number>[] = [];
+    const bareCpu: Record<string, number>[] = [];
     for (let r = 0; r < ctx.repeats; r++) {
       // Alternate, so drift on a shared machine hits both sides alike.
       const tag = `bench-${Date.now().toString(36)}-${seq++}`;
       lastTag = tag;
-      const a = await closedLoop(total, concurrency, (i) => processAndWait(ctx.client, ctx.config.TASK_QUEUE, `${tag}-${i}`));
-      ours.push(total / (a.wallMs / 1000));
-      const b = await closedLoop(total, concurrency, (i) =>
-        ctx.client.workflow.execute(BareFiveStepWorkflow, { workflowId: `bare-${tag}-${i}`, taskQueue: ctx.baselineQueue }),
+      const a = await cpuDuring(ctx.processes, () => closedLoop(total, concurrency, (i) => processAndWait(ctx.client, ctx.config.TASK_QUEUE, `${tag}-${i}`)));
+      ours.push(total / (a.result.wallMs / 1000));
+      oursCpu.push(a.cpuSeconds);
+      const b = await cpuDuring(ctx.processes, () =>
+        closedLoop(total, concurrency, (i) => ctx.client.workflow.execute(BareFiveStepWorkflow, { workflowId: `bare-${tag}-${i}`, taskQueue: ctx.baselineQueue })),
       );
-      bare.push(total / (b.wallMs / 1000));
+      bare.push(total / (b.result.wallMs / 1000));
+      bareCpu.push(b.cpuSeconds);
     }
     const row = {
       concurrency,
@@ -58,9 +85,16 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       oursPerSecond: round(median(ours), 1),
       barePerSecond: round(median(bare), 1),
       ratio: round(median(ours) / median(bare)),
+      cpuMsPerRun: {
+        ours: cpuMsPerRun(ctx.processes, oursCpu, total * ctx.repeats, ['worker', 'notifications']),
+        bare: cpuMsPerRun(ctx.processes, bareCpu, total * ctx.repeats, ['baseline-worker']),
+      },
     };
     rows.push(row);
-    ctx.log(`throughput c=${concurrency}: ours ${row.oursPerSecond}/s, bare ${row.barePerSecond}/s, ratio ${row.ratio}`);
+    ctx.log(
+      `throughput c=${concurrency}: ours ${row.oursPerSecond}/s, bare ${row.barePerSecond}/s, ratio ${row.ratio}; ` +
+        `CPU ms per run, server ${row.cpuMsPerRun.ours.server} / ${row.cpuMsPerRun.bare.server}, workers ${row.cpuMsPerRun.ours.workers} / ${row.cpuMsPerRun.bare.workers}`,
+    );
   }
   const cost = await costPerRun(ctx, `task-workflow-${lastTag}-0`, `task-entity-${lastTag}-0`, `bare-${lastTag}-0`);
   ctx.log(`throughput: one run costs ${JSON.stringify(cost)}`);
