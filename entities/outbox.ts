@@ -8,16 +8,20 @@
  * Not a local activity as a rule, though it would save a task round trip per batch: while a workflow task
  * waits on a local activity, the server hands the worker updates that the task then completes without, and
  * rejects them as `UnprocessedUpdate` (30 concurrent updates to one entity lost a few; tried twice, in #21
- * and #22). The exceptions are changes that seldom meet another update, made by the thousand
- * (`add(event, { atOnce: true })`):
- * - a deadline going overdue: thousands can fall due in the same second, and a regular activity would cost each
- *   a second workflow task, taken after the backlog of other deadlines and on an entity evicted meanwhile;
- * - the creation of a task: every new entity would pay a second workflow task and an activity task (its
- *   first change is a processing run's hand-over or a `POST /tasks`), and nobody else knows the task yet.
- * Such a batch is tried once as a local activity within the workflow task that made it, and goes the retrying
- * way when that fails (at once while Redis is not connected: activities/events.ts). An update arriving in
- * those few milliseconds may be refused as `UnprocessedUpdate`; it changed nothing, and the entity clients
- * send it again (clients/errors.ts).
+ * and #22). The exception is an event nobody is waiting on that comes in a burst: a deadline going overdue
+ * (`add(event, { atOnce: true })`). Thousands of deadlines can fall due in the same second, and a regular
+ * activity would cost each of them a second workflow task, taken after the backlog of other deadlines and
+ * on an entity evicted from the cache meanwhile; so that batch is tried once as a local activity within the
+ * workflow task that made it, and goes the retrying way when that fails (at once while Redis is not connected:
+ * activities/events.ts). An update arriving in those few milliseconds may be refused as `UnprocessedUpdate`; it
+ * changed nothing, and the entity clients send it again (clients/errors.ts).
+ *
+ * Such an event is published before the workflow task that made the change is recorded. For a deadline that
+ * is safe: the timer's firing is in the history, so a worker that dies there is followed by the same change
+ * with the same event ids (unless another change comes first in the retried task), which the publish script drops. Not for a creation (tried in #22, and caught by the
+ * crash soak, test/reliability/crash.test.ts): when the worker dies before the creating workflow task is
+ * recorded, the entity's run holds no task and ends, the caller's retry creates it in a new run, and its events
+ * come again under new ids.
  */
 import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';

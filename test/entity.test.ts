@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignTaskSignal, assignTaskUpdate, updateStatusSignal, updateStatusUpdate } from '../entities/task/messages';
 import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
-import { TaskStatusAttribute } from '../workflows/shared/search-attributes';
+import { TaskIdAttribute, TaskStatusAttribute } from '../workflows/shared/search-attributes';
 import { createEntity, entity, readTask, taskClient } from './helpers/entity';
 import { attributesUpserted, patchesAsked } from './helpers/history';
 import { Harness, eventually, uniqueId } from './helpers/harness';
@@ -64,7 +64,7 @@ describe('task entity messages', () => {
 });
 
 describe("what the task entity writes to its history (each marker and upsert is work for the server)", () => {
-  it('asks one patch per run, and writes a search attribute only when its value changes, across continue-as-new too', async () => {
+  it('asks one patch per run, and writes a search attribute only when its value changes, across continue-as-new and a new creation', async () => {
     const taskId = uniqueId('upserts');
     await createEntity(h, taskId, { history_limit: 50 });
     const firstRun = (await entity(h, taskId).describe()).runId;
@@ -88,5 +88,12 @@ describe("what the task entity writes to its history (each marker and upsert is 
     // The run continued as new keeps the attributes: it writes only the status that changed in it.
     expect(attributesUpserted(next)).toEqual(['TaskStatus']);
     expect((await entity(h, taskId).describe()).typedSearchAttributes.get(TaskStatusAttribute)).toBe('in_progress');
+
+    // Deleted (its status and assignee are unset) and created again, as the API does it: the task is listed again.
+    await tasks.delete(taskId);
+    await tasks.create(taskId, { title: 'Created again', description: 'After its delete' });
+    const again = await entity(h, taskId).describe();
+    expect(again.typedSearchAttributes.get(TaskStatusAttribute)).toBe('pending');
+    expect(again.typedSearchAttributes.get(TaskIdAttribute)).toBe(taskId);
   });
 });

@@ -7,7 +7,7 @@ import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
 import { PROCESSING_V2_PATCH } from '../workflows/task-processing';
 import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
-import { patchesAsked } from './helpers/history';
+import { attributesUpserted, patchesAsked } from './helpers/history';
 
 let h: Harness;
 beforeAll(async () => {
@@ -65,12 +65,15 @@ describe('TaskProcessingWorkflow through the API', () => {
     expect(JSON.parse(recorded!)).toMatchObject({ task_id: taskId, assignee: 'alice@example.com', title: 'Review PR #42' });
   });
 
-  it('asks one patch in the run and one in its new task entity (each asked is a marker, an upsert and a visibility write)', async () => {
+  it('asks one patch in the run and one in its new task entity, which writes only the attributes it moved (each is a visibility write)', async () => {
     const taskId = uniqueId('one-patch');
     await h.postJson('/tasks/process', seedTask(taskId));
     await workflowDone(`task-workflow-${taskId}`);
     expect(patchesAsked((await h.client.workflow.getHandle(`task-workflow-${taskId}`).fetchHistory()).events ?? [])).toEqual([PROCESSING_V2_PATCH]);
-    expect(patchesAsked((await entity(h, taskId).fetchHistory()).events ?? [])).toEqual([TASK_ENTITY_V3_PATCH]);
+    const entityHistory = (await entity(h, taskId).fetchHistory()).events ?? [];
+    expect(patchesAsked(entityHistory)).toEqual([TASK_ENTITY_V3_PATCH]);
+    // The entity client starts it with its TaskId: the hand-over writes only what it moved.
+    expect(attributesUpserted(entityHistory)).toEqual(['TaskAssignee,TaskStatus']);
   });
 
   it('accepts the seed Test 5 body sent by curl without a Content-Type, with deadline_seconds defaulting to 3600', async () => {

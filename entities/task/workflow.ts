@@ -94,10 +94,8 @@ export const UPDATED_EVENT_PATCH = 'task-updated-event';
 export const TASK_EVENTS_PATCH = 'task-events';
 /**
  * Runs since this patch take the path of every patch listed below without asking them (workflows/shared/patches.ts:
- * each asked costs a marker, an upsert and a visibility write, in every run of every task). And they publish
- * the events of the change that creates the task (`task.created`, with a hand-over's `task.assigned`) as a
- * local activity within the workflow task that made it, as `task.overdue`; runs before it published them
- * through a regular activity, which cost every new entity a second workflow task and an activity task.
+ * each asked costs a marker, an upsert and a visibility write, in every run of every task), and write only the
+ * search attributes a change moves (publishState).
  */
 export const TASK_ENTITY_V3_PATCH = 'task-entity-v3';
 const PATCHES_BEFORE_V3 = [
@@ -280,9 +278,7 @@ class TaskEntity {
     if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, Date.now()));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
-    // A new task's first events go at once: nobody else knows the task yet (entities/outbox.ts says why that matters).
-    const atOnce = before === null && this.patches.all;
-    this.commit(next, { publish, atOnce });
+    this.commit(next, { publish });
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
     if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
