@@ -18,10 +18,10 @@
  *
  * Such an event is published before the workflow task that made the change is recorded. For a deadline that
  * is safe: the timer's firing is in the history, so a worker that dies there is followed by the same change
- * with the same event ids (unless another change comes first in the retried task), which the publish script drops. Not for a creation (tried in #22, and caught by the
- * crash soak, test/reliability/crash.test.ts): when the worker dies before the creating workflow task is
- * recorded, the entity's run holds no task and ends, the caller's retry creates it in a new run, and its events
- * come again under new ids.
+ * with the same event ids (unless another change comes first in the retried task), which the publish script
+ * drops. Not for a creation (tried in #22, and caught by the crash soak, test/reliability/crash.test.ts): when
+ * the worker dies before the creating workflow task is recorded, the entity's run holds no task and ends, the
+ * caller's retry creates it in a new run, and its events come again under new ids.
  */
 import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';

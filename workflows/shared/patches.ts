@@ -3,11 +3,11 @@
  *
  * Each patch a run asks while executing costs its history a marker and, by the SDK's own doing, an upsert of
  * `TemporalChangeVersion`: two events, and a visibility write on the server. A task entity used to ask two in
- * every run (every new task, every continue-as-new) and up to four more as its changes reached them, a processing
- * run four. A run that has the
- * `since` patch takes the new path of every patch listed with it, without asking them: one marker and one
- * upsert. A run without it (recorded before, replaying) asks each as it always did, at the same points, so
- * its commands are unchanged (docs/versioning.md, "The patches in this code base").
+ * every run (every new task, every continue-as-new) and up to four more as its changes reached them, a
+ * processing run four. A run that has the `since` patch takes the new path of every patch listed with it,
+ * without asking them: one marker and one upsert. A run without it (recorded before, replaying) asks each as
+ * it always did, at the same points, so its commands are unchanged (docs/versioning.md, "The patches in this
+ * code base").
  */
 import { patched } from '@temporalio/workflow';
 
