@@ -7,7 +7,7 @@ import { notificationRunId } from '../../notifications/api';
 import { TaskProcessingWorkflow } from '../../workflows/task-processing';
 import { BareFiveStepWorkflow } from '../baseline-workflows';
 import { goal, type BenchContext, type ScenarioResult } from '../context';
-import { Usage, cpuDuring, type ServiceProcess } from '../processes';
+import { Usage, cpuDuring } from '../processes';
 import { closedLoop, median, round } from '../stats';
 
 /**
@@ -29,17 +29,16 @@ export async function processAndWait(client: Client, taskQueue: string, taskId: 
 }
 
 /**
- * CPU milliseconds per completed run, from the CPU each process used while one side's runs went on: the Temporal
- * server's, and the workers' (ours: the service's worker and the notifications app; bare: the baseline worker).
- * The server is the busiest process here, so its milliseconds per run explain the ratio.
+ * CPU milliseconds per completed run, from the CPU each process used while one side's runs went on (`readings`,
+ * one per repeat): the Temporal server's, and the workers' (ours: the service's worker and the notifications app;
+ * bare: the baseline worker). Every process shares the machine's cores, so the two together set the pace.
  */
-function cpuMsPerRun(processes: ServiceProcess[], cpuSeconds: Record<string, number>[], runs: number, workers: string[]) {
-  const total = (names: (name: string) => boolean) =>
-    cpuSeconds.reduce((sum, reading) => sum + processes.filter((p) => names(p.name)).reduce((s, p) => s + (reading[p.name] ?? 0), 0), 0);
-  return {
-    server: round((total((name) => name.startsWith('temporal')) * 1000) / runs, 1),
-    workers: round((total((name) => workers.includes(name)) * 1000) / runs, 1),
+function cpuMsPerRun(readings: Record<string, number>[], runs: number, workers: string[]) {
+  const msPerRun = (counted: (name: string) => boolean) => {
+    const seconds = readings.flatMap((reading) => Object.entries(reading)).reduce((sum, [name, cpu]) => (counted(name) ? sum + cpu : sum), 0);
+    return round((seconds * 1000) / runs, 1);
   };
+  return { server: msPerRun((name) => name.startsWith('temporal')), workers: msPerRun((name) => workers.includes(name)) };
 }
 
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
@@ -86,8 +85,8 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       barePerSecond: round(median(bare), 1),
       ratio: round(median(ours) / median(bare)),
       cpuMsPerRun: {
-        ours: cpuMsPerRun(ctx.processes, oursCpu, total * ctx.repeats, ['worker', 'notifications']),
-        bare: cpuMsPerRun(ctx.processes, bareCpu, total * ctx.repeats, ['baseline-worker']),
+        ours: cpuMsPerRun(oursCpu, total * ctx.repeats, ['worker', 'notifications']),
+        bare: cpuMsPerRun(bareCpu, total * ctx.repeats, ['baseline-worker']),
       },
     };
     rows.push(row);
