@@ -202,9 +202,10 @@ describe('tracing into Jaeger', () => {
       { timeoutMs: 30_000 },
     );
     const traceId = trace![0]!.traceID;
+    // The worker's spans and the API's reach Jaeger in batches of their own: wait for both ends of the event.
     const spans = await eventually(
       () => jaeger.trace(traceId),
-      (all) => all.some((s) => s.operationName === 'process task-events'),
+      (all) => ['publish task-events', 'process task-events'].every((name) => all.some((s) => s.operationName === name)),
       { timeoutMs: 30_000 },
     );
     const byId = new Map(spans.map((s) => [s.spanID, s]));
