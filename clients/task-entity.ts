@@ -25,6 +25,7 @@ import {
   unassignTaskUpdate,
   updateStatusUpdate,
   type HandOverResult,
+  type StartingUpdate,
   type TaskEntityWorkflowSignature,
 } from '../entities/task/messages';
 import { entityFailure, rethrowAsEntityError, retryUntilApplied } from './errors';
@@ -86,20 +87,30 @@ export class TaskEntityClient {
   create(taskId: string, input: CreateTaskInput, options: CallOptions & { ifExists?: 'reuse' | 'fail'; keyed?: KeyedRequest } = {}): Promise<Task> {
     const { keyed } = options;
     // A task deleted a moment ago: its run refuses and ends at once; sent again, this starts a fresh one.
-    return this.call(taskId, keyed ? { ...options, updateId: keyedUpdateId(keyed) } : options, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
-        args: [{ ...input, ...by(options), ...(keyed ? { idempotency: keyed } : {}) }],
+    return this.call(taskId, keyed ? { ...options, updateId: keyedUpdateId(keyed) } : options, (updateId) => {
+      const update = { ...input, ...by(options), ...(keyed ? { idempotency: keyed } : {}) };
+      return this.client.workflow.executeUpdateWithStart(createTaskUpdate, {
+        args: [update],
         updateId,
-        startWorkflowOperation: new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
-          workflowId: taskEntityWorkflowId(taskId),
-          taskQueue: this.taskQueue,
-          args: [{ task_id: taskId }],
-          workflowIdConflictPolicy: options.ifExists === 'fail' ? 'FAIL' : 'USE_EXISTING',
-          staticSummary: `Task entity ${taskId}`,
-          typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
-        }),
-      }),
-    );
+        startWorkflowOperation: this.startOperation(taskId, { name: 'createTask', update_id: updateId, input: update }, options.ifExists === 'fail' ? 'FAIL' : 'USE_EXISTING'),
+      });
+    });
+  }
+
+  /**
+   * Starts the entity with the update it is started by as its input as well: a new run creates the task as it
+   * starts and publishes its events at once (entities/task/workflow.ts applyStartingUpdate). A running entity
+   * ignores the start and takes the update.
+   */
+  private startOperation(taskId: string, startingUpdate: StartingUpdate, conflictPolicy: 'FAIL' | 'USE_EXISTING') {
+    return new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
+      workflowId: taskEntityWorkflowId(taskId),
+      taskQueue: this.taskQueue,
+      args: [{ task_id: taskId, starting_update: startingUpdate }],
+      workflowIdConflictPolicy: conflictPolicy,
+      staticSummary: `Task entity ${taskId}`,
+      typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
+    });
   }
 
   /**
@@ -108,20 +119,14 @@ export class TaskEntityClient {
    * with the task and, when the rules refused a step, which one and why.
    */
   handOver(taskId: string, input: HandOverTaskInput, options: CallOptions = {}): Promise<HandOverResult> {
-    return this.call(taskId, options, (updateId) =>
-      this.client.workflow.executeUpdateWithStart(handOverTaskUpdate, {
-        args: [{ ...input, ...by(options) }],
+    return this.call(taskId, options, (updateId) => {
+      const update = { ...input, ...by(options) };
+      return this.client.workflow.executeUpdateWithStart(handOverTaskUpdate, {
+        args: [update],
         updateId,
-        startWorkflowOperation: new WithStartWorkflowOperation<TaskEntityWorkflowSignature>(TASK_ENTITY_WORKFLOW_TYPE, {
-          workflowId: taskEntityWorkflowId(taskId),
-          taskQueue: this.taskQueue,
-          args: [{ task_id: taskId }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `Task entity ${taskId}`,
-          typedSearchAttributes: [{ key: TaskIdAttribute, value: taskId }],
-        }),
-      }),
-    );
+        startWorkflowOperation: this.startOperation(taskId, { name: 'handOverTask', update_id: updateId, input: update }, 'USE_EXISTING'),
+      });
+    });
   }
 
   /** The task, or null when there is none. */

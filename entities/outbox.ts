@@ -16,12 +16,16 @@
  * activities/events.ts). An update arriving in those few milliseconds may be refused as `UnprocessedUpdate`; it
  * changed nothing, and the entity clients send it again (clients/errors.ts).
  *
- * Such an event is published before the workflow task that made the change is recorded. For a deadline that
- * is safe: the timer's firing is in the history, so a worker that dies there is followed by the same change
- * with the same event ids (unless another change comes first in the retried task), which the publish script
- * drops. Not for a creation (tried in #22, and caught by the crash soak, test/reliability/crash.test.ts): when
- * the worker dies before the creating workflow task is recorded, the entity's run holds no task and ends, the
- * caller's retry creates it in a new run, and its events come again under new ids.
+ * A new task's events go the same way (TaskEntity.applyStartingUpdate): nobody else knows the task yet, and a
+ * new entity would otherwise spend a second workflow task and an activity task on them.
+ *
+ * Such an event is published before the workflow task that made the change is recorded. That is safe only for a
+ * change that follows from what the server recorded already: a deadline's timer firing, a creation taken from
+ * the start's input. A worker that dies there is followed by the same change with the same event ids (unless
+ * another change comes first in the retried task), which the publish script drops. Not for a change an update
+ * makes (tried for creations in #22, and caught by the crash soak, test/reliability/crash.test.ts): when the
+ * worker dies with the update's caller before the workflow task is recorded, the update may be gone, the run
+ * without a task ends, the caller's retry creates it in a new run, and its events come again under new ids.
  */
 import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EventActivities } from '../activities/events';

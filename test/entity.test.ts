@@ -5,7 +5,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignTaskSignal, assignTaskUpdate, updateStatusSignal, updateStatusUpdate } from '../entities/task/messages';
-import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
+import { TASK_ENTITY_V4_PATCH } from '../entities/task/workflow';
 import { taskEntityWorkflowId } from '../workflows/shared/ids';
 import { TaskIdAttribute, TaskStatusAttribute } from '../workflows/shared/search-attributes';
 import { createEntity, entity, readTask, taskClient } from './helpers/entity';
@@ -79,12 +79,12 @@ describe("what the task entity writes to its history (each marker and upsert is 
     await tasks.updateStatus(taskId, { status: 'in_progress' });
 
     const first = (await h.client.workflow.getHandle(taskEntityWorkflowId(taskId), firstRun).fetchHistory()).events ?? [];
-    expect(patchesAsked(first)).toEqual([TASK_ENTITY_V3_PATCH]);
+    expect(patchesAsked(first)).toEqual([TASK_ENTITY_V4_PATCH]);
     // The creation writes what it sets (no assignee yet); the deadlines write nothing; the assignment what it moved.
     expect(attributesUpserted(first)).toEqual(['TaskId,TaskStatus', 'TaskAssignee,TaskStatus']);
 
     const next = (await entity(h, taskId).fetchHistory()).events ?? [];
-    expect(patchesAsked(next)).toEqual([TASK_ENTITY_V3_PATCH]);
+    expect(patchesAsked(next)).toEqual([TASK_ENTITY_V4_PATCH]);
     // The run continued as new keeps the attributes: it writes only the status that changed in it.
     expect(attributesUpserted(next)).toEqual(['TaskStatus']);
     expect((await entity(h, taskId).describe()).typedSearchAttributes.get(TaskStatusAttribute)).toBe('in_progress');

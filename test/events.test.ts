@@ -100,6 +100,51 @@ async function afterDeadline(h: Harness, taskId: string) {
   return { fired: fired !== -1, ...publishing(events.slice(fired)) };
 }
 
+/** What the entity's whole history shows (its task only created, or handed over). */
+async function sinceCreated(h: Harness, taskId: string) {
+  return publishing((await entity(h, taskId).fetchHistory()).events ?? []);
+}
+
+describe('task.created', () => {
+  const ctx = withPrivateRedis();
+  const eventsOf = async (taskId: string) =>
+    (await streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
+      (e) => (e.data as { task_id: string }).task_id === taskId,
+    );
+  const typesOf = async (taskId: string) => (await eventsOf(taskId)).map((e) => e.type);
+
+  it('is published within the workflow task that started the entity, for POST /tasks and a hand-over alike, describing the task as recorded', async () => {
+    const created = await ctx.h.postJson('/tasks', { title: 'Created at once', description: 'Its event goes with its creation' });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    const [event] = await eventually(() => eventsOf(taskId), (e) => e.length === 1);
+    // The change is timed at the run's start, the same in every attempt of that workflow task: the event is the task.
+    expect(event).toMatchObject({ type: 'task.created', data: { task: created.body } });
+    expect(await eventually(() => sinceCreated(ctx.h, taskId), (a) => a.localActivities > 0)).toEqual({ localActivities: 1, localFailures: [], activities: 0 });
+
+    const handedOver = uniqueId('created-at-once');
+    await ctx.h.postJson('/tasks/process', seedTask(handedOver));
+    expect(await eventually(() => typesOf(handedOver), (t) => t.length >= 2)).toEqual(['task.created', 'task.assigned']);
+    expect(await eventually(() => sinceCreated(ctx.h, handedOver), (a) => a.localActivities > 0)).toEqual({ localActivities: 1, localFailures: [], activities: 0 });
+  });
+
+  it('gives way to the retrying activity at once while Redis is not connected, and is published once it is back', { timeout: 90_000 }, async () => {
+    await ctx.redisServer.stop();
+    await eventually(async () => ctx.h.redis.status, (status) => status !== 'ready');
+    const created = await ctx.h.postJson('/tasks', { title: 'Created during an outage', description: 'Its event waits for Redis' });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    // The attempt at once did not wait for a reconnection: it failed as not connected, not by its timeout.
+    expect(await eventually(() => sinceCreated(ctx.h, taskId), (a) => a.activities > 0, { timeoutMs: 20_000 })).toEqual({
+      localActivities: 1,
+      localFailures: ['RedisNotConnected'],
+      activities: 1,
+    });
+    await ctx.redisServer.resume();
+    expect(await eventually(() => typesOf(taskId), (t) => t.length >= 1, { timeoutMs: 60_000, intervalMs: 500 })).toEqual(['task.created']);
+  });
+});
+
 describe('task.overdue', () => {
   const ctx = withPrivateRedis();
   const overdueEvents = async (taskId: string) =>

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsKey } from '../activities/notify';
-import { TASK_ENTITY_V3_PATCH } from '../entities/task/workflow';
+import { TASK_ENTITY_V4_PATCH } from '../entities/task/workflow';
 import { PROCESSING_V2_PATCH } from '../workflows/task-processing';
 import { entity } from './helpers/entity';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
@@ -71,7 +71,7 @@ describe('TaskProcessingWorkflow through the API', () => {
     await workflowDone(`task-workflow-${taskId}`);
     expect(patchesAsked((await h.client.workflow.getHandle(`task-workflow-${taskId}`).fetchHistory()).events ?? [])).toEqual([PROCESSING_V2_PATCH]);
     const entityHistory = (await entity(h, taskId).fetchHistory()).events ?? [];
-    expect(patchesAsked(entityHistory)).toEqual([TASK_ENTITY_V3_PATCH]);
+    expect(patchesAsked(entityHistory)).toEqual([TASK_ENTITY_V4_PATCH]);
     // The entity client starts it with its TaskId: the hand-over writes only what it moved.
     expect(attributesUpserted(entityHistory)).toEqual(['TaskAssignee,TaskStatus']);
   });

@@ -95,7 +95,17 @@ export interface TaskEntityInput {
   project_lane?: TaskNotice[];
   /** Idempotency keys of creations (POST /tasks) of the last day, with their first answers. */
   idempotency_keys?: IdempotencyRecord<Task>[];
+  /**
+   * The creating update this run was started with (update-with-start, clients/task-entity.ts), also given here so
+   * that the run creates the task as it starts (TaskEntity.applyStartingUpdate). Never carried over.
+   */
+  starting_update?: StartingUpdate;
 }
+
+/** A creating update as a run's input: its name, its id and its argument, exactly as the update carries them. */
+export type StartingUpdate =
+  | { name: 'createTask'; update_id: string; input: Attributed<CreateTaskInput> }
+  | { name: 'handOverTask'; update_id: string; input: Attributed<HandOverTaskInput> };
 
 /** The workflow's signature, so clients type their calls without importing the workflow module (test/unit/layout.test.ts checks it is workflow.ts's). */
 export type TaskEntityWorkflowSignature = (input: TaskEntityInput) => Promise<void>;

@@ -64,6 +64,7 @@ import {
   updateStatusUpdate,
   type HandOverResult,
   type HandOverStep,
+  type StartingUpdate,
   type TaskEntityInput,
 } from './messages';
 import * as rules from './state';
@@ -106,6 +107,16 @@ const PATCHES_BEFORE_V3 = [
   OVERDUE_AT_ONCE_PATCH,
   UPDATED_EVENT_PATCH,
 ];
+/**
+ * Runs since this patch, started by a creating update-with-start (`starting_update` in their input), create the
+ * task from that input as the run starts and publish its events at once (applyStartingUpdate says why that is
+ * safe); the update itself then finds its change applied. Stands for task-entity-v3 and what that stood for, so a
+ * new run still asks one patch. A run without it (a replica with the code before took its first workflow task)
+ * ignores the field and applies the update when it comes, as before.
+ */
+export const TASK_ENTITY_V4_PATCH = 'task-entity-v4';
+const askPatches = () =>
+  patchesSince(TASK_ENTITY_V4_PATCH, [TASK_ENTITY_V3_PATCH, ...PATCHES_BEFORE_V3], () => patchesSince(TASK_ENTITY_V3_PATCH, PATCHES_BEFORE_V3));
 /*
  * Projects came without a patch: a task joins one only by input that runs recorded before did not take
  * (`project_id`, `setProject`), and without a project the entity issues the same commands as before (the
@@ -153,6 +164,12 @@ function asRefusal<T>(mutate: () => T): T {
   }
 }
 
+interface ApplyOptions {
+  publish?: boolean;
+  now?: number;
+  atOnce?: boolean;
+}
+
 class TaskEntity {
   task: Task | null;
   /** False while replaying a run recorded before TASK_ENTITY_V2_PATCH. */
@@ -168,6 +185,8 @@ class TaskEntity {
   private deadlineSetBy: string | undefined;
   /** Keyed creations (POST /tasks with an Idempotency-Key): a resend gets the first answer. */
   private readonly keys: IdempotencyStore<Task>;
+  /** Write only the search attributes a change moves (runs since TASK_ENTITY_V3_PATCH; see publishState). */
+  readonly writesOnlyChanges: boolean;
 
   constructor(
     private readonly input: TaskEntityInput,
@@ -181,6 +200,35 @@ class TaskEntity {
     this.log = new UpdateLog(input.applied_updates, input.applied_update_ids, input.reverted_prefixes);
     this.deadlineSetBy = input.deadline_set_by;
     this.keys = new IdempotencyStore(input.idempotency_keys);
+    this.writesOnlyChanges = patches.has(TASK_ENTITY_V3_PATCH);
+  }
+
+  /**
+   * The creating update this run was started with, applied as the run starts from the start's input (runs since
+   * TASK_ENTITY_V4_PATCH), with its events published at once, within this first workflow task, instead of by an
+   * activity and the second workflow task that takes its result.
+   *
+   * Publishing before the workflow task is recorded is safe here because the change does not depend on the task:
+   * the server recorded the input with the start, so every attempt of this workflow task (the first one's worker
+   * may die after the publish) makes the same change with the same event ids (the run's random stream, seeded
+   * by the run) and the same times (the run's start), and the publish script drops the repeat. Applied from an
+   * update instead, a worker dying there, with the update's caller, left a run without a task that ended, and
+   * the caller's retry made the task again in a new run under new event ids (entities/outbox.ts).
+   *
+   * The update, delivered in the same workflow task, then finds its change applied and answers with the task, as
+   * a retried update does. A start the rules refuse changes nothing here: the update's validator refuses it the
+   * same way.
+   */
+  applyStartingUpdate({ name, update_id, input }: StartingUpdate): void {
+    // The start's recorded time (`runStartTime` is the time of the workflow task, which a retry moves): a run
+    // started with its creating update is the first of its chain, so this is when the server took the request.
+    const at = { now: workflowInfo().startTime.getTime(), atOnce: true };
+    try {
+      if (name === 'handOverTask') this.handOver(input, at);
+      else this.apply('createTask', input, update_id, at);
+    } catch (err) {
+      if (!(err instanceof rules.TaskRuleError) && !(err instanceof ApplicationFailure)) throw err;
+    }
   }
 
   /** A keyed creation seen before: its first answer; another request under its key is refused. */
@@ -269,16 +317,20 @@ class TaskEntity {
     return asRefusal(() => this.apply(name, input, currentUpdateInfo()?.id));
   }
 
-  /** One change under its update id (applied once per id); throws TaskRuleError when the rules refuse it. */
-  private apply(name: MutationName, input: unknown, updateId: string | undefined, { publish = true } = {}): Task {
+  /**
+   * One change under its update id (applied once per id); throws TaskRuleError when the rules refuse it. `now`:
+   * the time of the change (the workflow task's, unless applyStartingUpdate says otherwise); `atOnce`: its events
+   * are published within this workflow task (entities/outbox.ts).
+   */
+  private apply(name: MutationName, input: unknown, updateId: string | undefined, { publish = true, now = Date.now(), atOnce = false }: ApplyOptions = {}): Task {
     if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
-    const next = attributed(before, this.mutate(name, input, Date.now()), input);
+    const next = attributed(before, this.mutate(name, input, now), input);
     // Joining the project it is in already: tell it again (the project may have taken it back after removing it).
-    if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, Date.now()));
+    if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, now));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
-    if (keyed) this.keys.finish(this.keys.begin(keyed, Date.now()), next, Date.now());
-    this.commit(next, { publish });
+    if (keyed) this.keys.finish(this.keys.begin(keyed, now), next, now);
+    this.commit(next, { publish, atOnce });
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
     if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
@@ -297,7 +349,7 @@ class TaskEntity {
    * `handOverTask`: create, assign and set the deadline, each under its own update id, in one activation (one
    * workflow task, one batch of events, the search attributes written once). Stops at a step the rules refuse.
    */
-  handOver(input: unknown): HandOverResult {
+  handOver(input: unknown, { now = Date.now(), atOnce = false }: Omit<ApplyOptions, 'publish'> = {}): HandOverResult {
     const { title, description, assignee, deadline_seconds, create_update_id, assign_update_id, deadline_update_id, project_id } = asRefusal(() =>
       parse(HandOverTaskInputRules, input),
     );
@@ -312,7 +364,7 @@ class TaskEntity {
       for (const [name, stepInput, updateId] of steps) {
         try {
           if (name !== 'createTask') this.refuseReverted(name, updateId);
-          this.apply(name, stepInput, updateId, { publish: false });
+          this.apply(name, stepInput, updateId, { publish: false, now, atOnce });
         } catch (err) {
           if (!(err instanceof rules.TaskRuleError)) throw err;
           // Refused before there was a task: the update fails, as createTask would.
@@ -321,7 +373,7 @@ class TaskEntity {
         }
       }
     } finally {
-      if (this.task !== null) publishState(this.task, { onlyChanges: this.patches.all });
+      if (this.task !== null) publishState(this.task, { onlyChanges: this.writesOnlyChanges });
     }
     return { task: this.task! };
   }
@@ -438,7 +490,7 @@ class TaskEntity {
     this.projectLane.tellChange(before, next);
     this.task = next;
     log.info(`Task ${next.task_id}: ${next.status}`, { task_id: next.task_id, status: next.status, version: next.version });
-    if (publish) publishState(next, { before, onlyChanges: this.patches.all });
+    if (publish) publishState(next, { before, onlyChanges: this.writesOnlyChanges });
   }
 }
 
@@ -468,9 +520,12 @@ function publishState(task: Task, { before, onlyChanges = false }: { before?: Ta
 }
 
 export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
-  const patches = patchesSince(TASK_ENTITY_V3_PATCH, PATCHES_BEFORE_V3);
+  const patches = askPatches();
   const entity = new TaskEntity(input, patches);
   const sleepUnless = sleepUnlessForThisRun(patches);
+  // Before the handlers are set: the SDK hands an update that came with the start to its handler as it is set.
+  const starting = patches.has(TASK_ENTITY_V4_PATCH) ? input.starting_update : undefined;
+  if (starting !== undefined) entity.applyStartingUpdate(starting);
 
   for (const definition of MUTATION_UPDATES) {
     const name: MutationName = definition.name;
@@ -487,7 +542,7 @@ export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> 
   setHandler(getTaskQuery, () => entity.task);
   setHandler(getTaskHistoryQuery, () => entity.history());
 
-  if (entity.task !== null) publishState(entity.task, { onlyChanges: patches.all });
+  if (starting === undefined && entity.task !== null) publishState(entity.task, { onlyChanges: entity.writesOnlyChanges });
   else if (input.outbox?.length) setCurrentDetails(`Deleted; publishing its last events`);
 
   // The deadline timer: a durable timer, replaced whenever the deadline changes (the updatable-timer
