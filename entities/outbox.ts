@@ -31,7 +31,7 @@ import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/wo
 import type { EventActivities } from '../activities/events';
 import type { CloudEvent } from '../workflows/shared/cloudevents';
 import { jsonBytes } from '../workflows/shared/json-bytes';
-import { currentTraceContext } from '../workflows/tracing-interceptors';
+import { currentTraceContext, type TraceCarrier } from '../workflows/tracing-interceptors';
 
 const { publishEvents } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10 seconds',
@@ -76,12 +76,12 @@ export interface OutboxOptions {
 }
 
 /**
- * The event stamped with the trace context of the workflow code adding it: the update or run that changed
- * the entity, as the tracing interceptors (workflows/tracing-interceptors.ts) set it from Temporal's headers.
+ * The event stamped with the trace context of the workflow code adding it (the update or run that changed
+ * the entity, as the tracing interceptors, workflows/tracing-interceptors.ts, set it from Temporal's headers), or
+ * with the one the caller gives (a change made from a start's input: its caller's).
  * Only context is read (no ids drawn), so it is deterministic; the publishing activity decides what leaves.
  */
-function withTraceContext(event: CloudEvent): CloudEvent {
-  const carrier = currentTraceContext();
+function withTraceContext(event: CloudEvent, carrier: TraceCarrier = currentTraceContext()): CloudEvent {
   if (carrier.traceparent === undefined) return event;
   return { ...event, traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
 }
@@ -101,10 +101,13 @@ export class EventOutbox {
     this.sizes = options.maxBytes === undefined ? [] : this.pending.map(jsonBytes);
   }
 
-  /** Adds the event with the trace context it was made in, so its consumer joins that trace (events/trace-context.ts). */
-  add(event: CloudEvent, { atOnce = false }: { atOnce?: boolean } = {}): void {
+  /**
+   * Adds the event with the trace context it was made in (or `traceContext`), so its consumer joins that trace
+   * (events/trace-context.ts).
+   */
+  add(event: CloudEvent, { atOnce = false, traceContext }: { atOnce?: boolean; traceContext?: TraceCarrier } = {}): void {
     if (atOnce) this.atOnce = true;
-    const stamped = withTraceContext(event);
+    const stamped = withTraceContext(event, traceContext);
     this.pending.push(stamped);
     if (this.options.maxBytes !== undefined) this.sizes.push(jsonBytes(stamped));
   }

@@ -52,6 +52,19 @@ describe('task entity messages', () => {
     expect(await readTask(h, taskId)).toMatchObject({ status: 'completed', assignee: 'alice', version: 3 });
   });
 
+  it('ignores a starting update that is not one the entity client writes (a start by hand), and the update creates the task', async () => {
+    const byHand = [null, 'createTask', { name: 'dropTask', update_id: 'by-hand' }, { name: 'createTask', update_id: 'by-hand', input: { title: '' } }];
+    for (const starting_update of byHand) {
+      const taskId = uniqueId('by-hand');
+      expect(await createEntity(h, taskId, { starting_update: starting_update as never }), JSON.stringify(starting_update)).toMatchObject({
+        task_id: taskId,
+        status: 'pending',
+        version: 1,
+      });
+      expect((await entity(h, taskId).describe()).status.name).toBe('RUNNING');
+    }
+  });
+
   it('applies signals, and a refused signal leaves the entity running', async () => {
     const taskId = uniqueId('signals');
     await createEntity(h, taskId);

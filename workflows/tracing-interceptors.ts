@@ -25,7 +25,8 @@
  */
 import type * as OpenTelemetryApi from '@opentelemetry/api';
 import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { getRandomStream, type WorkflowInterceptors, type WorkflowRandomStream } from '@temporalio/workflow';
+import type { Payload } from '@temporalio/common';
+import { defaultPayloadConverter, getRandomStream, type WorkflowInboundCallsInterceptor, type WorkflowInterceptors, type WorkflowRandomStream } from '@temporalio/workflow';
 
 /**
  * The header a traced caller's context travels in (the package's TRACE_HEADER, whose module would load the
@@ -53,7 +54,9 @@ type OpenTelemetryInterceptors = {
  * own. (OpenTelemetry itself, required at run time, is still evaluated per workflow.)
  */
 const LOADED = Symbol.for('task-agent/opentelemetry-interceptors');
-type WorkflowGlobals = { [LOADED]?: OpenTelemetryInterceptors };
+/** The trace header of a traced start (startCallerTraceContext), on the globals for the same reason. */
+const START_CALLER = Symbol.for('task-agent/start-caller-trace-header');
+type WorkflowGlobals = { [LOADED]?: OpenTelemetryInterceptors; [START_CALLER]?: Payload };
 const loaded = (): OpenTelemetryInterceptors | undefined => (globalThis as WorkflowGlobals)[LOADED];
 
 // Requires webpack resolves into the bundle and evaluates only when called (an import would evaluate at load).
@@ -77,18 +80,45 @@ const withinTracedCall = () => loaded() !== undefined && api().trace.getActiveSp
  * The W3C trace context of the code running now (an update or run a traced caller started), for an event it
  * adds; none in a workflow nobody traced. Reads context only (no ids drawn), so it is deterministic.
  */
-export function currentTraceContext(): { traceparent?: string; tracestate?: string } {
+export function currentTraceContext(): TraceCarrier {
   if (loaded() === undefined) return {};
-  const carrier: { traceparent?: string; tracestate?: string } = {};
+  const carrier: TraceCarrier = {};
   const { context, propagation } = api();
   propagation.inject(context.active(), carrier);
   return carrier;
 }
 
+/** W3C trace context as events carry it (CloudEvents' distributed tracing extension). */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * The trace context of whoever started this run, as the start's headers carry it: the caller's span, which ends
+ * with the call. For what a run makes from its start's input (a task created as its entity starts): the run's own
+ * span, current there, lasts as long as the run, and an entity's run lasts for days. None for an untraced start.
+ */
+export function startCallerTraceContext(): TraceCarrier {
+  const header = (globalThis as WorkflowGlobals)[START_CALLER];
+  if (header === undefined) return {};
+  const { traceparent, tracestate } = defaultPayloadConverter.fromPayload<TraceCarrier>(header) ?? {};
+  return { ...(typeof traceparent === 'string' ? { traceparent } : {}), ...(typeof tracestate === 'string' ? { tracestate } : {}) };
+}
+
+/** Keeps a traced start's header for startCallerTraceContext; memory only, no command and no draw. */
+const keepStartCaller: WorkflowInboundCallsInterceptor = {
+  execute(input, next) {
+    const header = input.headers[TRACE_HEADER];
+    if (header !== undefined) (globalThis as WorkflowGlobals)[START_CALLER] = header;
+    return next(input);
+  },
+};
+
 export const interceptors = (): WorkflowInterceptors => {
   const streams = { replayed: getRandomStream('task-agent/opentelemetry'), liveOnly: getRandomStream('task-agent/opentelemetry/live-only') };
   return {
-    inbound: [traceOnly(() => load().inbound, streams, fromTracedCaller)],
+    inbound: [keepStartCaller, traceOnly(() => load().inbound, streams, fromTracedCaller)],
     outbound: [traceOnly(() => load().outbound, streams, withinTracedCall)],
     internals: [traceOnly(() => load().internals, streams, () => loaded() !== undefined)],
   };

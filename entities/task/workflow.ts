@@ -44,6 +44,7 @@ import { IdempotencyStore, KEY_REUSED, keyedRequestOf } from '../idempotency';
 import { EventOutbox } from '../outbox';
 import { SDK_CONDITION_TIMER_PATCH, sleepUnlessForThisRun } from '../timers';
 import { patchesSince, type Patches } from '../../workflows/shared/patches';
+import { startCallerTraceContext, type TraceCarrier } from '../../workflows/tracing-interceptors';
 import { taskDeletedEvent, taskEvents, taskUpdatedEvent } from './events';
 import { ProjectLane, noticeOf } from './project-lane';
 import {
@@ -166,8 +167,12 @@ function asRefusal<T>(mutate: () => T): T {
 
 interface ApplyOptions {
   publish?: boolean;
+  /** The time of the change (default: the workflow task's). */
   now?: number;
+  /** Its events are published within this workflow task (entities/outbox.ts). */
   atOnce?: boolean;
+  /** The trace its events join (default: the current one, the update's or the run's). */
+  traceContext?: TraceCarrier;
 }
 
 class TaskEntity {
@@ -222,7 +227,9 @@ class TaskEntity {
   applyStartingUpdate({ name, update_id, input }: StartingUpdate): void {
     // The start's recorded time (`runStartTime` is the time of the workflow task, which a retry moves): a run
     // started with its creating update is the first of its chain, so this is when the server took the request.
-    const at = { now: workflowInfo().startTime.getTime(), atOnce: true };
+    // Its events join the trace of the start's caller, as an update's join the update's (the run's own span,
+    // current here, ends only with the run).
+    const at = { now: workflowInfo().startTime.getTime(), atOnce: true, traceContext: startCallerTraceContext() };
     try {
       if (name === 'handOverTask') this.handOver(input, at);
       else this.apply('createTask', input, update_id, at);
@@ -317,12 +324,8 @@ class TaskEntity {
     return asRefusal(() => this.apply(name, input, currentUpdateInfo()?.id));
   }
 
-  /**
-   * One change under its update id (applied once per id); throws TaskRuleError when the rules refuse it. `now`:
-   * the time of the change (the workflow task's, unless applyStartingUpdate says otherwise); `atOnce`: its events
-   * are published within this workflow task (entities/outbox.ts).
-   */
-  private apply(name: MutationName, input: unknown, updateId: string | undefined, { publish = true, now = Date.now(), atOnce = false }: ApplyOptions = {}): Task {
+  /** One change under its update id (applied once per id); throws TaskRuleError when the rules refuse it. */
+  private apply(name: MutationName, input: unknown, updateId: string | undefined, { publish = true, now = Date.now(), ...events }: ApplyOptions = {}): Task {
     if (this.isDuplicate(updateId)) return this.task!;
     const before = this.task;
     const next = attributed(before, this.mutate(name, input, now), input);
@@ -330,7 +333,7 @@ class TaskEntity {
     if (name === 'setProject' && next === before && next.project_id !== undefined) this.projectLane.tell(noticeOf(next, next.project_id, false, now));
     const keyed = name === 'createTask' ? keyedRequestOf(input) : undefined;
     if (keyed) this.keys.finish(this.keys.begin(keyed, now), next, now);
-    this.commit(next, { publish, atOnce });
+    this.commit(next, { publish, ...events });
     if (updateId !== undefined) this.log.record(updateId, before, next);
     if (name === 'revertChanges') this.log.markReverted(parse(RevertChangesInputRules, input).changes_by);
     if (before?.deadline !== next.deadline) this.deadlineSetBy = name === 'setDeadline' ? updateId : undefined;
@@ -349,7 +352,7 @@ class TaskEntity {
    * `handOverTask`: create, assign and set the deadline, each under its own update id, in one activation (one
    * workflow task, one batch of events, the search attributes written once). Stops at a step the rules refuse.
    */
-  handOver(input: unknown, { now = Date.now(), atOnce = false }: Omit<ApplyOptions, 'publish'> = {}): HandOverResult {
+  handOver(input: unknown, at: Omit<ApplyOptions, 'publish'> = {}): HandOverResult {
     const { title, description, assignee, deadline_seconds, create_update_id, assign_update_id, deadline_update_id, project_id } = asRefusal(() =>
       parse(HandOverTaskInputRules, input),
     );
@@ -364,7 +367,7 @@ class TaskEntity {
       for (const [name, stepInput, updateId] of steps) {
         try {
           if (name !== 'createTask') this.refuseReverted(name, updateId);
-          this.apply(name, stepInput, updateId, { publish: false, now, atOnce });
+          this.apply(name, stepInput, updateId, { ...at, publish: false });
         } catch (err) {
           if (!(err instanceof rules.TaskRuleError)) throw err;
           // Refused before there was a task: the update fails, as createTask would.
@@ -478,13 +481,13 @@ class TaskEntity {
     return updateId !== undefined && this.task !== null && !this.deleted && this.log.has(updateId);
   }
 
-  private commit(next: Task, { publish = true, atOnce = false } = {}): void {
+  private commit(next: Task, { publish = true, atOnce = false, traceContext }: Omit<ApplyOptions, 'now'> = {}): void {
     if (next === this.task) return;
     if (this.patches.has(TASK_EVENTS_PATCH)) {
       const events = taskEvents(this.task, next, uuid4);
       // A hand-over's steps (publish: false) are one change, told by its created and assigned events.
       if (events.length === 0 && this.task !== null && publish && this.patches.has(UPDATED_EVENT_PATCH)) events.push(taskUpdatedEvent(this.task, next, uuid4));
-      for (const event of events) this.outbox.add(event, { atOnce });
+      for (const event of events) this.outbox.add(event, { atOnce, traceContext });
     }
     const before = this.task;
     this.projectLane.tellChange(before, next);
@@ -519,12 +522,24 @@ function publishState(task: Task, { before, onlyChanges = false }: { before?: Ta
   setCurrentDetails(parts.join(', '));
 }
 
+/**
+ * The run's starting update, when its input names one as the entity client writes it. Anything else (a start by
+ * hand, from the CLI) is ignored rather than trusted: the update itself still comes, and applies as any update.
+ */
+function startingUpdateOf(input: TaskEntityInput): StartingUpdate | undefined {
+  const starting: unknown = input.starting_update;
+  if (typeof starting !== 'object' || starting === null) return undefined;
+  const { name, update_id } = starting as Record<string, unknown>;
+  if ((name !== 'createTask' && name !== 'handOverTask') || typeof update_id !== 'string' || update_id === '') return undefined;
+  return starting as StartingUpdate;
+}
+
 export async function TaskEntityWorkflow(input: TaskEntityInput): Promise<void> {
   const patches = askPatches();
   const entity = new TaskEntity(input, patches);
   const sleepUnless = sleepUnlessForThisRun(patches);
   // Before the handlers are set: the SDK hands an update that came with the start to its handler as it is set.
-  const starting = patches.has(TASK_ENTITY_V4_PATCH) ? input.starting_update : undefined;
+  const starting = patches.has(TASK_ENTITY_V4_PATCH) ? startingUpdateOf(input) : undefined;
   if (starting !== undefined) entity.applyStartingUpdate(starting);
 
   for (const definition of MUTATION_UPDATES) {
