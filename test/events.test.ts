@@ -13,7 +13,7 @@ import { entity } from './helpers/entity';
 import type { HistoryEvent } from './helpers/history';
 import { Harness, eventually, seedTask, uniqueId } from './helpers/harness';
 import { withPrivateRedis } from './helpers/private-redis';
-import { streamEvents } from './helpers/streams';
+import { streamEvents, taskEventsOf } from './helpers/streams';
 
 describe('events published by the entities', () => {
   let h: Harness;
@@ -107,10 +107,7 @@ async function sinceCreated(h: Harness, taskId: string) {
 
 describe('task.created', () => {
   const ctx = withPrivateRedis();
-  const eventsOf = async (taskId: string) =>
-    (await streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
-      (e) => (e.data as { task_id: string }).task_id === taskId,
-    );
+  const eventsOf = (taskId: string) => taskEventsOf(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, taskId).catch(() => [] as CloudEvent[]);
   const typesOf = async (taskId: string) => (await eventsOf(taskId)).map((e) => e.type);
 
   it('is published within the workflow task that started the entity, for POST /tasks and a hand-over alike, describing the task as recorded', async () => {
@@ -148,9 +145,7 @@ describe('task.created', () => {
 describe('task.overdue', () => {
   const ctx = withPrivateRedis();
   const overdueEvents = async (taskId: string) =>
-    (await streamEvents(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, TOPICS.tasks).catch(() => [] as CloudEvent[])).filter(
-      (e) => e.type === 'task.overdue' && (e.data as { task_id: string }).task_id === taskId,
-    );
+    (await taskEventsOf(ctx.h.redis, ctx.h.config.REDIS_KEY_PREFIX, taskId).catch(() => [] as CloudEvent[])).filter((e) => e.type === 'task.overdue');
 
   it('is published within the workflow task that marked the task overdue: a local activity, no task through the server', async () => {
     const taskId = uniqueId('overdue-at-once');

@@ -3,11 +3,18 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnEntry } from '../../scripts/processes';
 import type { Harness } from './harness';
 
-/** Runs `worker/main.ts` or `api/main.ts` with `env`; ports it would bind default to off unless given. */
-export function startServiceProcess(entry: 'worker/main.ts' | 'api/main.ts' | 'notifications/main.ts', env: Record<string, string>): ChildProcess {
+/**
+ * Runs one of the service's entries (or a test's own worker, under test/helpers/) with `env`; ports it would bind
+ * default to off unless given. `stdout: 'pipe'` for a child that reports on its stdout.
+ */
+export function startServiceProcess(
+  entry: 'worker/main.ts' | 'api/main.ts' | 'notifications/main.ts' | `test/helpers/${string}.ts`,
+  env: Record<string, string>,
+  { stdout = 'ignore' }: { stdout?: 'ignore' | 'pipe' } = {},
+): ChildProcess {
   return spawnEntry(entry, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0', API_METRICS_PORT: '0', NOTIFICATIONS_HEALTH_PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
 }
 

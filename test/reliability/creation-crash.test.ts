@@ -7,12 +7,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnEntry } from '../../scripts/processes';
-import { TOPICS } from '../../workflows/shared/cloudevents';
 import { entity, taskClient } from '../helpers/entity';
 import { Harness, uniqueId } from '../helpers/harness';
 import { exitOf, harnessEnv, startServiceProcess } from '../helpers/processes';
-import { streamEvents } from '../helpers/streams';
+import { taskEventsOf } from '../helpers/streams';
 
 let h: Harness;
 const children: ChildProcess[] = [];
@@ -35,8 +33,7 @@ const printed = (child: ChildProcess, line: string) =>
 describe('the worker dies after a new task’s events went out at once, before its workflow task is recorded', () => {
   it('makes the task once, in the same run, and publishes each of its events once', { timeout: 120_000 }, async () => {
     const env = { ...harnessEnv(h), WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') };
-    const processEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env };
-    const dying = spawnEntry('test/helpers/worker-dying-after-publish.ts', { env: processEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    const dying = startServiceProcess('test/helpers/worker-dying-after-publish.ts', env, { stdout: 'pipe' });
     children.push(dying);
 
     const taskId = uniqueId('created-then-crash');
@@ -60,8 +57,8 @@ describe('the worker dies after a new task’s events went out at once, before i
     dying.kill('SIGKILL');
     await exitOf(dying);
     await first;
-    const published = await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks);
-    expect(published.filter((e) => (e.data as { task_id: string }).task_id === taskId).map((e) => e.type)).toEqual(['task.created', 'task.assigned']);
+    const published = await taskEventsOf(h.redis, h.config.REDIS_KEY_PREFIX, taskId);
+    expect(published.map((e) => e.type)).toEqual(['task.created', 'task.assigned']);
 
     // A worker that lives, and the caller's retry (the hand-over activity's next attempt): same update ids.
     children.push(startServiceProcess('worker/main.ts', env));
@@ -70,7 +67,7 @@ describe('the worker dies after a new task’s events went out at once, before i
     expect((await entity(h, taskId).describe()).runId).toBe(runId);
 
     // The retried workflow task published the same events again, under the same ids; the stream kept the first.
-    const events = (await streamEvents(h.redis, h.config.REDIS_KEY_PREFIX, TOPICS.tasks)).filter((e) => (e.data as { task_id: string }).task_id === taskId);
+    const events = await taskEventsOf(h.redis, h.config.REDIS_KEY_PREFIX, taskId);
     expect(events.map((e) => e.type)).toEqual(['task.created', 'task.assigned']);
     // Timed at the run's start in every attempt (not at the retried task's, ten seconds on): what went out first
     // is the task as recorded.
